@@ -1,0 +1,157 @@
+"""The flow as data: what the loader builds from a therapist's YAML and the engine runs.
+
+Every object here is immutable and knows nothing of YAML, Telegram or storage. Positions
+(file, line, column) live in :class:`Where` so that runtime and validation errors can point
+at the line the therapist wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.flow.conditions import Node, Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a flow file (1-based line and column, as editors show them)."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalText:
+    """A text given in one or more languages, e.g. ``{"en": "Hello", "es": "Hola"}``."""
+
+    by_language: Mapping[str, str]
+
+    def get(self, language: str, fallback: str) -> str:
+        text = self.by_language.get(language)
+        if text is None:
+            text = self.by_language.get(fallback)
+        if text is None:
+            text = next(iter(self.by_language.values()), "")
+        return text
+
+    @classmethod
+    def plain(cls, text: str, language: str = "en") -> LocalText:
+        return cls({language: text})
+
+
+class StepKind(StrEnum):
+    CHOICE = "choice"  # one button
+    MULTI = "multi"  # tick several, then Done
+    NUMBER = "number"  # a whole number in a range, buttons or typed
+    MESSAGE = "message"  # text only, then on to the next step
+    OUTCOME = "outcome"  # the end of the conversation
+
+
+QUESTION_KINDS = frozenset({StepKind.CHOICE, StepKind.MULTI, StepKind.NUMBER})
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str
+    label: LocalText
+    exclusive: bool = False  # in a multi-select: ticking it clears the others ("none")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    source: str
+    tree: Node
+    test: Predicate
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """``goto`` when ``condition`` holds (or always, when it is ``None``)."""
+
+    target: str
+    condition: Condition | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRule:
+    """On an outcome: add ``reason`` when ``condition`` holds, or one reason per option
+    ticked in the multi-select ``each`` (exclusive options such as "none" excepted)."""
+
+    reason: str | None = None
+    condition: Condition | None = None
+    each: str | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    kind: StepKind
+    text: LocalText
+    routes: tuple[Route, ...] = ()
+    options: tuple[Option, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    columns: int = 1  # buttons per row on Telegram
+    reasons: tuple[ReasonRule, ...] = ()  # outcomes only
+    booking: bool = False  # outcomes only: offer the booking link
+    urgent: bool = False  # outcomes only: an emergency; the safety advice leads
+    where: Where | None = None
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind in QUESTION_KINDS
+
+    @property
+    def is_outcome(self) -> bool:
+        return self.kind is StepKind.OUTCOME
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyNet:
+    """Phrases that, typed at any point, jump straight to ``target`` (an outcome)."""
+
+    target: str
+    phrases: Mapping[str, tuple[str, ...]]  # language -> phrases, already normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    id: str
+    version: str
+    title: LocalText
+    default_language: str
+    languages: tuple[str, ...]
+    start: str
+    steps: Mapping[str, Step]
+    disclaimer: LocalText | None = None
+    safety_line: LocalText | None = None
+    safety_net: SafetyNet | None = None
+    reasons: Mapping[str, LocalText] = field(default_factory=dict)
+    ui: Mapping[str, LocalText] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def step(self, step_id: str) -> Step:
+        return self.steps[step_id]
+
+    @property
+    def outcomes(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps.values() if step.is_outcome)
+
+    @property
+    def questions(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps.values() if step.is_question)

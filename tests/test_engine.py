@@ -1,0 +1,331 @@
+"""The pure conversation engine, on a small flow built in Python (no YAML involved)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import (
+    Action,
+    Back,
+    Choose,
+    Done,
+    Engine,
+    Number,
+    Repeat,
+    ReplyKind,
+    Restart,
+    Session,
+    SessionError,
+    Start,
+    Text,
+    Toggle,
+    fill,
+)
+from bot.flow.compiler import compile_flow
+from bot.flow.conditions import compile_condition, parse_condition
+from bot.flow.model import (
+    Condition,
+    Flow,
+    LocalText,
+    Option,
+    ReasonRule,
+    Route,
+    SafetyNet,
+    Step,
+    StepKind,
+)
+
+
+def t(en: str, es: str | None = None) -> LocalText:
+    return LocalText({"en": en, **({"es": es} if es else {})})
+
+
+def cond(source: str) -> Condition:
+    tree = parse_condition(source)
+    return Condition(source, tree, compile_condition(tree))
+
+
+def mini_flow() -> Flow:
+    steps = [
+        Step("hello", StepKind.MESSAGE, t("Hello!", "¡Hola!"), routes=(Route("where"),)),
+        Step(
+            "where",
+            StepKind.CHOICE,
+            t("Where does it hurt?", "¿Dónde duele?"),
+            options=(
+                Option("buttock", t("Buttock", "Nalga")),
+                Option("back", t("Lower back", "Zona lumbar")),
+            ),
+            routes=(Route("flags"),),
+        ),
+        Step(
+            "flags",
+            StepKind.MULTI,
+            t("Any of these?"),
+            options=(
+                Option("numb", t("Numb between the legs")),
+                Option("fever", t("Fever")),
+                Option("none", t("None of these"), exclusive=True),
+            ),
+            routes=(
+                Route("urgent", cond('"numb" in flags')),
+                Route("pain"),
+            ),
+        ),
+        Step(
+            "pain",
+            StepKind.NUMBER,
+            t("How bad, 0-10? You chose {where}."),
+            minimum=0,
+            maximum=10,
+            columns=6,
+            routes=(
+                Route("doctor", cond('pain >= 7 or flags has any of ["fever"]')),
+                Route("book"),
+            ),
+        ),
+        Step(
+            "urgent",
+            StepKind.OUTCOME,
+            t("Call {emergency_number} now."),
+            urgent=True,
+            reasons=(ReasonRule(reason="numb", condition=cond('"numb" in flags')),),
+        ),
+        Step(
+            "doctor",
+            StepKind.OUTCOME,
+            t("Please see your doctor."),
+            reasons=(
+                ReasonRule(reason="severe", condition=cond("pain >= 7")),
+                ReasonRule(each="flags"),
+            ),
+        ),
+        Step("book", StepKind.OUTCOME, t("A massage may help."), booking=True),
+    ]
+    return Flow(
+        id="mini",
+        version="1-test",
+        title=t("Mini"),
+        default_language="en",
+        languages=("en", "es"),
+        start="hello",
+        steps={s.id: s for s in steps},
+        disclaimer=t("A massage therapist cannot diagnose."),
+        safety_line=t("Numb between the legs? Call {emergency_number}."),
+        safety_net=SafetyNet("urgent", {"en": ("can't pee", "numb down there")}),
+        reasons={"severe": t("your pain is {pain} out of 10"), "numb": t("numbness")},
+    )
+
+
+SETTINGS = {"booking_url": "https://example.com/book", "emergency_number": "999"}
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return Engine(compile_flow(mini_flow()), SETTINGS)
+
+
+def walk_to_pain(engine: Engine) -> Session:
+    session = engine.start().session
+    session = engine.handle(session, Choose("where", "buttock")).session
+    session = engine.handle(session, Toggle("flags", "none")).session
+    return engine.handle(session, Done("flags")).session
+
+
+def test_start_shows_message_then_first_question_with_safety_line(engine: Engine) -> None:
+    result = engine.start(source="website")
+    kinds = [r.kind for r in result.replies]
+    assert kinds == [ReplyKind.MESSAGE, ReplyKind.QUESTION]
+    assert "Call 999" in result.replies[0].text  # the safety line, filled from settings
+    assert result.session.step == "where"
+    assert result.session.source == "website"
+    assert [b.value for b in result.replies[1].buttons] == ["buttock", "back"]
+
+
+def test_language_is_picked_from_telegram_code_with_fallback(engine: Engine) -> None:
+    assert engine.start(language="es-ES").replies[0].text.startswith("¡Hola!")
+    flags = walk_to_pain(Engine(compile_flow(mini_flow()), SETTINGS))
+    assert flags.language == "en"
+    assert engine.pick_language("de") == "en"
+
+
+def test_route_by_rule_and_reasons_collected(engine: Engine) -> None:
+    session = engine.start().session
+    session = engine.handle(session, Choose("where", "back")).session
+    session = engine.handle(session, Toggle("flags", "fever")).session
+    session = engine.handle(session, Done("flags")).session
+    result = engine.handle(session, Number("pain", 8))
+    assert result.session.outcome == "doctor"
+    assert result.session.reasons == ["severe", "fever"]
+    text = result.replies[-1].text
+    assert "your pain is 8 out of 10" in text and "• Fever" in text
+    assert "cannot diagnose" in text
+    assert result.replies[-1].link is None  # no booking at a see-a-doctor outcome
+
+
+def test_booking_link_only_where_the_outcome_offers_it(engine: Engine) -> None:
+    result = engine.handle(walk_to_pain(engine), Number("pain", 2))
+    assert result.session.outcome == "book"
+    assert result.replies[-1].link is not None
+    assert result.replies[-1].link.url == "https://example.com/book"
+
+
+def test_emergency_multi_select_goes_straight_to_urgent_outcome(engine: Engine) -> None:
+    session = engine.handle(engine.start().session, Choose("where", "back")).session
+    session = engine.handle(session, Toggle("flags", "numb")).session
+    result = engine.handle(session, Done("flags"))
+    assert result.session.outcome == "urgent"
+    reply = result.replies[-1]
+    assert reply.urgent and "Call 999 now." in reply.text
+    assert "pain" not in result.session.answers
+
+
+def test_exclusive_option_clears_the_others_and_vice_versa(engine: Engine) -> None:
+    session = engine.handle(engine.start().session, Choose("where", "back")).session
+    session = engine.handle(session, Toggle("flags", "fever")).session
+    session = engine.handle(session, Toggle("flags", "numb")).session
+    assert session.draft == ["numb", "fever"]  # option order, not tick order
+    result = engine.handle(session, Toggle("flags", "none"))
+    assert result.refresh and result.session.draft == ["none"]
+    selected = [b.value for b in result.replies[0].buttons if b.selected]
+    assert selected == ["none"]
+    session = engine.handle(result.session, Toggle("flags", "fever")).session
+    assert session.draft == ["fever"]
+
+
+def test_done_with_nothing_ticked_asks_again_without_change(engine: Engine) -> None:
+    session = engine.handle(engine.start().session, Choose("where", "back")).session
+    result = engine.handle(session, Done("flags"))
+    assert not result.accepted
+    assert result.session is session
+    assert "at least one" in result.replies[0].text
+    assert result.replies[-1].step == "flags"
+
+
+def test_number_out_of_range_and_typed_digits(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    result = engine.handle(session, Text("11"))
+    assert not result.accepted and result.session.step == "pain"
+    assert "from 0 to 10" in result.replies[0].text
+    result = engine.handle(session, Text(" 4/10 "))
+    assert result.accepted and result.session.answers["pain"] == 4
+
+
+def test_typing_when_buttons_expected_matches_label_or_asks_kindly(engine: Engine) -> None:
+    session = engine.start().session
+    result = engine.handle(session, Text("lower BACK"))
+    assert result.session.answers["where"] == "back"
+    result = engine.handle(session, Text("it hurts everywhere"))
+    assert not result.accepted
+    assert result.replies[0].kind is ReplyKind.NOTICE
+    assert result.replies[1].step == "where"
+
+
+def test_stale_or_forged_button_leaves_session_unchanged(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    for message in (Choose("where", "back"), Choose("pain", "x"), Toggle("flags", "numb")):
+        result = engine.handle(session, message)
+        assert not result.accepted
+        assert result.session.to_json() == session.to_json()
+        assert "moved on" in result.replies[0].text
+
+
+def test_back_follows_the_real_path_and_restores_ticks(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    result = engine.handle(session, Back())
+    assert result.session.step == "flags"
+    assert "flags" not in result.session.answers
+    assert result.session.draft == ["none"]
+    again = engine.handle(engine.handle(result.session, Done("flags")).session, Number("pain", 3))
+    direct = engine.handle(session, Number("pain", 3))
+    assert again.session.to_json() == direct.session.to_json()
+
+
+def test_back_from_an_outcome_reopens_the_last_question(engine: Engine) -> None:
+    done = engine.handle(walk_to_pain(engine), Number("pain", 2)).session
+    result = engine.handle(done, Back())
+    assert result.session.outcome is None and result.session.step == "pain"
+
+
+def test_back_at_the_start_says_there_is_nothing_to_undo(engine: Engine) -> None:
+    result = engine.handle(engine.start().session, Back())
+    assert not result.accepted and "nothing to go back" in result.replies[0].text
+
+
+def test_safety_net_phrase_jumps_to_urgent_from_any_step(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    result = engine.handle(session, Text("Honestly I CAN’T pee since yesterday!!"))
+    assert result.session.outcome == "urgent"
+    assert result.session.reasons == ["safety_net"]
+    assert "warning sign" in result.replies[-1].text
+    # and back returns to where the person was
+    assert engine.handle(result.session, Back()).session.step == "pain"
+
+
+def test_safety_net_needs_whole_words(engine: Engine) -> None:
+    result = engine.handle(walk_to_pain(engine), Text("scan't peel"))
+    assert result.session.outcome is None
+
+
+def test_finished_conversation_explains_how_to_restart(engine: Engine) -> None:
+    done = engine.handle(walk_to_pain(engine), Number("pain", 2)).session
+    result = engine.handle(done, Text("thanks"))
+    assert not result.accepted and "/restart" in result.replies[0].text
+    restarted = engine.handle(done, Restart())
+    assert restarted.session.step == "where" and restarted.session.answers == {}
+
+
+def test_repeat_shows_notice_and_current_question(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    result = engine.handle(session, Repeat(notice="unsupported"))
+    assert "only read text" in result.replies[0].text
+    assert result.replies[1].step == "pain"
+    assert len(result.replies[1].buttons) == 11
+    assert {b.action for b in result.replies[1].buttons} == {Action.NUMBER}
+
+
+def test_very_long_text_gets_a_kind_answer(engine: Engine) -> None:
+    result = engine.handle(engine.start().session, Text("x" * 5000))
+    assert not result.accepted and "longer" in result.replies[0].text
+
+
+def test_session_from_another_flow_version_with_vanished_step_restarts_politely(
+    engine: Engine,
+) -> None:
+    session = walk_to_pain(engine)
+    session.step = "gone"
+    result = engine.handle(session, Number("pain", 3))
+    assert "updated our questions" in result.replies[0].text
+    assert result.session.step == "where" and result.session.answers == {}
+
+
+def test_start_again_keeps_language(engine: Engine) -> None:
+    session = engine.start(language="es").session
+    assert engine.handle(session, Start()).session.language == "es"
+
+
+def test_session_json_round_trip_and_garbage(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    assert Session.from_json(session.to_json()) == session
+    for garbage in ("", "[]", '{"flow": 1}', "nope"):
+        with pytest.raises(SessionError):
+            Session.from_json(garbage)
+
+
+def test_answers_appear_in_texts_as_labels(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    assert "You chose Buttock." in engine.current(session)[0].text
+
+
+def test_fill_never_reaches_into_objects() -> None:
+    values = {"name": "Ann"}
+    assert fill("Hi {name}", values) == "Hi Ann"
+    assert fill("{name.__class__} {0} {unknown}", values) == "{name.__class__} {0} {unknown}"
+
+
+def test_engine_does_not_mutate_the_input_session(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    before = session.to_json()
+    engine.handle(session, Number("pain", 9))
+    engine.handle(session, Back())
+    assert session.to_json() == before

@@ -1,0 +1,220 @@
+"""What the reader understood of a flow file, with the place of every piece.
+
+A draft may be incomplete (a broken condition, a step without a type): the checks that
+follow work on whatever could be read, so that the therapist sees every problem at once.
+Only a draft without errors becomes a :class:`~bot.flow.model.Flow`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.flow.model import (
+    Condition,
+    Flow,
+    LocalText,
+    Option,
+    ReasonRule,
+    Route,
+    SafetyNet,
+    Step,
+    StepKind,
+    Where,
+)
+from bot.flow.source import Span, YMap, YNode, YScalar
+
+
+@dataclass(eq=False, slots=True)
+class ConditionDraft:
+    condition: Condition | None  # None when it could not be read (already reported)
+    node: YScalar | None
+    lines: list[str]
+
+    def span(self, offset: int = 0, length: int = 0) -> Span:
+        """The place of ``offset`` (0-based) inside the condition text, as written in YAML."""
+        assert self.node is not None
+        return condition_span(self.node, self.lines, offset, length)
+
+
+def condition_span(node: YScalar, lines: list[str], offset: int, length: int) -> Span:
+    start = node.span
+    if node.style in (None, "'", '"') and start.end_column is not None:
+        shift = 1 if node.quoted else 0
+        line = lines[start.line - 1] if start.line <= len(lines) else ""
+        first = start.column - 1 + shift
+        # Escapes ('' or \") would shift the columns; only map when the text is verbatim.
+        if line[first : first + len(node.text)] == node.text:
+            column = first + 1 + offset
+            return Span(start.line, column, column + max(1, length))
+    return start
+
+
+@dataclass(eq=False, slots=True)
+class RuleDraft:
+    """A route: ``goto`` a step, when ``if`` holds (or always)."""
+
+    target: str | None
+    target_node: YNode | None
+    condition: ConditionDraft | None
+    node: YNode  # the rule as written (the `next:` value for a plain `next: step`)
+
+    @property
+    def is_default(self) -> bool:
+        return self.condition is None
+
+
+@dataclass(eq=False, slots=True)
+class ReasonDraft:
+    reason: str | None
+    condition: ConditionDraft | None
+    each: str | None
+    each_node: YNode | None
+    node: YNode
+
+
+@dataclass(eq=False, slots=True)
+class TextUse:
+    """A text as written, with where and how it is shown (for the text checks)."""
+
+    text: LocalText
+    node: YNode
+    role: str  # step | label | reason | disclaimer | safety_line | title | ui
+    step: str | None = None  # the step showing it, for step texts and labels
+    plain: bool = False  # written as one string, not per language
+    ui_key: str | None = None
+
+
+@dataclass(eq=False, slots=True)
+class StepDraft:
+    id: str
+    key: YScalar
+    node: YNode
+    kind: StepKind | None = None
+    text: LocalText | None = None
+    options: list[Option] = field(default_factory=list)
+    option_keys: dict[str, YScalar] = field(default_factory=dict)
+    minimum: int | None = None
+    maximum: int | None = None
+    columns: int = 1
+    urgent: bool = False
+    booking: bool = False
+    rules: list[RuleDraft] = field(default_factory=list)
+    next_key: YScalar | None = None
+    reasons: list[ReasonDraft] = field(default_factory=list)
+
+    @property
+    def is_question(self) -> bool:
+        return self.kind in (StepKind.CHOICE, StepKind.MULTI, StepKind.NUMBER)
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+    @property
+    def option_ids(self) -> list[str]:
+        return [option.id for option in self.options]
+
+
+@dataclass(eq=False, slots=True)
+class SafetyNetDraft:
+    target: str | None
+    target_node: YNode | None
+    phrases: dict[str, tuple[str, ...]]
+    node: YMap
+
+
+@dataclass(eq=False, slots=True)
+class FlowDraft:
+    file: str
+    lines: list[str]
+    id: str = ""
+    version: int = 0
+    title: LocalText | None = None
+    languages: tuple[str, ...] = ("en",)
+    start: str | None = None
+    start_node: YNode | None = None
+    steps: dict[str, StepDraft] = field(default_factory=dict)
+    disclaimer: LocalText | None = None
+    safety_line: LocalText | None = None
+    safety_net: SafetyNetDraft | None = None
+    reasons: dict[str, LocalText] = field(default_factory=dict)
+    reason_keys: dict[str, YScalar] = field(default_factory=dict)
+    ui: dict[str, LocalText] = field(default_factory=dict)
+    texts: list[TextUse] = field(default_factory=list)
+    root: YMap | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def questions(self) -> dict[str, StepDraft]:
+        return {k: s for k, s in self.steps.items() if s.is_question}
+
+    def where(self, node: YNode | Span) -> Where:
+        span = node if isinstance(node, Span) else node.span
+        return Where(self.file, span.line, span.column)
+
+    # -- the model ----------------------------------------------------------------------------
+
+    def to_flow(self, version: str) -> Flow:
+        """The immutable flow; call only when the draft has no errors."""
+        steps = {step_id: self._step(step) for step_id, step in self.steps.items()}
+        safety_net = None
+        if self.safety_net is not None and self.safety_net.target is not None:
+            safety_net = SafetyNet(self.safety_net.target, dict(self.safety_net.phrases))
+        return Flow(
+            id=self.id,
+            version=version,
+            title=self.title or LocalText.plain(self.id, self.default_language),
+            default_language=self.default_language,
+            languages=self.languages,
+            start=self.start or next(iter(self.steps)),
+            steps=steps,
+            disclaimer=self.disclaimer,
+            safety_line=self.safety_line,
+            safety_net=safety_net,
+            reasons=dict(self.reasons),
+            ui=dict(self.ui),
+            source=self.file,
+        )
+
+    def _step(self, step: StepDraft) -> Step:
+        assert step.kind is not None and step.text is not None
+        routes = tuple(
+            Route(
+                target=rule.target or "",
+                condition=rule.condition.condition if rule.condition else None,
+                where=self.where(rule.node),
+            )
+            for rule in step.rules
+        )
+        reasons = tuple(
+            ReasonRule(
+                reason=rule.reason,
+                condition=rule.condition.condition if rule.condition else None,
+                each=rule.each,
+                where=self.where(rule.node),
+            )
+            for rule in step.reasons
+        )
+        return Step(
+            id=step.id,
+            kind=step.kind,
+            text=step.text,
+            routes=routes,
+            options=tuple(step.options),
+            minimum=step.minimum,
+            maximum=step.maximum,
+            columns=step.columns,
+            reasons=reasons,
+            booking=step.booking,
+            urgent=step.urgent,
+            where=self.where(step.key),
+        )
+
+
+def step_node(step: StepDraft) -> YMap | None:
+    return step.node if isinstance(step.node, YMap) else None

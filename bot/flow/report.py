@@ -1,0 +1,56 @@
+"""Collects the problems of one flow file while it is read and checked."""
+
+from __future__ import annotations
+
+from bot.flow.errors import Problem, Severity, sort_problems
+from bot.flow.source import SourceProblem, Span, YMap, YNode, YScalar, YSeq
+
+
+def span_of(at: Span | YNode) -> Span:
+    if isinstance(at, YScalar | YMap | YSeq):
+        return at.span
+    return at
+
+
+class Report:
+    def __init__(self, file: str, lines: list[str]) -> None:
+        self.file = file
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def add(
+        self, at: Span | YNode, message: str, hint: str = "", severity: Severity = "error"
+    ) -> None:
+        span = span_of(at)
+        excerpt = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else None
+        end = span.end_column
+        if isinstance(at, YMap | YSeq):
+            end = None  # mark only where a block starts, not its whole first line
+        self.problems.append(
+            Problem(
+                file=self.file,
+                line=span.line,
+                column=span.column,
+                message=message,
+                hint=hint,
+                severity=severity,
+                end_column=end,
+                excerpt=excerpt,
+            )
+        )
+
+    def error(self, at: Span | YNode, message: str, hint: str = "") -> None:
+        self.add(at, message, hint, "error")
+
+    def warning(self, at: Span | YNode, message: str, hint: str = "") -> None:
+        self.add(at, message, hint, "warning")
+
+    def source(self, problem: SourceProblem) -> None:
+        self.add(problem.span, problem.message, problem.hint)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+    def sorted(self) -> list[Problem]:
+        return sort_problems(self.problems)

@@ -1,0 +1,250 @@
+"""Read a flow file's YAML into a small tree that remembers where everything was written.
+
+PyYAML's safe loader composes the node tree (with line and column marks) and constructs
+scalars safely; we keep the positions that ``yaml.safe_load`` throws away, so that every
+problem can point at ``file:line:column``. On the way we catch what YAML silently accepts
+but a therapist never means: a key written twice (YAML keeps the last one, so a duplicated
+step id would quietly replace a step), tabs used for indentation, and ids that YAML 1.1
+would turn into booleans (``yes:``/``no:`` are option ids here, never ``True``/``False``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+# libyaml composes about ten times faster; the pure-Python parser is used to word errors.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where something was written: 1-based line and column; ``end_column`` is just after
+    the text on the same line, or ``None`` when the text runs over several lines."""
+
+    line: int
+    column: int
+    end_column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProblem:
+    """A problem found while reading the YAML itself, before the flow's meaning is read."""
+
+    span: Span
+    message: str
+    hint: str = ""
+
+
+@dataclass(slots=True, eq=False)
+class YScalar:
+    span: Span
+    value: Any  # str, int, float, bool or None, as YAML resolved it
+    text: str  # exactly as written (without quotes): ids are read from this
+    style: str | None  # None (plain), "'", '"', "|" or ">"
+
+    @property
+    def quoted(self) -> bool:
+        return self.style in ("'", '"')
+
+
+@dataclass(slots=True, eq=False)
+class YMap:
+    span: Span
+    entries: dict[str, tuple[YScalar, YNode]] = field(default_factory=dict)
+
+    def get(self, key: str) -> YNode | None:
+        entry = self.entries.get(key)
+        return entry[1] if entry else None
+
+    def key(self, key: str) -> YScalar | None:
+        entry = self.entries.get(key)
+        return entry[0] if entry else None
+
+    def items(self) -> Iterator[tuple[str, YScalar, YNode]]:
+        for name, (key, value) in self.entries.items():
+            yield name, key, value
+
+
+@dataclass(slots=True, eq=False)
+class YSeq:
+    span: Span
+    items: list[YNode] = field(default_factory=list)
+
+
+YNode = YScalar | YMap | YSeq
+
+
+def describe(node: YNode) -> str:
+    """What a node is, in words, for messages such as "expected a text, found a list"."""
+    if isinstance(node, YMap):
+        return "a group of keys"
+    if isinstance(node, YSeq):
+        return "a list"
+    if node.value is None:
+        return "nothing"
+    if isinstance(node.value, bool):
+        return f"the yes/no value {node.text}"
+    if isinstance(node.value, int | float):
+        return f"the number {node.text}"
+    return f"the text '{node.text}'"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_TAB_INDENT = re.compile(r"^[ ]*\t")
+
+
+def find_tabs(lines: list[str]) -> list[SourceProblem]:
+    """Lines indented with a tab: YAML forbids them and editors show them misleadingly."""
+    problems = []
+    for number, line in enumerate(lines, start=1):
+        match = _TAB_INDENT.match(line)
+        if match:
+            problems.append(
+                SourceProblem(
+                    Span(number, match.end(), match.end() + 1),
+                    "This line is indented with a tab; use spaces.",
+                    "YAML only understands spaces for indentation. Replace the tab with "
+                    "spaces so that this line lines up with the lines it belongs with.",
+                )
+            )
+    return problems
+
+
+class Reader:
+    """Turns YAML text into a :data:`YNode` tree plus the problems met on the way."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines()
+        self.problems: list[SourceProblem] = []
+        self._built: dict[int, YNode] = {}
+        self._building: set[int] = set()
+        self._construct = SafeConstructor()
+
+    def read(self) -> YNode | None:
+        """The tree, or ``None`` when the text cannot be read (see :attr:`problems`)."""
+        tabs = find_tabs(self.lines)
+        if tabs:
+            # Guessing the width of a tab would invent a structure the therapist never saw.
+            self.problems.extend(tabs)
+            return None
+        try:
+            root = yaml.compose(self.text, Loader=_FAST_LOADER)
+        except yaml.YAMLError as fast_error:
+            self.problems.append(self._syntax_problem(fast_error))
+            return None
+        if root is None:
+            return None
+        return self._build(root)
+
+    # -- syntax errors ------------------------------------------------------------------------
+
+    def _syntax_problem(self, fast_error: yaml.YAMLError) -> SourceProblem:
+        error: yaml.YAMLError = fast_error
+        try:  # the pure-Python parser words its errors better than libyaml
+            yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as slow_error:
+            error = slow_error
+        from bot.flow.yaml_errors import explain
+
+        return explain(error, self.lines)
+
+    # -- tree ---------------------------------------------------------------------------------
+
+    def _span(self, node: yaml.Node) -> Span:
+        start, end = node.start_mark, node.end_mark
+        end_column = end.column + 1 if end.line == start.line else None
+        return Span(start.line + 1, start.column + 1, end_column)
+
+    def _build(self, node: yaml.Node) -> YNode:
+        # Aliases share one node object; build it once (also stops "billion laughs").
+        known = self._built.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in self._building:
+            self.problems.append(
+                SourceProblem(self._span(node), "This refers to itself (a YAML anchor loop).")
+            )
+            return YScalar(self._span(node), None, "", None)
+        self._building.add(id(node))
+        try:
+            built = self._build_new(node)
+        finally:
+            self._building.discard(id(node))
+        self._built[id(node)] = built
+        return built
+
+    def _build_new(self, node: yaml.Node) -> YNode:
+        span = self._span(node)
+        if isinstance(node, yaml.ScalarNode):
+            return YScalar(span, self._scalar_value(node), node.value, node.style)
+        if isinstance(node, yaml.SequenceNode):
+            return YSeq(span, [self._build(item) for item in node.value])
+        assert isinstance(node, yaml.MappingNode)
+        mapping = YMap(span)
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(
+                    SourceProblem(
+                        self._span(key_node),
+                        "A key must be a plain name, not a list or a group.",
+                        "Write keys as 'name: value'.",
+                    )
+                )
+                continue
+            key = YScalar(self._span(key_node), key_node.value, key_node.value, key_node.style)
+            name = key_node.value
+            first = mapping.entries.get(name)
+            if first is not None:
+                self.problems.append(self._duplicate(name, first[0], key))
+                continue  # keep the first, as the therapist reads the file top to bottom
+            mapping.entries[name] = (key, self._build(value_node))
+        return mapping
+
+    def _duplicate(self, name: str, first: YScalar, again: YScalar) -> SourceProblem:
+        return SourceProblem(
+            again.span,
+            f"'{name}' is written twice here (first on line {first.span.line}).",
+            f"Each name may appear only once in the same place; YAML would silently keep "
+            f"only the last one. Rename or remove one of the two '{name}'.",
+        )
+
+    def _scalar_value(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        try:
+            if tag == INT:
+                return self._construct.construct_yaml_int(node)
+            if tag == FLOAT:
+                return self._construct.construct_yaml_float(node)
+            if tag == BOOL:
+                return self._construct.construct_yaml_bool(node)
+            if tag == NULL:
+                return None
+        except (ConstructorError, ValueError):
+            return node.value
+        # Strings, and timestamps or other exotic tags: keep the text as written.
+        return node.value
+
+
+def to_data(node: YNode | None) -> Any:
+    """Plain Python data as the loader understands it: keys always as written (strings)."""
+    if node is None:
+        return None
+    if isinstance(node, YScalar):
+        return node.value
+    if isinstance(node, YSeq):
+        return [to_data(item) for item in node.items]
+    return {name: to_data(value) for name, _, value in node.items()}

@@ -1,0 +1,115 @@
+"""Check that the pieces of a read flow fit together.
+
+Runs on a :class:`~bot.flow.draft.FlowDraft` (which may be incomplete) and adds every problem
+to the report: targets that do not exist, the graph (unreachable steps, dead ends, message
+loops), conditions against the questions they read, rules that can never hold or leave a
+gap, reasons, placeholders, translations and Telegram's limits.
+"""
+
+from __future__ import annotations
+
+from bot.flow.analysis import analyse_graph, analyse_rules
+from bot.flow.draft import FlowDraft
+from bot.flow.errors import did_you_mean
+from bot.flow.limits import check_limits
+from bot.flow.model import StepKind
+from bot.flow.report import Report
+from bot.flow.rules import check_conditions
+from bot.flow.source import YNode
+from bot.flow.texts import check_texts
+
+
+def validate(draft: FlowDraft, report: Report) -> None:
+    check_references(draft, report)
+    graph = analyse_graph(draft, report)
+    checked = check_conditions(draft, report, graph)
+    analyse_rules(draft, report, graph, checked)
+    check_reasons(draft, report)
+    check_texts(draft, report, graph)
+    check_limits(draft, report)
+
+
+def _target(draft: FlowDraft, report: Report, target: str | None, node: YNode | None) -> None:
+    if target is None or node is None or target in draft.steps:
+        return
+    report.error(
+        node,
+        f"'{target}' is not a step in this flow.",
+        did_you_mean(target, list(draft.steps), "Steps"),
+    )
+
+
+def check_references(draft: FlowDraft, report: Report) -> None:
+    """Every step id named in start, next, goto and the safety net exists."""
+    _target(draft, report, draft.start, draft.start_node)
+    for step in draft.steps.values():
+        for rule in step.rules:
+            _target(draft, report, rule.target, rule.target_node)
+    net = draft.safety_net
+    if net is not None and net.target is not None and net.target_node is not None:
+        _target(draft, report, net.target, net.target_node)
+        target = draft.steps.get(net.target)
+        if target is not None and target.kind is not None and target.kind is not StepKind.OUTCOME:
+            report.error(
+                net.target_node,
+                f"The safety net must go to an outcome, but '{net.target}' is a "
+                f"{target.kind} step.",
+                "Point goto: at the emergency outcome.",
+            )
+        elif target is not None and target.kind is StepKind.OUTCOME and not target.urgent:
+            report.warning(
+                net.target_node,
+                f"The safety net goes to '{net.target}', which is not marked urgent: true.",
+                "The safety net is for emergencies; its outcome should lead with the "
+                "urgent advice (urgent: true).",
+            )
+
+
+def check_reasons(draft: FlowDraft, report: Report) -> None:
+    """Reason rules of outcomes: ``each`` names a multi-select; every reason has a text."""
+    used: set[str] = set()
+    for step in draft.steps.values():
+        each_options: set[str] = set()
+        for rule in step.reasons:
+            if rule.each is None or rule.each_node is None:
+                continue
+            source = draft.steps.get(rule.each)
+            if source is None:
+                report.error(
+                    rule.each_node,
+                    f"'{rule.each}' is not a step in this flow.",
+                    did_you_mean(
+                        rule.each,
+                        [s.id for s in draft.steps.values() if s.kind is StepKind.MULTI],
+                        "Multi-selects",
+                    ),
+                )
+            elif source.kind is not StepKind.MULTI:
+                report.error(
+                    rule.each_node,
+                    f"each: needs a multi-select, but '{rule.each}' is a {source.kind} step.",
+                    "each: gives one reason per ticked option of a multi-select.",
+                )
+            else:
+                each_options.update(o.id for o in source.options if not o.exclusive)
+        used.update(each_options)
+        for rule in step.reasons:
+            if rule.reason is None:
+                continue
+            used.add(rule.reason)
+            if rule.reason in draft.reasons or rule.reason in each_options:
+                continue
+            at = rule.node.get("reason") if hasattr(rule.node, "get") else rule.node
+            report.error(
+                at or rule.node,
+                f"The reason '{rule.reason}' has no text in reasons:.",
+                did_you_mean(rule.reason, sorted(draft.reasons), "Reasons with a text")
+                + f' Add  {rule.reason}: "you told us ..."  under reasons: at the top.',
+            )
+    for reason_id, key in draft.reason_keys.items():
+        if reason_id not in used and reason_id != "safety_net":
+            report.warning(
+                key,
+                f"The reason '{reason_id}' is not used by any outcome.",
+                "Use it in an outcome's reasons:, or remove it.",
+            )

@@ -1,0 +1,292 @@
+"""Sharing the bot on the practice's website: a deep link, a QR code and an HTML snippet.
+
+``triage-bot link --source website`` prints ``https://t.me/<bot>?start=website`` and writes
+the QR code (PNG and SVG) and a snippet to paste into the website. The source travels to the
+bot as the ``/start`` payload, so /stats can say where conversations came from.
+
+Errors form a small tree, each one plain sentence saying what is wrong and how to fix it::
+
+    LinkError
+     ├── SourceError(ValueError)     the source name breaks Telegram's payload rules
+     ├── UsernameError(ValueError)   the bot username is not a Telegram username
+     └── UsernameLookupError         the Bot API could not tell us the username
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+if TYPE_CHECKING:
+    from qrcode import QRCode
+
+SOURCE_MAX_LENGTH = 64  # Telegram's limit for a /start payload
+_SOURCE_CHARS = re.compile(r"[A-Za-z0-9_-]")
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+DEFAULT_BUTTON_TEXT = "Chat with us on Telegram"
+DEFAULT_OUT_DIR = Path("website")
+
+# Telegram's blue darkened until white text on it passes WCAG AA (4.8:1).
+_BUTTON_STYLE = (
+    "display:inline-block;padding:14px 22px;border-radius:10px;background:#1c77b5;"
+    "color:#ffffff;font:600 18px/1.3 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
+    "text-decoration:none"
+)
+
+
+class LinkError(Exception):
+    """Something stops us from making the website link; the message says what to do."""
+
+
+class SourceError(LinkError, ValueError):
+    """The source name cannot be a Telegram /start payload."""
+
+
+class UsernameError(LinkError, ValueError):
+    """The bot username does not follow Telegram's rules."""
+
+
+class UsernameLookupError(LinkError):
+    """The Bot API could not be asked for the bot's username."""
+
+
+class LinkSettings(Protocol):
+    """The part of :class:`bot.config.Settings` this module reads."""
+
+    @property
+    def bot_username(self) -> str | None: ...
+    @property
+    def telegram_bot_token(self) -> str | None: ...
+    @property
+    def api_base_url(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class LinkKit:
+    """What ``triage-bot link`` produced: the link and the files for the website."""
+
+    url: str
+    qr_png: Path
+    qr_svg: Path | None
+    snippet: Path
+
+
+def suggest_source(name: str) -> str | None:
+    """A valid source close to ``name`` (spaces to _, accents dropped), or None."""
+    folded = unicodedata.normalize("NFKD", name.strip()).encode("ascii", "ignore").decode()
+    folded = re.sub(r"\s+", "_", folded)
+    folded = "".join(ch for ch in folded if _SOURCE_CHARS.fullmatch(ch))[:SOURCE_MAX_LENGTH]
+    return folded or None
+
+
+def validate_source(name: str) -> str:
+    """Return ``name`` if Telegram accepts it as a /start payload, else raise SourceError."""
+    if not name.strip():
+        raise SourceError(
+            "The source name is empty; give a short name such as 'website' or 'flyer_2024'."
+        )
+    if len(name) > SOURCE_MAX_LENGTH:
+        raise SourceError(
+            f"The source name is {len(name)} characters long but Telegram allows at most "
+            f"{SOURCE_MAX_LENGTH}; shorten it (a short name also makes a tidier link)."
+        )
+    bad = sorted({ch for ch in name if not _SOURCE_CHARS.fullmatch(ch)}, key=name.index)
+    if not bad:
+        return name
+    suggestion = suggest_source(name)
+    fix = f"try '{suggestion}'" if suggestion else "use a name such as 'website'"
+    rule = "Telegram allows only the letters A-Z and a-z, the digits 0-9, _ and -"
+    if any(ch.isspace() for ch in bad):
+        raise SourceError(
+            f"The source name {name!r} contains spaces; {rule}, so use underscores instead: {fix}."
+        )
+    shown = ", ".join(repr(ch) for ch in bad)
+    raise SourceError(f"The source name {name!r} contains {shown}; {rule}: {fix}.")
+
+
+def validate_username(username: str) -> str:
+    """Return the bot username without a leading @, or raise UsernameError."""
+    name = username.strip().removeprefix("@")
+    if not _USERNAME.fullmatch(name):
+        raise UsernameError(
+            f"The bot username {username!r} is not a Telegram username: it must be 5 to 32 "
+            "letters, digits or underscores, starting with a letter (as BotFather shows it, "
+            "e.g. 'my_practice_bot'). Check BOT_USERNAME."
+        )
+    return name
+
+
+def deep_link(username: str, source: str | None = None) -> str:
+    """``https://t.me/<username>`` with ``?start=<source>`` when a source is given."""
+    url = f"https://t.me/{validate_username(username)}"
+    if source is not None:
+        url += f"?start={validate_source(source)}"
+    return url
+
+
+def write_qr_png(url: str, path: str | Path) -> Path:
+    """Write ``url`` as a QR code PNG (black on white, quiet zone included)."""
+    from qrcode.image.pil import PilImage  # Pillow ships with matplotlib
+
+    path = Path(path)
+    _qr_code(url).make_image(image_factory=PilImage).save(path)
+    return path
+
+
+def write_qr_svg(url: str, path: str | Path) -> Path:
+    """Write ``url`` as a QR code SVG: one path, scales sharply to any size on a website."""
+    from qrcode.image.svg import SvgPathImage
+
+    path = Path(path)
+    _qr_code(url).make_image(image_factory=SvgPathImage).save(path)
+    return path
+
+
+def _qr_code(url: str) -> QRCode:
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
+    # M survives a smudged print-out; box 10 px gives ~330 px for a typical t.me link.
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def render_snippet(url: str, qr_src: str, *, text: str = DEFAULT_BUTTON_TEXT) -> str:
+    """The HTML to paste into a website: a button-styled link and the QR code.
+
+    Inline CSS only, nothing loaded from elsewhere; every value is HTML-escaped, so even a
+    value with quotes or tags stays inside its attribute or text.
+    """
+    href = html.escape(url, quote=True)
+    src = html.escape(qr_src, quote=True)
+    label = html.escape(text, quote=True)
+    alt = html.escape(f"QR code: scan it with your phone's camera to {_lower_first(text)}")
+    return (
+        "<!-- Telegram triage bot: paste this where the button should appear. -->\n"
+        '<div style="display:inline-flex;flex-direction:column;align-items:center;gap:12px">\n'
+        f'  <a href="{href}" style="{_BUTTON_STYLE}">{label}</a>\n'
+        f'  <img src="{src}" alt="{alt}" width="160" height="160" '
+        'style="width:160px;height:160px;image-rendering:pixelated">\n'
+        "</div>\n"
+    )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def write_snippet(
+    url: str, qr_filename: str, path: str | Path, *, text: str = DEFAULT_BUTTON_TEXT
+) -> Path:
+    path = Path(path)
+    path.write_text(render_snippet(url, qr_filename, text=text), encoding="utf-8")
+    return path
+
+
+def make_link_kit(username: str, source: str | None, out_dir: str | Path) -> LinkKit:
+    """Write the QR codes and the snippet into ``out_dir`` (created if missing).
+
+    File names carry the source, so kits for several sources can share one folder.
+    """
+    url = deep_link(username, source)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"telegram-{source}" if source else "telegram"
+    png = write_qr_png(url, out / f"{stem}.png")
+    svg = write_qr_svg(url, out / f"{stem}.svg")
+    snippet = write_snippet(url, png.name, out / f"{stem}.html")
+    return LinkKit(url=url, qr_png=png, qr_svg=svg, snippet=snippet)
+
+
+async def resolve_username(settings: LinkSettings) -> str:
+    """The bot's username: BOT_USERNAME when set, otherwise asked of the Bot API (getMe)."""
+    if settings.bot_username:
+        return validate_username(settings.bot_username)
+    token = settings.telegram_bot_token
+    if not token:
+        raise UsernameLookupError(
+            "The bot's username is unknown: set BOT_USERNAME, or TELEGRAM_BOT_TOKEN so it can "
+            "be asked of Telegram."
+        )
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    base_url = settings.api_base_url or "https://api.telegram.org/bot"
+    try:
+        # Entering the context calls getMe, which is exactly the question we have.
+        async with Bot(token, base_url=base_url) as bot:
+            username = bot.username
+    except InvalidToken:
+        raise UsernameLookupError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN; copy the token again from BotFather, or set "
+            "BOT_USERNAME."
+        ) from None
+    except NetworkError as error:  # includes timeouts
+        reason = error.message.replace(token, "<token>")  # never print the token
+        raise UsernameLookupError(
+            f"Could not reach the Bot API to ask for the bot's username ({reason}); "
+            "check the network or TELEGRAM_API_BASE_URL, or set BOT_USERNAME."
+        ) from None
+    except TelegramError as error:
+        raise UsernameLookupError(
+            f"The Bot API did not tell us the bot's username "
+            f"({error.message.replace(token, '<token>')}); set BOT_USERNAME."
+        ) from None
+    return validate_username(username)
+
+
+def run_link_command(
+    source: str | None,
+    out_dir: str | Path,
+    username: str,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Print the link and write the kit. Exit code 0, 2 for a bad source or username, 1 when
+    the files cannot be written."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        kit = make_link_kit(username, source, out_dir)
+    except (SourceError, UsernameError) as error:
+        print(error, file=err)
+        return 2
+    except OSError as error:
+        print(f"Could not write the website files to {out_dir}: {error.strerror}.", file=err)
+        return 1
+    # The link alone on the first line, so scripts can take it with `head -1`.
+    print(kit.url, file=out)
+    print(f"QR code:      {kit.qr_png}", file=out)
+    if kit.qr_svg is not None:
+        print(f"QR code, SVG: {kit.qr_svg}", file=out)
+    print(f"HTML snippet: {kit.snippet}", file=out)
+    return 0
+
+
+def cli_main(args: argparse.Namespace, settings: LinkSettings) -> int:
+    """``triage-bot link [--source NAME] [--out DIR]``; args has ``source`` and ``out``.
+
+    Exit code 0; 2 for a bad source; 1 when the username is unknown or a file cannot be written.
+    """
+    # Check the source before asking the network, so a typo fails fast and offline.
+    if args.source is not None:
+        try:
+            validate_source(args.source)
+        except SourceError as error:
+            print(error, file=sys.stderr)
+            return 2
+    try:
+        username = asyncio.run(resolve_username(settings))
+    except LinkError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return run_link_command(args.source, args.out or DEFAULT_OUT_DIR, username)

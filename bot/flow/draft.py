@@ -49,6 +49,24 @@ def condition_span(node: YScalar, lines: list[str], offset: int, length: int) ->
     return start
 
 
+def text_span(node: YScalar, lines: list[str], offset: int, needle: str) -> Span:
+    """The place of ``needle`` (found at ``offset`` in the text) as written in the file.
+
+    Texts over several lines (``>-`` or ``|``) are searched line by line, since folding
+    changes the offsets.
+    """
+    span = condition_span(node, lines, offset, len(needle))
+    if span != node.span or node.span.end_column is not None:
+        return span
+    first = node.span.line - 1
+    last = min(len(lines), first + node.text.count("\n") + 2 + len(node.text) // 20)
+    for index in range(first, last):
+        column = lines[index].find(needle, node.span.column - 1 if index == first else 0)
+        if column >= 0:
+            return Span(index + 1, column + 1, column + 1 + len(needle))
+    return span
+
+
 @dataclass(eq=False, slots=True)
 class RuleDraft:
     """A route: ``goto`` a step, when ``if`` holds (or always)."""
@@ -78,10 +96,12 @@ class TextUse:
 
     text: LocalText
     node: YNode
+    nodes: dict[str, YScalar]  # language -> the scalar holding that text
     role: str  # step | label | reason | disclaimer | safety_line | title | ui
     step: str | None = None  # the step showing it, for step texts and labels
     plain: bool = False  # written as one string, not per language
     ui_key: str | None = None
+    complete: bool = True  # False when a language key was wrong (reported already)
 
 
 @dataclass(eq=False, slots=True)

@@ -145,8 +145,11 @@ class FlowReader:
                     node, "This text is empty.", 'Write the text after the colon: "..."'
                 )
                 return None
-            text = LocalText({self.draft.default_language: node.text})
-            self.draft.texts.append(TextUse(text, node, role, step, plain=True, ui_key=ui_key))
+            language = self.draft.default_language
+            text = LocalText({language: node.text})
+            self.draft.texts.append(
+                TextUse(text, node, {language: node}, role, step, plain=True, ui_key=ui_key)
+            )
             return text
         if isinstance(node, YSeq):
             self.report.error(
@@ -156,25 +159,32 @@ class FlowReader:
             )
             return None
         by_language: dict[str, str] = {}
+        nodes: dict[str, YScalar] = {}
+        complete = True
         for language, key, value in node.items():
             if language not in languages:
+                complete = False
+                what = "Possible keys" if extra_keys else "This flow's languages"
                 self.report.error(
                     key,
                     f"'{language}' is not one of this flow's languages.",
-                    did_you_mean(language, [*languages, *sorted(extra_keys)], "Possible keys")
-                    + " Add a language to languages: at the top of the file.",
+                    did_you_mean(language, [*languages, *sorted(extra_keys)], what)
+                    + " To add a language, list it in languages: at the top of the file.",
                 )
                 continue
             if not isinstance(value, YScalar) or value.value is None or not value.text.strip():
                 self.report.error(value, f"The '{language}' text is empty or not a text.")
                 continue
             by_language[language] = value.text
+            nodes[language] = value
         if not by_language:
             if not node.entries:
                 self.report.error(node, "This text is empty.")
             return None
         text = LocalText(by_language)
-        self.draft.texts.append(TextUse(text, node, role, step, ui_key=ui_key))
+        self.draft.texts.append(
+            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete)
+        )
         return text
 
     def condition(self, node: YNode | None) -> ConditionDraft | None:
@@ -421,6 +431,12 @@ class FlowReader:
             )
         self.check_step_keys(step, node, kind)
         if kind is None:
+            # Still follow its text and next, so that one wrong type is reported once and
+            # not again as unreachable steps or unknown names further on.
+            step.text = self.text(node.get("text"), "step", step=step.id)
+            if "next" in node.entries:
+                step.next_key = node.key("next")
+                self.read_next(step, node.get("next"))
             return
         step.kind = StepKind(kind)
         step.columns = DEFAULT_COLUMNS.get(kind, 1)
@@ -492,7 +508,8 @@ class FlowReader:
                 hint = f"'{name}' belongs to {' and '.join(users)} steps."
                 if name == "next" and kind == "outcome":
                     hint = "An outcome ends the conversation; remove 'next' (or change the type)."
-                self.report.error(key, f"A {kind} step has no '{name}'.", hint)
+                article = "An" if kind == "outcome" else "A"
+                self.report.error(key, f"{article} {kind} step has no '{name}'.", hint)
                 continue
             self.report.error(
                 key,

@@ -190,7 +190,8 @@ class Reader:
     def _build_new(self, node: yaml.Node) -> YNode:
         span = self._span(node)
         if isinstance(node, yaml.ScalarNode):
-            return YScalar(span, self._scalar_value(node), node.value, node.style)
+            # libyaml marks plain scalars with "" where PyYAML uses None.
+            return YScalar(span, self._scalar_value(node), node.value, node.style or None)
         if isinstance(node, yaml.SequenceNode):
             return YSeq(span, [self._build(item) for item in node.value])
         assert isinstance(node, yaml.MappingNode)
@@ -205,7 +206,9 @@ class Reader:
                     )
                 )
                 continue
-            key = YScalar(self._span(key_node), key_node.value, key_node.value, key_node.style)
+            key = YScalar(
+                self._span(key_node), key_node.value, key_node.value, key_node.style or None
+            )
             name = key_node.value
             first = mapping.entries.get(name)
             if first is not None:

@@ -8,7 +8,8 @@ gap, reasons, placeholders, translations and Telegram's limits.
 
 from __future__ import annotations
 
-from bot.flow.analysis import analyse_graph, analyse_rules
+from bot.flow.analysis import analyse_graph
+from bot.flow.cover import analyse_rules
 from bot.flow.draft import FlowDraft
 from bot.flow.errors import did_you_mean
 from bot.flow.limits import check_limits

@@ -50,6 +50,28 @@ def _quoted_start(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem |
     return None
 
 
+def _unclosed_earlier(lines: list[str], mark: yaml.Mark | None) -> SourceProblem | None:
+    """A quote closed just before the error spot, opened on an earlier line: most likely
+    that earlier text was never closed and YAML read on until the next quote."""
+    if mark is None or mark.line >= len(lines):
+        return None
+    before = lines[mark.line][: mark.column].rstrip()
+    if not before or before[-1] not in "\"'":
+        return None
+    quote = before[-1]
+    for index in range(mark.line - 1, max(-1, mark.line - 40), -1):
+        text = lines[index].split(" #", 1)[0]
+        if text.replace(f"\\{quote}", "").count(quote) % 2 == 1:
+            column = text.find(quote)
+            return SourceProblem(
+                Span(index + 1, column + 1, column + 2),
+                "The text in quotes that starts here is never closed.",
+                f"Add the closing {quote} at the end of the text. YAML read on until the "
+                f"next {quote}, on line {mark.line + 1}.",
+            )
+    return None
+
+
 def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     """One plain-language problem for a YAML syntax error."""
     if not isinstance(error, yaml.MarkedYAMLError):
@@ -62,6 +84,9 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     quoted = _quoted_start(lines, error.problem_mark, error.context_mark)
     if quoted is not None and ("expected" in problem or "mapping values" in problem):
         return quoted
+    unclosed = _unclosed_earlier(lines, error.problem_mark)
+    if unclosed is not None:
+        return unclosed
     if "'\\t'" in problem or "\t" in problem:
         return SourceProblem(
             here,

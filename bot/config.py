@@ -1,0 +1,204 @@
+"""Settings from the environment, with a ``.env`` file read when present.
+
+This is the one place that reads settings. Every name is documented in ``.env.example``.
+A real environment variable always wins over the same name in ``.env``, so a deployment can
+override a checked-out file without editing it. Empty values count as unset (a copied
+``.env.example`` leaves many names blank).
+
+Problems raise :class:`ConfigError` with one sentence that says which setting to fix; the
+token itself never appears in a message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_DATABASE_PATH = "data/triage.db"
+DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
+DEFAULT_EMERGENCY_NUMBER = "999"
+DEFAULT_URGENT_ADVICE = "call 111 or your GP surgery today"
+DEFAULT_RETENTION_DAYS = 90
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+TELEGRAM_API = "https://api.telegram.org/bot"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# BotFather tokens: the bot's numeric id, a colon, then ~35 URL-safe characters.
+_TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
+# Telegram usernames: 5-32 characters, letters, digits and underscores, starting with a letter.
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+# Telegram's rule for setWebhook's secret_token.
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one sentence naming the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    telegram_bot_token: str = field(repr=False)
+    api_base_url: str | None = None
+    database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    booking_url: str | None = None
+    admin_chat_ids: frozenset[int] = frozenset()
+    flow_file: Path = Path(DEFAULT_FLOW_FILE)
+    emergency_number: str = DEFAULT_EMERGENCY_NUMBER
+    urgent_advice: str = DEFAULT_URGENT_ADVICE
+    log_level: str = "INFO"
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    bot_username: str | None = None
+    webhook_url: str | None = None
+    webhook_secret_token: str | None = field(default=None, repr=False)
+    webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    @property
+    def public_api_url(self) -> str:
+        """The Bot API address as people may see it: never with the token."""
+        return (self.api_base_url or TELEGRAM_API).replace("{token}", "")
+
+    def texts(self) -> dict[str, str]:
+        """The values the engine may put into flow texts (``{booking_url}`` ...)."""
+        values = {"emergency_number": self.emergency_number, "urgent_advice": self.urgent_advice}
+        if self.booking_url:
+            values["booking_url"] = self.booking_url
+        return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = ".env",
+    *,
+    require_token: bool = True,
+) -> Settings:
+    """Read the settings; ``environ`` defaults to ``os.environ``, ``env_file`` may be absent.
+
+    ``require_token=False`` is for commands that never talk to Telegram.
+    """
+    values: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    read = _Reader(values)
+
+    token = read.text("TELEGRAM_BOT_TOKEN")
+    if token is None:
+        if require_token:
+            raise ConfigError("Set TELEGRAM_BOT_TOKEN in .env (see .env.example).")
+        token = ""
+    elif not _TOKEN.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (BotFather gives one like "
+            "123456789:AA... with about 35 letters, digits, _ or - after the colon)."
+        )
+
+    webhook_url = read.url("WEBHOOK_URL")
+    secret = read.text("WEBHOOK_SECRET_TOKEN")
+    if secret is not None and not _SECRET.match(secret):
+        raise ConfigError(
+            "WEBHOOK_SECRET_TOKEN may only use letters, digits, _ and - (1 to 256 of them)."
+        )
+    if webhook_url is not None and secret is None:
+        raise ConfigError(
+            "Set WEBHOOK_SECRET_TOKEN when WEBHOOK_URL is set, so that only Telegram can "
+            "post updates to the bot."
+        )
+
+    username = read.text("BOT_USERNAME")
+    if username is not None:
+        username = username.removeprefix("@")
+        if not _USERNAME.match(username):
+            raise ConfigError(
+                f"BOT_USERNAME must be the bot's Telegram username (5 to 32 letters, digits "
+                f"or _), got {username!r}."
+            )
+
+    log_level = (read.text("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
+
+    return Settings(
+        telegram_bot_token=token,
+        api_base_url=read.url("TELEGRAM_API_BASE_URL"),
+        database_path=Path(read.text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        booking_url=read.url("BOOKING_URL"),
+        admin_chat_ids=read.chat_ids("ADMIN_CHAT_IDS"),
+        flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),
+        emergency_number=read.text("EMERGENCY_NUMBER") or DEFAULT_EMERGENCY_NUMBER,
+        urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
+        log_level=log_level,
+        retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
+        bot_username=username,
+        webhook_url=webhook_url,
+        webhook_secret_token=secret,
+        webhook_listen=read.text("WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
+        webhook_port=read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535),
+    )
+
+
+class _Reader:
+    """Typed access to the raw name -> text mapping, with one error sentence per kind."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = values
+
+    def text(self, name: str) -> str | None:
+        value = self.values.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"{name} must be a web address starting with https://, got {value!r}."
+            )
+        return value.rstrip("/")
+
+    def whole(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        upper = f" to {high}" if high is not None else " or more"
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < low or (high is not None and number > high):
+            raise ConfigError(f"{name} must be a whole number from {low}{upper}, got {value!r}.")
+        return number
+
+    def chat_ids(self, name: str) -> frozenset[int]:
+        value = self.text(name)
+        if value is None:
+            return frozenset()
+        ids: set[int] = set()
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                ids.add(int(part))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be Telegram chat ids separated by commas (e.g. "
+                    f"12345678,-1001234567890), but {part!r} is not a whole number."
+                ) from None
+        return frozenset(ids)

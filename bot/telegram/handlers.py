@@ -1,0 +1,226 @@
+"""python-telegram-bot handlers: each turns one kind of update into a decision, nothing more.
+
+Conversation logic lives in the engine; the single path from decision to database to Telegram
+lives in :mod:`bot.telegram.conversation`. A handler here only says *which* input an update is:
+a button, a typed answer, a command, something the bot cannot read, or a message in a group.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import callback
+from bot.engine import Back, Input, Repeat, Restart, Text
+from bot.telegram import render
+from bot.telegram.conversation import (
+    Change,
+    ChatView,
+    Decision,
+    engine_turn,
+    start_turn,
+)
+from bot.telegram.texts import say
+
+if TYPE_CHECKING:
+    from bot.telegram.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+# What the bot asks Telegram for (polling and webhook alike).
+ALLOWED_UPDATES = ("message", "edited_message", "channel_post", "callback_query")
+
+# Telegram's rule for deep-link payloads: /start <payload>.
+_SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# Buttons of the transport's own (not engine questions): "x|<action>|<argument>".
+ACTION_PREFIX = "x|"
+FORGET_YES = "x|forget|yes"
+FORGET_NO = "x|forget|no"
+
+Action = Callable[[Update, str], Awaitable[None]]
+
+
+class Handlers:
+    """The handlers, bound to the running bot's :class:`~bot.telegram.runtime.Runtime`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        # Transport button actions by name; later features add their own.
+        self.actions: dict[str, Action] = {"forget": self._forget_answer}
+
+    def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        private = filters.ChatType.PRIVATE
+        fresh = private & filters.UpdateType.MESSAGE  # commands only in new messages
+        app.add_handlers(
+            [
+                CallbackQueryHandler(self.press),
+                MessageHandler(~private, self.group),
+                MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, self.typed),
+                CommandHandler("start", self.start, filters=fresh),
+                CommandHandler("restart", self.restart, filters=fresh),
+                CommandHandler("back", self.back, filters=fresh),
+                CommandHandler("help", self.help, filters=fresh),
+                CommandHandler("privacy", self.privacy, filters=fresh),
+                CommandHandler("forget", self.forget, filters=fresh),
+                MessageHandler(fresh & filters.COMMAND, self.unknown_command),
+                # stickers, photos, voice, locations, documents, edited messages ...
+                MessageHandler(private, self.unsupported),
+            ]
+        )
+        app.add_error_handler(self.error)
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    async def press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        chat = update.effective_chat
+        assert query is not None
+        if chat is None or chat.type != ChatType.PRIVATE:
+            await self._turn(update, self._group_decision(context), query_id=query.id)
+            return
+        data = query.data or ""
+        if data.startswith(ACTION_PREFIX):
+            name, _, argument = data.removeprefix(ACTION_PREFIX).partition("|")
+            action = self.actions.get(name)
+            if action is not None:
+                await action(update, argument)
+                return
+        # An old, forged or garbled button: the engine says "moved on" and asks again.
+        message: Input = callback.decode(data) or Repeat(notice="moved_on")
+        pressed = query.message.message_id if query.message else None
+        decide = engine_turn(message, pressed_message_id=pressed)
+        await self._turn(update, decide, query_id=query.id)
+
+    # -- messages --------------------------------------------------------------------------
+
+    async def typed(self, update: Update, context: Context) -> None:
+        assert update.message is not None and update.message.text is not None
+        await self._turn(update, engine_turn(Text(update.message.text)))
+
+    async def start(self, update: Update, context: Context) -> None:
+        payload = context.args[0] if context.args else None
+        source = payload if payload and _SOURCE.match(payload) else None
+        user = update.effective_user
+        await self._turn(update, start_turn(user.language_code if user else None, source))
+
+    async def restart(self, update: Update, context: Context) -> None:
+        await self._turn(update, engine_turn(Restart()))
+
+    async def back(self, update: Update, context: Context) -> None:
+        await self._turn(update, engine_turn(Back()))
+
+    async def help(self, update: Update, context: Context) -> None:
+        number = self.runtime.settings.emergency_number
+        await self._turn(update, _say("help", emergency_number=number))
+
+    async def privacy(self, update: Update, context: Context) -> None:
+        days = str(self.runtime.settings.retention_days)
+        await self._turn(update, _say("privacy", retention_days=days))
+
+    async def forget(self, update: Update, context: Context) -> None:
+        await self._turn(update, _ask_forget)
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        await self._turn(update, _say("unknown_command", repeat=True))
+
+    async def unsupported(self, update: Update, context: Context) -> None:
+        await self._turn(update, engine_turn(Repeat(notice="unsupported")))
+
+    async def group(self, update: Update, context: Context) -> None:
+        await self._turn(update, self._group_decision(context))
+
+    # -- the rest --------------------------------------------------------------------------
+
+    async def error(self, update: object, context: Context) -> None:
+        """Log once and carry on; the runner sees the update as not applied."""
+        if isinstance(update, Update):
+            self.runtime.failed_updates.add(update.update_id)
+            where = f"update {update.update_id}"
+        else:
+            where = "a background task"
+        error = context.error
+        log.error("%s failed: %s", where, type(error).__name__, exc_info=error)
+
+    async def _forget_answer(self, update: Update, argument: str) -> None:
+        query = update.callback_query
+        assert query is not None
+        pressed = query.message.message_id if query.message else None
+        await self._turn(update, _forget(argument == "yes", pressed), query_id=query.id)
+
+    async def _turn(self, update: Update, decide: Decision, *, query_id: str | None = None) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        user = update.effective_user
+        await self.runtime.conversations.take_turn(
+            update_id=update.update_id,
+            chat_id=chat.id,
+            decide=decide,
+            language=user.language_code if user else None,
+            query_id=query_id,
+        )
+
+    def _group_decision(self, context: Context) -> Decision:
+        username = self.runtime.settings.bot_username or context.bot.username
+        link = f"https://t.me/{username}?start=group"
+
+        def decide(chat: ChatView) -> Change:
+            if chat.state is not None:
+                return Change()  # answered once already: groups get one message, ever
+            button = render.url_button(say("group_button", chat.language), link)
+            text = say("group", chat.language)
+            return Change(outbox=[render.text_message(chat.chat_id, text, [[button]])])
+
+        return decide
+
+
+# --- decisions of the transport's own ----------------------------------------------------------
+
+
+def _say(key: str, *, repeat: bool = False, **values: str) -> Decision:
+    """A text of ours; with ``repeat``, the open question again after it (mid-conversation)."""
+
+    def decide(chat: ChatView) -> Change:
+        message = render.text_message(chat.chat_id, say(key, chat.language, **values))
+        if repeat and chat.session is not None and not chat.session.finished:
+            return engine_turn(Repeat(), before=[lambda _: message])(chat)
+        return Change(outbox=[message])
+
+    return decide
+
+
+def _ask_forget(chat: ChatView) -> Change:
+    buttons = [
+        [render.data_button(say("forget_yes", chat.language), FORGET_YES)],
+        [render.data_button(say("forget_no", chat.language), FORGET_NO)],
+    ]
+    text = say("forget_ask", chat.language)
+    return Change(outbox=[render.text_message(chat.chat_id, text, buttons)])
+
+
+def _forget(confirmed: bool, pressed_message_id: int | None) -> Decision:
+    def decide(chat: ChatView) -> Change:
+        text = say("forgotten" if confirmed else "kept", chat.language)
+        if pressed_message_id is not None:
+            reply = render.text_edit(chat.chat_id, pressed_message_id, text)
+        else:
+            reply = render.text_message(chat.chat_id, text)
+        return Change(outbox=[reply], forget=confirmed)
+
+    return decide

@@ -1,0 +1,246 @@
+"""Delivering the outbox: after commit, in order per chat, retried until Telegram has it.
+
+Replies are committed to the outbox together with the update that caused them; this module
+sends them. The handler sends a chat's new rows straight after its commit (with the chat's
+lock held, so a chat's messages leave in order). When a send fails for a reason that may pass
+(network, 5xx, 429 after the rate limiter's own retries), that row and every later row of the
+chat stay queued and the chat is retried with backoff by one background task; until then, new
+rows of that chat queue up behind the old ones.
+
+What Telegram answers decides what happens to a row:
+
+* success: removed (a question's message id is remembered as the chat's prompt);
+* 403 (the person blocked the bot, or it left the group): the chat is marked blocked and its
+  queue dropped;
+* 400 "message is not modified" (a double tap), "message to edit not found" (the person
+  deleted it) and the like: the screen already shows what it can, so the row counts as done,
+  quietly;
+* any other 400: permanent, kept as failed for a look, logged once, never retried;
+* anything else: kept and retried; given up after :data:`MAX_ATTEMPTS` tries.
+
+Logs name the method and Telegram's error, never a message's text or a chat id (at INFO and
+above); the token never appears (see ``logs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.storage import OutboxItem, Storage, StorageError
+from bot.telegram.locks import ChatLocks
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 30  # with the backoff below: about two and a half hours of trying
+MAX_BACKOFF = 300.0  # seconds
+PAGE = 100  # rows read at a time when a chat's queue is long
+
+# Telegram's answers to edits that are harmless: the screen already shows what we wanted.
+_QUIET = (
+    "message is not modified",
+    "message to edit not found",
+    "message can't be edited",
+    "message to delete not found",
+    "query is too old",
+)
+
+# do_api_request("sendMessage") warns "please use Bot.send_message": we use the raw call on
+# purpose (no Message objects built for results nobody reads; rows are stored as JSON anyway).
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+
+
+class Verdict(Enum):
+    SENT = "sent"
+    DROPPED = "dropped"  # permanent failure, never retried
+    BLOCKED = "blocked"
+    RETRY = "retry"
+
+
+class Outbox:
+    """Sends committed rows and retries what could not be sent."""
+
+    def __init__(self, bot: Bot, storage: Storage, locks: ChatLocks) -> None:
+        self.bot = bot
+        self.storage = storage
+        self.locks = locks
+        self._waiting: dict[int, float] = {}  # chat id -> monotonic time of its next retry
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- the hot path: called by the handler with the chat's lock held --------------------------
+
+    async def deliver(self, chat_id: int, items: Sequence[OutboxItem]) -> None:
+        """Send ``items`` (just committed) unless older rows of the chat are still queued, in
+        which case the whole queue goes, oldest first."""
+        if chat_id in self._waiting:
+            await self.deliver_queued(chat_id)
+        elif items:
+            await self._send_in_order(chat_id, items)
+
+    async def deliver_queued(self, chat_id: int) -> None:
+        """Send everything queued for the chat (the caller holds the chat's lock)."""
+        self._waiting.pop(chat_id, None)
+        while True:
+            items = await self.storage.pending_outbox(chat_id, PAGE)
+            if not items or not await self._send_in_order(chat_id, items):
+                return
+            if len(items) < PAGE:
+                return
+
+    # -- start and retries --------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._retry_loop(), name="outbox-retries")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def send_unsent(self) -> int:
+        """At start: send what a previous run committed but did not get out. Returns how many
+        chats had something queued."""
+        done: set[int] = set()
+        while True:
+            items = await self.storage.pending_outbox(None, PAGE * 10)
+            chats = list(dict.fromkeys(i.chat_id for i in items if i.chat_id not in done))
+            if not chats:
+                return len(done)
+            for chat_id in chats:
+                async with self.locks(chat_id):
+                    await self.deliver_queued(chat_id)
+                done.add(chat_id)
+
+    @property
+    def waiting(self) -> int:
+        """How many chats have rows waiting for a retry."""
+        return len(self._waiting)
+
+    def retry_later(self, chat_id: int, delay: float) -> None:
+        due = time.monotonic() + delay
+        self._waiting[chat_id] = min(due, self._waiting.get(chat_id, due))
+        self._wake.set()
+
+    async def _retry_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            now = time.monotonic()
+            due = [chat for chat, at in self._waiting.items() if at <= now]
+            if due:
+                await asyncio.gather(*(self._retry(chat) for chat in due))
+                continue
+            sleep = min(self._waiting.values(), default=now + 3600.0) - now
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(sleep, 0.01))
+
+    async def _retry(self, chat_id: int) -> None:
+        try:
+            async with self.locks(chat_id):
+                if chat_id in self._waiting and self._waiting[chat_id] <= time.monotonic():
+                    await self.deliver_queued(chat_id)
+        except StorageError as error:
+            log.error("Cannot read the outbox: %s", error)
+            self.retry_later(chat_id, MAX_BACKOFF)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def _send_in_order(self, chat_id: int, items: Sequence[OutboxItem]) -> bool:
+        """Send until one must wait; returns True when all of ``items`` are dealt with."""
+        sent: list[tuple[int, int | None]] = []
+        try:
+            for item in items:
+                verdict, message_id, delay = await self._send(item)
+                if verdict is Verdict.SENT:
+                    sent.append((item.id, message_id))
+                elif verdict is Verdict.BLOCKED:
+                    await self._flush(sent)
+                    sent = []
+                    await self.storage.mark_blocked(chat_id, True)
+                    self._waiting.pop(chat_id, None)
+                    return False
+                elif verdict is Verdict.RETRY:
+                    self.retry_later(chat_id, delay)
+                    return False
+            return True
+        finally:
+            await self._flush(sent)
+
+    async def _flush(self, sent: list[tuple[int, int | None]]) -> None:
+        if sent:
+            await self.storage.mark_sent_many(sent)
+
+    async def _send(self, item: OutboxItem) -> tuple[Verdict, int | None, float]:
+        try:
+            result: Any = await self.bot.do_api_request(item.method, api_kwargs=dict(item.params))
+        except RetryAfter as error:
+            await self._failed(item, error, permanent=False)
+            return Verdict.RETRY, None, _seconds(error.retry_after)
+        except Forbidden as error:
+            log.info("%s: %s; the chat is marked blocked", item.method, error.message)
+            return Verdict.BLOCKED, None, 0.0
+        except (BadRequest, ChatMigrated) as error:
+            if _quiet(error):  # the screen already shows what we wanted: done
+                return Verdict.SENT, None, 0.0
+            log.warning("%s was refused and dropped: %s", item.method, error.message)
+            await self._failed(item, error, permanent=True)
+            return Verdict.DROPPED, None, 0.0
+        except InvalidToken as error:  # revoked while running: keep everything for later
+            log.error("Telegram rejected the bot token while sending %s", item.method)
+            await self._failed(item, error, permanent=False)
+            return Verdict.RETRY, None, MAX_BACKOFF
+        except TelegramError as error:  # network, timeouts, 5xx
+            return await self._transient(item, error)
+        except Exception as error:  # a bug must not lose the row or stop the queue for good
+            log.exception("%s could not be sent", item.method)
+            return await self._transient(item, TelegramError(f"{type(error).__name__}"))
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return Verdict.SENT, message_id, 0.0
+
+    async def _transient(
+        self, item: OutboxItem, error: TelegramError
+    ) -> tuple[Verdict, int | None, float]:
+        attempts = item.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error("%s given up after %d tries: %s", item.method, attempts, error.message)
+            await self._failed(item, error, permanent=True)
+            return Verdict.DROPPED, None, 0.0
+        if attempts == 1:  # once per row: an outage must not flood the log
+            log.warning("%s failed (%s); will retry", item.method, error.message)
+        await self._failed(item, error, permanent=False)
+        return Verdict.RETRY, None, min(2.0**attempts, MAX_BACKOFF)
+
+    async def _failed(self, item: OutboxItem, error: TelegramError, *, permanent: bool) -> None:
+        await self.storage.mark_failed(
+            item.id, f"{type(error).__name__}: {error.message}", permanent=permanent
+        )
+
+
+def _quiet(error: TelegramError) -> bool:
+    text = error.message.lower()
+    return any(expected in text for expected in _QUIET)
+
+
+def _seconds(value: Any) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)

@@ -1,0 +1,108 @@
+"""``triage-bot run``: start the bot, serve until SIGINT/SIGTERM, stop cleanly.
+
+Start-up checks go from local to remote, so the first thing to fix is reported first: the
+flow file, the database, then the Bot API (reachable? token accepted?). Each failure ends the
+process with one sentence and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import suppress
+
+from telegram.error import InvalidToken, TelegramError
+
+from bot.app import build_application
+from bot.config import Settings
+from bot.flow import FlowError
+from bot.storage import StorageError
+from bot.telegram import polling, webhook
+from bot.telegram.logs import configure_logging, token_secrets
+from bot.telegram.runtime import AnyApplication, StartupError, runtime_of
+
+log = logging.getLogger(__name__)
+
+
+def run_bot(settings: Settings) -> int:
+    """Run until stopped; returns the process exit code."""
+    configure_logging(
+        settings.log_level,
+        token_secrets(settings.telegram_bot_token, settings.webhook_secret_token),
+    )
+    try:
+        return asyncio.run(serve(settings))
+    except StartupError as error:
+        print(f"triage-bot: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # a second Ctrl-C while stopping
+        return 130
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """The bot's whole life on the running loop; ``stop`` ends it (signals set it too)."""
+    stop = stop or asyncio.Event()
+    app = build_application(settings)
+    runtime = runtime_of(app)
+    await _open(app, settings)
+    _on_signals(stop)
+    try:
+        await _initialize(app, settings)
+        assert app.post_init is not None
+        await app.post_init(app)
+        await app.start()
+        try:
+            if settings.webhook_mode:
+                return await webhook.serve(app, runtime, stop)
+            return await polling.Poller(app, runtime).run(stop)
+        except InvalidToken as error:
+            raise StartupError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN).") from error
+        except TelegramError as error:
+            raise StartupError(_unreachable(settings, error)) from error
+        finally:
+            await app.stop()
+    finally:
+        with suppress(Exception):
+            await app.shutdown()
+        await runtime.close()
+        log.info("Stopped")
+
+
+async def _open(app: AnyApplication, settings: Settings) -> None:
+    try:
+        await runtime_of(app).open()
+    except FlowError as error:
+        raise StartupError(f"the flow file is not valid:\n{error}") from error
+    except StorageError as error:
+        raise StartupError(str(error)) from error
+    except OSError as error:  # e.g. the flow file does not exist
+        raise StartupError(
+            f"Cannot read {error.filename or settings.flow_file}: {error.strerror or error}."
+        ) from error
+
+
+async def _initialize(app: AnyApplication, settings: Settings) -> None:
+    """``getMe``: is the Bot API there, and does it accept the token?"""
+    try:
+        await app.initialize()
+    except InvalidToken as error:
+        raise StartupError(
+            "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (BotFather can show it)."
+        ) from error
+    except TelegramError as error:
+        raise StartupError(_unreachable(settings, error)) from error
+    log.info("Connected to the Bot API as @%s", app.bot.username)
+
+
+def _unreachable(settings: Settings, error: TelegramError) -> str:
+    reason = error.message.replace(settings.telegram_bot_token, "<token>")
+    return f"Cannot reach the Telegram Bot API at {settings.public_api_url}: {reason}"
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError, RuntimeError):  # not on this platform / thread
+            loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,120 @@
+"""What the running bot holds: settings, the flow, the database, the outbox, the chat locks.
+
+:func:`bot.app.build_application` creates one :class:`Runtime` per application and keeps it in
+``application.bot_data``; ``post_init`` opens it (flow file, then database) and
+``post_shutdown`` closes it. :meth:`Runtime.apply` is how the polling loop and the webhook
+hand an update over and learn whether it was applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.engine import Engine
+from bot.flow import load_compiled
+from bot.storage import Storage
+from bot.telegram.conversation import Conversations, RunningFlow
+from bot.telegram.locks import ChatLocks
+from bot.telegram.outbox import Outbox
+from bot.telegram.texts import COMMANDS, FALLBACK
+
+log = logging.getLogger(__name__)
+
+RUNTIME_KEY = "runtime"
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one sentence for the person running it."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings, bot: Bot) -> None:
+        self.settings = settings
+        self.bot = bot
+        self.locks = ChatLocks()
+        # Ids of updates whose handler raised (set by the error handler, read by apply()).
+        self.failed_updates: set[int] = set()
+        self._conversations: Conversations | None = None
+
+    @property
+    def conversations(self) -> Conversations:
+        if self._conversations is None:
+            raise RuntimeError("the bot's runtime is not open yet (post_init has not run)")
+        return self._conversations
+
+    @property
+    def storage(self) -> Storage:
+        return self.conversations.storage
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.conversations.outbox
+
+    @property
+    def flow(self) -> RunningFlow:
+        """The running flow; assign ``flow.engine`` to switch to a new version."""
+        return self.conversations.flow
+
+    @property
+    def is_open(self) -> bool:
+        return self._conversations is not None
+
+    async def open(self) -> None:
+        """Load the flow, then open the database. Idempotent. Raises ``FlowError`` or
+        ``StorageError`` (both with a message fit to show as it is)."""
+        if self._conversations is not None:
+            return
+        path = str(self.settings.flow_file)
+        engine = Engine(load_compiled(path), self.settings.texts())
+        storage = await Storage.open(self.settings.database_path)
+        outbox = Outbox(self.bot, storage, self.locks)
+        self._conversations = Conversations(
+            self.bot, storage, outbox, RunningFlow(engine, path), self.locks
+        )
+
+    async def close(self) -> None:
+        conversations, self._conversations = self._conversations, None
+        if conversations is not None:
+            await conversations.outbox.stop()
+            await conversations.storage.close()
+
+    async def apply(self, app: AnyApplication, update: Update) -> bool:
+        """Process one update; True when it was applied (or needed nothing), False when its
+        handler failed, so that it must not be confirmed to Telegram."""
+        self.failed_updates.discard(update.update_id)
+        try:
+            await app.process_update(update)
+        except Exception:
+            log.exception("update %d could not be processed", update.update_id)
+            return False
+        if update.update_id in self.failed_updates:
+            self.failed_updates.discard(update.update_id)
+            return False
+        return True
+
+
+def runtime_of(app: AnyApplication) -> Runtime:
+    runtime = app.bot_data.get(RUNTIME_KEY)
+    if not isinstance(runtime, Runtime):
+        raise RuntimeError("this application was not built by bot.app.build_application")
+    return runtime
+
+
+async def set_commands(bot: Bot) -> None:
+    """The command menu, per language (the default menu in the fallback language)."""
+    for language, commands in COMMANDS.items():
+        try:
+            await bot.set_my_commands(
+                [BotCommand(name, description) for name, description in commands],
+                language_code=None if language == FALLBACK else language,
+            )
+        except TelegramError as error:
+            log.warning("Could not set the command menu (%s): %s", language, error.message)

@@ -4,7 +4,7 @@ ones, and answers that no rule catches (a gap with no default).
 Answers come from small finite sets, so instead of reasoning about conditions we try every
 combination that matters and run the real compiled conditions on it:
 
-* a choice: each of its options;
+* a choice: each option the rules mention, and one they don't (it stands for the rest);
 * a multi-select: every set of ticks over the options the rules mention plus one option they
   don't ("something else"), with an exclusive option ("none") only ever alone;
 * a number: min, max, and each number a rule mentions with its neighbours (±1);
@@ -75,7 +75,10 @@ def _mentioned(trees: Sequence[Node], key: str) -> list[Any]:
 def domain(question: StepDraft, mentioned: Sequence[Any]) -> list[Any]:
     """The answers of ``question`` that can make a difference to these conditions."""
     if question.kind is StepKind.CHOICE:
-        return question.option_ids
+        # Options no rule mentions all behave alike: one of them stands for the rest.
+        named = [o for o in question.option_ids if o in mentioned]
+        others = [o for o in question.option_ids if o not in mentioned]
+        return named + others[:1]
     if question.kind is StepKind.MULTI:
         return _tick_sets(question, {v for v in mentioned if isinstance(v, str)})
     low, high = question.minimum, question.maximum
@@ -214,14 +217,19 @@ def _routes(
     ever_first = [False] * len(rules)
     hidden_by: list[set[int]] = [set() for _ in rules]
     gap: dict[str, Any] | None = None
+    unproven = len(rules)  # rules not yet seen winning; with a default, 0 means all is well
     for answers in _combinations(keys, domains):
+        if unproven == 0 and default is not None:
+            break
         first = -1
         for index, test in enumerate(tests):
             if test is None or test(answers):
                 ever_true[index] = True
                 if first < 0:
                     first = index
-                    ever_first[index] = True
+                    if not ever_first[index]:
+                        ever_first[index] = True
+                        unproven -= 1
                 else:
                     hidden_by[index].add(first)
         if first < 0 and gap is None:

@@ -164,6 +164,7 @@ class FlowDraft:
     ui: dict[str, LocalText] = field(default_factory=dict)
     texts: list[TextUse] = field(default_factory=list)
     root: YMap | None = None
+    _questions: dict[str, StepDraft] | None = None
 
     @property
     def default_language(self) -> str:
@@ -171,7 +172,10 @@ class FlowDraft:
 
     @property
     def questions(self) -> dict[str, StepDraft]:
-        return {k: s for k, s in self.steps.items() if s.is_question}
+        """The question steps by id (cached: ask only once reading is finished)."""
+        if self._questions is None:
+            self._questions = {k: s for k, s in self.steps.items() if s.is_question}
+        return self._questions
 
     def where(self, node: YNode | Span) -> Where:
         span = node if isinstance(node, Span) else node.span

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -28,8 +28,7 @@ BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):  # a tuple: thousands are made per file, and cheaply
     """Where something was written: 1-based line and column; ``end_column`` is just after
     the text on the same line, or ``None`` when the text runs over several lines."""
 
@@ -171,20 +170,22 @@ class Reader:
 
     def _build(self, node: yaml.Node) -> YNode:
         # Aliases share one node object; build it once (also stops "billion laughs").
-        known = self._built.get(id(node))
+        key = id(node)
+        known = self._built.get(key)
         if known is not None:
             return known
-        if id(node) in self._building:
+        if key in self._building:
             self.problems.append(
                 SourceProblem(self._span(node), "This refers to itself (a YAML anchor loop).")
             )
             return YScalar(self._span(node), None, "", None)
-        self._building.add(id(node))
-        try:
+        if isinstance(node, yaml.ScalarNode):
+            built: YNode = self._build_new(node)  # a scalar holds nothing that could loop
+        else:
+            self._building.add(key)
             built = self._build_new(node)
-        finally:
-            self._building.discard(id(node))
-        self._built[id(node)] = built
+            self._building.discard(key)
+        self._built[key] = built
         return built
 
     def _build_new(self, node: yaml.Node) -> YNode:

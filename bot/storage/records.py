@@ -1,0 +1,149 @@
+"""What the storage layer takes and gives back: small frozen dataclasses, no SQL.
+
+These are the whole vocabulary between the transport and the database, so another backend
+(PostgreSQL, say) only has to speak them too.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+
+class StorageError(Exception):
+    """The database cannot be used; ``str(error)`` is one sentence fit to show as it is."""
+
+
+class Unchanged(enum.Enum):
+    """Marker for "leave this column as it is" (``None`` already means "clear it")."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = Unchanged.UNCHANGED
+
+PROMPT: Final = "prompt"
+"""Outbox tag of a question message: once sent, its message id becomes the chat's prompt."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A Bot API call to make after the transaction commits (``params`` must be JSON-able).
+
+    ``about_chat_id`` names the person whose data the message carries when it goes to someone
+    else (a lead card to an admin chat), so that /forget can withdraw it while still unsent.
+    """
+
+    chat_id: int
+    method: str
+    params: Mapping[str, Any]
+    tag: str | None = None
+    about_chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A queued Bot API call, oldest first; ``attempts`` counts failed tries so far."""
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    tag: str | None
+    attempts: int
+
+
+class EventKind(enum.StrEnum):
+    STARTED = "started"  # a conversation began (source: where the person came from)
+    STEP = "step"  # a question was reached (step: its id), for the drop-off funnel
+    OUTCOME = "outcome"  # a conversation ended at an outcome (outcome: its id)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One anonymous fact for statistics. It never holds a chat id, so /forget leaves it."""
+
+    kind: str
+    step: str | None = None
+    outcome: str | None = None
+    source: str | None = None
+
+    @classmethod
+    def started(cls, source: str | None = None) -> Event:
+        return cls(EventKind.STARTED, source=source)
+
+    @classmethod
+    def reached(cls, step: str) -> Event:
+        return cls(EventKind.STEP, step=step)
+
+    @classmethod
+    def finished(cls, outcome: str, *, source: str | None = None) -> Event:
+        return cls(EventKind.OUTCOME, outcome=outcome, source=source)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """What we keep about one chat between updates."""
+
+    chat_id: int
+    session_json: str | None
+    prompt_message_id: int | None
+    blocked: bool
+    updated_at: float
+    language: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewLead:
+    """A person's summary, sent to the therapist with their consent."""
+
+    chat_id: int
+    name: str | None
+    username: str | None
+    summary: Mapping[str, Any]  # question -> answer, in plain words, in the order asked
+    outcome: str | None
+    reasons: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: int
+    chat_id: int
+    name: str | None
+    username: str | None
+    summary: dict[str, Any]
+    outcome: str | None
+    reasons: list[str]
+    source: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Followup:
+    """A check-in message promised to a person for ``due_at`` (epoch seconds)."""
+
+    id: int
+    chat_id: int
+    due_at: float
+    sent_at: float | None
+    cancelled: bool
+
+
+NO_SOURCE: Final = "direct"
+"""How :class:`Stats` names conversations started without a link payload."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts from the anonymous events at or after ``since``, most frequent first."""
+
+    since: float
+    started: int
+    completed: int
+    outcomes: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, int] = field(default_factory=dict)  # step id -> times reached

@@ -1,0 +1,188 @@
+"""What the practice sees: leads, follow-ups, statistics and small facts (units of work)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from bot.storage.db import dumps, immediate, loads_list, loads_object, queue
+from bot.storage.records import (
+    NO_SOURCE,
+    EventKind,
+    Followup,
+    Lead,
+    NewLead,
+    OutboxItem,
+    OutgoingMessage,
+    Stats,
+)
+
+# --- leads ------------------------------------------------------------------------------------
+
+LEAD_COLUMNS = "id, chat_id, name, username, summary_json, outcome, reasons, source, created_at"
+
+
+def insert_lead(conn: sqlite3.Connection, lead: NewLead, now: float) -> int:
+    cursor = conn.execute(
+        "INSERT INTO leads (chat_id, name, username, summary_json, outcome, reasons, source, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (lead.chat_id, lead.name, lead.username, dumps(lead.summary), lead.outcome,
+         dumps(list(lead.reasons)), lead.source, now),
+    )  # fmt: skip
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def add_lead(
+    conn: sqlite3.Connection, lead: NewLead, outbox: Sequence[OutgoingMessage], now: float
+) -> tuple[int, list[OutboxItem]]:
+    """Store a lead and queue its cards to the admins, both or neither."""
+    with immediate(conn):
+        lead_id = insert_lead(conn, lead, now)
+        items = queue(conn, outbox, now)
+    return lead_id, items
+
+
+def leads(conn: sqlite3.Connection, newest_first: bool, limit: int | None) -> list[Lead]:
+    order = "DESC" if newest_first else "ASC"
+    rows = conn.execute(
+        f"SELECT {LEAD_COLUMNS} FROM leads ORDER BY id {order} LIMIT ?",
+        (-1 if limit is None else limit,),  # SQLite: a negative LIMIT means none
+    ).fetchall()
+    return [lead_from_row(row) for row in rows]
+
+
+def lead_from_row(row: Sequence[Any]) -> Lead:
+    id, chat_id, name, username, summary_json, outcome, reasons, source, created_at = row
+    return Lead(
+        id=id,
+        chat_id=chat_id,
+        name=name,
+        username=username,
+        summary=loads_object(summary_json),
+        outcome=outcome,
+        reasons=[str(reason) for reason in loads_list(reasons)],
+        source=source,
+        created_at=created_at,
+    )
+
+
+# --- follow-ups -------------------------------------------------------------------------------
+
+FOLLOWUP_COLUMNS = "id, chat_id, due_at, sent_at, cancelled"
+
+
+def insert_followup(conn: sqlite3.Connection, chat_id: int, due_at: float) -> int:
+    # One check-in per person: asking again moves it rather than adding a second one.
+    conn.execute(
+        "UPDATE followups SET cancelled = 1 "
+        "WHERE chat_id = ? AND sent_at IS NULL AND cancelled = 0",
+        (chat_id,),
+    )
+    cursor = conn.execute(
+        "INSERT INTO followups (chat_id, due_at) VALUES (?, ?)", (chat_id, due_at)
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def schedule_followup(conn: sqlite3.Connection, chat_id: int, due_at: float) -> int:
+    with immediate(conn):
+        return insert_followup(conn, chat_id, due_at)
+
+
+def due_followups(conn: sqlite3.Connection, now: float, limit: int) -> list[Followup]:
+    rows = conn.execute(
+        f"SELECT {FOLLOWUP_COLUMNS} FROM followups "
+        "WHERE sent_at IS NULL AND cancelled = 0 AND due_at <= ? ORDER BY due_at LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [followup_from_row(row) for row in rows]
+
+
+def followups_of(conn: sqlite3.Connection, chat_id: int) -> list[Followup]:
+    rows = conn.execute(
+        f"SELECT {FOLLOWUP_COLUMNS} FROM followups WHERE chat_id = ? ORDER BY id", (chat_id,)
+    ).fetchall()
+    return [followup_from_row(row) for row in rows]
+
+
+def followup_from_row(row: Sequence[Any]) -> Followup:
+    id, chat_id, due_at, sent_at, cancelled = row
+    return Followup(id=id, chat_id=chat_id, due_at=due_at, sent_at=sent_at,
+                    cancelled=bool(cancelled))  # fmt: skip
+
+
+def mark_followup_sent(
+    conn: sqlite3.Connection, followup_id: int, outbox: Sequence[OutgoingMessage], now: float
+) -> list[OutboxItem] | None:
+    """Claim a due follow-up and queue its message together: None if it was already sent,
+    cancelled or forgotten, so a restart neither loses nor repeats it."""
+    with immediate(conn):
+        claimed = conn.execute(
+            "UPDATE followups SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled = 0",
+            (now, followup_id),
+        ).rowcount
+        if not claimed:
+            return None
+        return queue(conn, outbox, now)
+
+
+def cancel_followups(conn: sqlite3.Connection, chat_id: int) -> int:
+    with immediate(conn):
+        return conn.execute(
+            "UPDATE followups SET cancelled = 1 "
+            "WHERE chat_id = ? AND sent_at IS NULL AND cancelled = 0",
+            (chat_id,),
+        ).rowcount
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
+    rows = conn.execute(
+        "SELECT kind, step, outcome, source, count(*) FROM events "
+        "WHERE at >= ? AND at < ? GROUP BY kind, step, outcome, source",
+        (since, float("inf") if until is None else until),
+    ).fetchall()
+    started: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
+    for kind, step, outcome, source, count in rows:
+        if kind == EventKind.STARTED:
+            started[source or NO_SOURCE] += count
+        elif kind == EventKind.OUTCOME and outcome:
+            outcomes[outcome] += count
+        elif kind == EventKind.STEP and step:
+            steps[step] += count
+    return Stats(
+        since=since,
+        started=started.total(),
+        completed=outcomes.total(),
+        outcomes=dict(outcomes.most_common()),
+        sources=dict(started.most_common()),
+        steps=dict(steps.most_common()),
+    )
+
+
+# --- meta -------------------------------------------------------------------------------------
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    with immediate(conn):
+        if value is None:
+            conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

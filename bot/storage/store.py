@@ -1,0 +1,359 @@
+"""The storage interface the bot codes against: :class:`Storage`, over one SQLite file.
+
+How it talks to SQLite: aiosqlite runs every sqlite3 call on one worker thread, and each of its
+public methods is a round trip to that thread and back, which costs more here than the SQL
+itself (about 50–100 µs against 5–20 µs). So every operation below is one synchronous *unit of
+work* (``conversations``, ``practice``, ``privacy``) that runs whole on that thread in a single
+call: a commit of an update is one round trip, however many statements it needs, and since the
+thread runs one call at a time, two transactions can never interleave.
+
+aiosqlite has no public "run this function on your thread"; ``Connection._execute`` is the
+method all its public ones are built on, and :meth:`Storage._run` is the only place that uses it
+(and ``_conn``, the sqlite3 connection). Through the public methods alone an update took five
+round trips, ~4× the cost.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
+
+import aiosqlite
+
+from bot.storage import conversations, practice, privacy
+from bot.storage.cache import MISSING, ChatCache
+from bot.storage.conversations import UpdateWrite
+from bot.storage.records import (
+    UNCHANGED,
+    ChatState,
+    Event,
+    Followup,
+    Lead,
+    NewLead,
+    OutboxItem,
+    OutgoingMessage,
+    Stats,
+    StorageError,
+    Unchanged,
+)
+from bot.storage.schema import migrate
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+BUSY_TIMEOUT_MS: Final = 5000
+DEFAULT_CACHE_SIZE: Final = 4096  # chats; a few MB at most
+MIN_SQLITE: Final = (3, 35, 0)  # RETURNING
+
+
+class Storage:
+    """Sessions, exactly-once updates, the outbox, leads, follow-ups and anonymous events.
+
+    Open with ``await Storage.open(path)``; every method raises :class:`StorageError` (one
+    sentence) when the database fails. Times are epoch seconds; ``now`` defaults to the clock.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, name: str, cache_size: int) -> None:
+        self._db = db
+        self.name = name
+        self._cache = ChatCache(cache_size)
+        self._closed = False
+
+    # --- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: str | Path, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Storage:
+        """Open (creating it and its folders on first run) and migrate the database."""
+        name = str(path)
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StorageError(
+                f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed, "
+                f"this Python has {sqlite3.sqlite_version}"
+            )
+        if name != ":memory:":
+            _create_folder(Path(path))
+        try:
+            # isolation_level=None: no implicit transactions, each unit of work says BEGIN itself
+            db = await aiosqlite.connect(name, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _open_error(name, exc) from exc
+        storage = cls(db, name, cache_size)
+        try:
+            await storage._run(_prepare, name)
+        except BaseException:
+            await db.close()
+            raise
+        return storage
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            await self._run(_finish)
+        finally:
+            self._closed = True
+            await self._db.close()
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _run(
+        self,
+        unit: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run one unit of work on the database thread, in one round trip."""
+        if self._closed:
+            raise StorageError(f"the database at {self.name} is already closed")
+        try:
+            return cast(T, await self._db._execute(unit, self._db._conn, *args, **kwargs))
+        except sqlite3.Error as exc:
+            raise _failure(self.name, exc) from exc
+
+    # --- updates: the hot path ----------------------------------------------------------------
+
+    async def load_chat(self, chat_id: int) -> ChatState | None:
+        cached = self._cache.get(chat_id)
+        if cached is not MISSING:
+            return cast(ChatState | None, cached)
+        return await self._run(conversations.load_chat, self._cache, chat_id)
+
+    async def commit_update(
+        self,
+        *,
+        update_id: int | None,
+        chat_id: int,
+        session_json: str | Unchanged | None = UNCHANGED,
+        outbox: Sequence[OutgoingMessage] = (),
+        events: Sequence[Event] = (),
+        now: float | None = None,
+        language: str | Unchanged | None = UNCHANGED,
+        source: str | Unchanged | None = UNCHANGED,
+        lead: NewLead | None = None,
+        followup_due_at: float | None = None,
+        forget: bool = False,
+    ) -> bool:
+        """Apply one update in ONE transaction; False (and nothing written) if already applied.
+
+        Records ``update_id`` (None: not from Telegram, no deduplication), writes the chat row
+        (``session_json`` None clears the session; any update clears ``blocked``), queues
+        ``outbox``, records ``events``, and optionally stores a consented ``lead``, schedules a
+        follow-up, or first deletes everything about the chat (``forget``). No need to call
+        :meth:`is_processed` first: this is the check.
+        """
+        queued = await self.commit_update_returning(
+            update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
+            events=events, now=now, language=language, source=source, lead=lead,
+            followup_due_at=followup_due_at, forget=forget,
+        )  # fmt: skip
+        return queued is not None
+
+    async def commit_update_returning(
+        self,
+        *,
+        update_id: int | None,
+        chat_id: int,
+        session_json: str | Unchanged | None = UNCHANGED,
+        outbox: Sequence[OutgoingMessage] = (),
+        events: Sequence[Event] = (),
+        now: float | None = None,
+        language: str | Unchanged | None = UNCHANGED,
+        source: str | Unchanged | None = UNCHANGED,
+        lead: NewLead | None = None,
+        followup_due_at: float | None = None,
+        forget: bool = False,
+    ) -> list[OutboxItem] | None:
+        """:meth:`commit_update`, returning the queued items (with ids, ready to send) instead
+        of True, and None instead of False: saves a :meth:`pending_outbox` round trip."""
+        write = UpdateWrite(
+            update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
+            language=language, source=source, outbox=tuple(outbox), events=tuple(events),
+            lead=lead, followup_due_at=followup_due_at, forget=forget,
+        )  # fmt: skip
+        return await self._run(conversations.commit_update, self._cache, write)
+
+    async def is_processed(self, update_id: int) -> bool:
+        return await self._run(conversations.is_processed, update_id)
+
+    async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
+        """Forget update ids older than ``keep_seconds``; returns how many. Keep a few days:
+        Telegram redelivers within hours, and reuses ids only after a week of silence."""
+        return await self._run(conversations.prune_processed, _now(now) - keep_seconds)
+
+    # --- chats ----------------------------------------------------------------------------------
+
+    async def set_prompt_message(self, chat_id: int, message_id: int | None) -> None:
+        await self._run(conversations.set_prompt_message, self._cache, chat_id, message_id)
+
+    async def set_language(
+        self, chat_id: int, language: str | None, *, now: float | None = None
+    ) -> None:
+        await self._run(conversations.set_language, self._cache, chat_id, language, _now(now))
+
+    async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
+        """The person blocked the bot (403): mark the chat and drop what is queued for it."""
+        await self._run(conversations.mark_blocked, self._cache, chat_id, blocked, time.time())
+
+    async def count_chats(self) -> int:
+        return await self._run(conversations.count_chats)
+
+    # --- outbox ---------------------------------------------------------------------------------
+
+    async def pending_outbox(
+        self, chat_id: int | None = None, limit: int = 100
+    ) -> list[OutboxItem]:
+        """Unsent items, oldest first (items given up on are not pending)."""
+        return await self._run(conversations.pending_outbox, chat_id, limit)
+
+    async def mark_sent(self, item_id: int, *, message_id: int | None = None) -> None:
+        """Delivered: remove it; a "prompt" item's ``message_id`` becomes the chat's prompt."""
+        await self._run(conversations.mark_sent, self._cache, ((item_id, message_id),))
+
+    async def mark_sent_many(self, sent: Iterable[tuple[int, int | None]]) -> None:
+        """:meth:`mark_sent` for several ``(item_id, message_id)`` in one transaction."""
+        await self._run(conversations.mark_sent, self._cache, tuple(sent))
+
+    async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
+        """Count a failed try; ``permanent`` gives up on it (kept, marked failed, for a look)."""
+        await self._run(conversations.mark_failed, item_id, error, permanent)
+
+    # --- privacy --------------------------------------------------------------------------------
+
+    async def forget_chat(self, chat_id: int) -> dict[str, int]:
+        """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
+        Anonymous events stay."""
+        return await self._run(privacy.forget_chat, self._cache, chat_id)
+
+    async def export_chat(self, chat_id: int) -> dict[str, Any]:
+        """Everything we hold about one person (for /mydata), JSON-able."""
+        return await self._run(privacy.export_chat, chat_id)
+
+    async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
+        """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
+        (a session's age counts from when it last changed); returns counts by table."""
+        return await self._run(privacy.purge_older_than, self._cache, _now(now) - seconds)
+
+    # --- leads and follow-ups -------------------------------------------------------------------
+
+    async def add_lead(
+        self, lead: NewLead, *, outbox: Sequence[OutgoingMessage] = (), now: float | None = None
+    ) -> int:
+        """Store a lead (and queue its admin cards in the same transaction); returns its id."""
+        lead_id, _ = await self._run(practice.add_lead, lead, tuple(outbox), _now(now))
+        return lead_id
+
+    async def recent_leads(self, limit: int = 10) -> list[Lead]:
+        """Newest first."""
+        return await self._run(practice.leads, True, limit)
+
+    async def all_leads(self) -> list[Lead]:
+        """Oldest first (for the CSV export)."""
+        return await self._run(practice.leads, False, None)
+
+    async def schedule_followup(self, chat_id: int, due_at: float) -> int:
+        """Promise a check-in at ``due_at``; replaces the chat's pending one. Returns its id."""
+        return await self._run(practice.schedule_followup, chat_id, due_at)
+
+    async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
+        return await self._run(practice.due_followups, _now(now), limit)
+
+    async def mark_followup_sent(
+        self,
+        followup_id: int,
+        *,
+        outbox: Sequence[OutgoingMessage] = (),
+        now: float | None = None,
+    ) -> bool:
+        """Claim a follow-up and queue its message together; False if it was already sent,
+        cancelled or forgotten (then nothing is queued)."""
+        queued = await self._run(practice.mark_followup_sent, followup_id, tuple(outbox), _now(now))
+        return queued is not None
+
+    async def cancel_followups(self, chat_id: int) -> int:
+        return await self._run(practice.cancel_followups, chat_id)
+
+    # --- statistics and meta --------------------------------------------------------------------
+
+    async def stats(self, since: float, until: float | None = None) -> Stats:
+        """Counts from the anonymous events. Their times are kept to the hour, so ``since`` is
+        exact to the hour too."""
+        return await self._run(practice.stats, since, until)
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self._run(practice.get_meta, key)
+
+    async def set_meta(self, key: str, value: str | None) -> None:
+        """Store a small fact (e.g. when retention last ran); None deletes it."""
+        await self._run(practice.set_meta, key, value)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _now(now: float | None) -> float:
+    return time.time() if now is None else now
+
+
+def _prepare(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # The first read of the file: a file that is not a database fails here.
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    # In WAL mode NORMAL is still crash-safe for the database; a power cut may lose the last
+    # commits, not corrupt anything, and commits need no fsync.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn, name=name)
+
+
+def _finish(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA optimize")  # keeps the query planner's statistics fresh, cheaply
+
+
+def _create_folder(path: Path) -> None:
+    if path.is_dir():
+        raise StorageError(f"cannot open the database at {path}: it is a folder, not a file")
+    for ancestor in path.parents:
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise StorageError(
+                    f"cannot create the database at {path}: {ancestor} is a file, not a folder"
+                )
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise StorageError(f"cannot create the database at {path}: {reason}") from exc
+
+
+def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
+    text = str(exc)
+    if "not a database" in text:
+        return StorageError(f"the file at {name} is not a SQLite database (or it is damaged)")
+    if "readonly" in text:
+        return StorageError(f"cannot write the database at {name}: it is read-only")
+    if "unable to open" in text:
+        return StorageError(
+            f"cannot create the database at {name}: permission denied or no such folder"
+        )
+    return StorageError(f"cannot open the database at {name}: {text}")
+
+
+def _failure(name: str, exc: sqlite3.Error) -> StorageError:
+    text = str(exc)
+    if any(sign in text for sign in ("not a database", "readonly", "unable to open")):
+        return _open_error(name, exc)
+    return StorageError(f"the database at {name} failed: {text}")

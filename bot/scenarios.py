@@ -43,10 +43,11 @@ SCENARIO_SUFFIX = ".scenarios.yaml"
 class AnswerError(ValueError):
     """A question on the path has no usable answer. ``step`` is the question's id."""
 
-    def __init__(self, step: str, message: str) -> None:
+    def __init__(self, step: str, message: str, *, missing: bool = False) -> None:
         super().__init__(message)
         self.step = step
         self.message = message
+        self.missing = missing  # no answer given at all (rather than a wrong one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,14 @@ class Walk:
             "path": list(self.path),
             "answers": self.answers,
         }
+
+
+def example_value(step: Step) -> str:
+    """A value the question accepts, for "add --answer key=..." hints."""
+    if step.options:
+        plain = [o.id for o in step.options if not o.exclusive]
+        return (plain or [step.options[0].id])[0]
+    return str(step.minimum if step.minimum is not None else 0)
 
 
 def expected_values(step: Step) -> str:
@@ -139,9 +148,11 @@ def _as_number(step: Step, value: Any) -> int:
         number = int(str(value).strip()) if not isinstance(value, int) else value
     except ValueError:
         number = None
-    if number is None:
+    low, high = step.minimum, step.maximum
+    if number is None or (low is not None and number < low) or (high is not None and number > high):
+        problem = "is not a number" if number is None else "is out of range"
         raise AnswerError(
-            step.id, f"'{value}' is not a number. '{step.id}' expects {expected_values(step)}."
+            step.id, f"'{value}' {problem}: '{step.id}' expects {expected_values(step)}."
         )
     return number
 
@@ -177,15 +188,14 @@ def walk(engine: Engine, answers: Mapping[str, Any], *, language: str | None = N
                 step.id,
                 f"The flow asks '{step.id}' but no answer was given. "
                 f"It expects {expected_values(step)}.",
+                missing=True,
             )
         for message in inputs_for(step, answers[step.id]):
             result = engine.handle(result.session, message)
             if not result.accepted:
                 notices = " ".join(r.text for r in result.replies if r.kind is ReplyKind.NOTICE)
                 raise AnswerError(
-                    step.id,
-                    f"'{step.id}' did not accept {answers[step.id]!r}: {notices} "
-                    f"It expects {expected_values(step)}.",
+                    step.id, f"'{step.id}' did not accept {answers[step.id]!r}: {notices}"
                 )
     raise AnswerError(session.step, "The flow did not reach an outcome.")
 

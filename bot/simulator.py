@@ -1,0 +1,251 @@
+"""The conversation in a terminal, on the same engine as the Telegram bot: no token, no network.
+
+Choices are numbered: type the number of an answer. In a tick-several question each number
+ticks or unticks an option (several at once: ``1 3``) and ``d`` means Done. Numbers such as
+a pain score or an age are typed as they are. ``back`` (or ``/back``) undoes the last
+answer, ``restart`` starts again, ``quit`` ends; anything else is passed to the engine as
+typed text, so the free-text safety net works here too. Reads any line source (a terminal,
+a pipe, a test's list of lines) and ends cleanly when it runs out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TextIO
+
+from bot.engine import (
+    Action,
+    Back,
+    Choose,
+    Done,
+    Engine,
+    Input,
+    Repeat,
+    Reply,
+    ReplyKind,
+    Restart,
+    Result,
+    Session,
+    Text,
+    Toggle,
+)
+from bot.flow.model import StepKind
+
+DEMO_BOOKING_URL = "https://example.com/book"
+QUIT = {"quit", "/quit", "exit", "/exit", "q"}
+BACK = {"back", "/back", "b"}
+RESTART = {"restart", "/restart", "/start"}
+HELP = {"help", "/help", "?"}
+DONE = {"d", "done"}
+
+HELP_TEXT = (
+    "Type the number of an answer. In a question where you can tick several, each number "
+    "ticks or unticks one (e.g. '1 3'), then 'd' for Done. Type numbers such as a pain score "
+    "or an age as they are. Commands: back, restart, help, quit."
+)
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_NUMBERS = re.compile(r"^\d+(?:[\s,]+\d+)*$")
+
+
+def chat_settings(
+    environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
+) -> tuple[dict[str, str], str | None]:
+    """The texts the engine fills in ({emergency_number}, ...) and a note when the settings
+    could not be read. The bot's own settings are used (bot.config), with a demo booking
+    link when none is set, so the terminal shows what the bot would say."""
+    from bot.config import (
+        DEFAULT_EMERGENCY_NUMBER,
+        DEFAULT_URGENT_ADVICE,
+        ConfigError,
+        load_settings,
+    )
+
+    demo = {
+        "booking_url": DEMO_BOOKING_URL,
+        "emergency_number": DEFAULT_EMERGENCY_NUMBER,
+        "urgent_advice": DEFAULT_URGENT_ADVICE,
+    }
+    try:
+        settings = load_settings(environ, env_file, require_token=False)
+    except ConfigError as error:
+        return demo, f"Your settings were not used ({error}) Demo values instead."
+    return {**demo, **settings.texts()}, None
+
+
+class TerminalChat:
+    """One conversation at a time, printed to ``out``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        out: TextIO,
+        *,
+        color: bool = False,
+        echo: bool = False,
+        language: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.out = out
+        self.color = color
+        self.echo = echo  # show what was typed (piped input is not echoed by a terminal)
+        self.language = language
+        self.session: Session | None = None
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self, lines: Iterable[str]) -> int:
+        flow = self.engine.flow
+        title = flow.title.get(self.engine.pick_language(self.language), flow.default_language)
+        self.say(f"{self.bold(title)} (flow '{flow.id}', version {flow.version})")
+        self.say(self.dim("Type the number of an answer; 'help' shows the commands."))
+        self.show(self.engine.start(language=self.language, source="terminal"))
+        for line in _prompted(lines, self.out):
+            typed = line.strip()
+            if self.echo:
+                self.say(typed)
+            word = typed.lower()
+            if word in QUIT:
+                break
+            if word in HELP:
+                self.say(HELP_TEXT)
+                continue
+            for message in self.inputs(typed):
+                self.show(self.engine.handle(self.session, message))
+        else:
+            self.out.write("\n")  # end of input: finish the prompt line
+        self.say(self.dim("Goodbye."))
+        return 0
+
+    def inputs(self, typed: str) -> list[Input]:
+        """What a typed line means at the current step."""
+        word = typed.lower()
+        if word in BACK:
+            return [Back()]
+        if word in RESTART:
+            return [Restart()]
+        if not typed:
+            return [Repeat()]
+        assert self.session is not None
+        step = self.engine.flow.steps[self.session.step]
+        if step.kind is StepKind.MULTI and word in DONE:
+            return [Done(step.id)]
+        if step.kind in (StepKind.CHOICE, StepKind.MULTI) and _NUMBERS.match(typed):
+            picked = [int(n) for n in re.split(r"[\s,]+", typed)]
+            if not all(1 <= n <= len(step.options) for n in picked):
+                self.say(f"Please type a number from 1 to {len(step.options)}.")
+                return []
+            options = [step.options[n - 1].id for n in picked]
+            if step.kind is StepKind.MULTI:
+                return [Toggle(step.id, option) for option in options]
+            if len(options) > 1:
+                self.say("Please type just one number.")
+                return []
+            return [Choose(step.id, options[0])]
+        # Typed text: a number for a number question, a label, or words for the safety net.
+        return [Text(typed)]
+
+    # -- showing replies ----------------------------------------------------------------------
+
+    def show(self, result: Result) -> None:
+        self.session = result.session
+        if result.refresh:
+            # A tick: only the ticks changed, so show just the options again.
+            self.say(self.options(result.replies[-1]))
+            return
+        for reply in result.replies:
+            self.say(self.render(reply))
+
+    def render(self, reply: Reply) -> str:
+        if reply.kind is ReplyKind.NOTICE:
+            return self.dim(f"({reply.text.replace('**', '')})")
+        text = self.styled(reply.text)
+        if reply.kind is ReplyKind.QUESTION:
+            return f"\n{text}\n{self.options(reply)}"
+        if reply.kind is ReplyKind.OUTCOME:
+            parts = [f"\n{text}"]
+            if reply.link is not None:
+                parts.append(f"\n→ {self.bold(reply.link.label)}: {reply.link.url}")
+            parts.append(self.dim("\n(The end. Type 'restart' to go again or 'quit'.)"))
+            return "\n".join(parts)
+        return f"\n{text}"
+
+    def options(self, reply: Reply) -> str:
+        assert self.session is not None
+        step = self.engine.flow.steps[reply.step or self.session.step]
+        if step.kind is StepKind.NUMBER:
+            low, high = step.minimum, step.maximum
+            span = f" from {low} to {high}" if low is not None and high is not None else ""
+            return self.dim(f"(Type a number{span}.)")
+        lines = []
+        choices = [b for b in reply.buttons if b.action is not Action.DONE]
+        for number, button in enumerate(choices, start=1):
+            tick = ("[x] " if button.selected else "[ ] ") if step.kind is StepKind.MULTI else ""
+            lines.append(f"  {number}) {tick}{button.label}")
+        for button in reply.buttons:
+            if button.action is Action.DONE:
+                lines.append(f"  d) {button.label}")
+        return "\n".join(lines)
+
+    # -- text styles --------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def styled(self, text: str) -> str:
+        """``**bold**`` as ANSI bold on a terminal, plain otherwise."""
+        replacement = "\033[1m\\1\033[0m" if self.color else "\\1"
+        return _BOLD.sub(replacement, text)
+
+    def bold(self, text: str) -> str:
+        return f"\033[1m{text}\033[0m" if self.color else text
+
+    def dim(self, text: str) -> str:
+        return f"\033[2m{text}\033[0m" if self.color else text
+
+
+def _prompted(lines: Iterable[str], out: TextIO) -> Iterator[str]:
+    """Each line, after writing a prompt."""
+    iterator = iter(lines)
+    while True:
+        out.write("> ")
+        out.flush()
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        yield line
+
+
+def _stdin_lines() -> Iterator[str]:
+    while True:
+        try:
+            line = input()
+        except EOFError:
+            return
+        yield line
+
+
+def wants_color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def run_terminal_chat(engine: Engine, *, language: str | None = None) -> int:
+    """``triage-bot chat``: stdin to stdout, ANSI bold only on a real terminal."""
+    interactive = sys.stdin.isatty()
+    chat = TerminalChat(
+        engine,
+        sys.stdout,
+        color=wants_color(sys.stdout),
+        echo=not interactive,
+        language=language,
+    )
+    try:
+        return chat.run(_stdin_lines() if interactive else sys.stdin)
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
+        return 130

@@ -85,13 +85,14 @@ def _demo_texts() -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     # Imported here so that the flow tools work without the Telegram side installed or written.
     from bot.config import ConfigError, load_settings
-    from bot.telegram.runner import run_bot
 
     try:
         settings = load_settings()
     except ConfigError as error:
         _err(str(error))
         return FAILED
+    from bot.telegram.runner import run_bot
+
     return run_bot(settings)
 
 

@@ -132,7 +132,7 @@ def _as_ticks(step: Step, value: Any) -> list[str]:
     ticks = list(dict.fromkeys(_as_option(step, item) for item in items if str(item).strip()))
     if not ticks:
         raise AnswerError(step.id, f"'{step.id}' needs at least one option ticked.")
-    exclusive = [t for t in ticks if step.option(t).exclusive]  # type: ignore[union-attr]
+    exclusive = [o.id for o in step.options if o.exclusive and o.id in ticks]
     if exclusive and len(ticks) > 1:
         raise AnswerError(
             step.id,

@@ -1,0 +1,307 @@
+"""The shipped flow, flows/sciatica.yaml, against the contract in ../shared/clinical.md.
+
+Section F's answer keys, option ids and outcome ids; Part 1's safety rules (safety line, the
+free-text safety net at every step, the disclaimer, booking only where F3 allows, local
+numbers from settings); the wording rules (plain "may involve", simple anatomy, short
+buttons); and the shipped scenario file: it passes and covers every rule and skip condition.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import reference_rules as ref  # tests/ is on sys.path under pytest (no __init__.py here)
+import yaml
+
+from bot.engine import Choose, Done, Engine, Number, ReplyKind, Session, Text, Toggle
+from bot.flow import check_flow, load_compiled
+from bot.flow.model import StepKind
+from bot.scenarios import load_scenarios, run_scenarios, walk
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOW_FILE = ROOT / "flows" / "sciatica.yaml"
+SCENARIO_FILE = ROOT / "flows" / "sciatica.scenarios.yaml"
+SETTINGS = {
+    "booking_url": "https://example.com/book",
+    "emergency_number": "112",
+    "urgent_advice": "ring the out-of-hours line",
+}
+MAX_BUTTON_LABEL = 32  # fits a full-width button on a phone without being cut
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_compiled(FLOW_FILE), SETTINGS)
+
+
+def option_ids(engine: Engine, step: str) -> list[str]:
+    return [o.id for o in engine.flow.steps[step].options]
+
+
+# --- section F: the contract --------------------------------------------------------------------
+
+
+def test_the_flow_file_is_valid_without_warnings() -> None:
+    assert check_flow(FLOW_FILE) == []
+
+
+def test_answer_keys_and_option_ids_are_those_of_section_f(engine: Engine) -> None:
+    kinds = {step.id: step.kind for step in engine.flow.questions}
+    assert kinds == {
+        "location": StepKind.CHOICE,
+        "radiation": StepKind.CHOICE,
+        "severity": StepKind.NUMBER,
+        "emergency_flags": StepKind.MULTI,
+        "age": StepKind.NUMBER,
+        "first_episode": StepKind.CHOICE,
+        "doctor_flags": StepKind.MULTI,
+        "worse_sitting": StepKind.CHOICE,
+        "leg_symptoms": StepKind.MULTI,
+    }
+    assert option_ids(engine, "emergency_flags") == [*ref.EMERGENCY_FLAGS, "none"]
+    assert option_ids(engine, "doctor_flags") == [*ref.DOCTOR_FLAGS, "none"]
+    assert option_ids(engine, "location") == list(ref.LOCATIONS)
+    assert option_ids(engine, "radiation") == list(ref.RADIATIONS)
+    assert option_ids(engine, "first_episode") == ["yes", "no"]
+    assert option_ids(engine, "worse_sitting") == ["yes", "no"]
+    assert option_ids(engine, "leg_symptoms") == ["numbness_tingling", "weakness", "none"]
+    for key in ("emergency_flags", "doctor_flags", "leg_symptoms"):
+        exclusive = [o.id for o in engine.flow.steps[key].options if o.exclusive]
+        assert exclusive == ["none"], key
+
+
+def test_outcomes_booking_and_urgency_follow_f3(engine: Engine) -> None:
+    outcomes = {step.id: step for step in engine.flow.outcomes}
+    assert list(outcomes) == list(ref.OUTCOMES)
+    for outcome_id, step in outcomes.items():
+        assert step.booking == ref.BOOKING[outcome_id], outcome_id
+        assert step.urgent == (outcome_id == "emergency"), outcome_id
+
+
+def test_questions_come_in_the_order_of_part_1(engine: Engine) -> None:
+    questions = [step.id for step in engine.flow.questions]
+    assert questions == [
+        "location",
+        "radiation",
+        "severity",
+        "emergency_flags",
+        "age",
+        "first_episode",
+        "doctor_flags",
+        "worse_sitting",
+        "leg_symptoms",
+    ]
+    assert engine.flow.languages == ("en",)
+
+
+def test_severity_and_age_are_the_numbers_of_section_f(engine: Engine) -> None:
+    severity, age = engine.flow.steps["severity"], engine.flow.steps["age"]
+    assert (severity.minimum, severity.maximum, severity.columns) == (0, 10, 6)
+    assert (age.minimum, age.maximum) == (1, 120)
+    start = engine.start().session
+    reply = engine.current(start)[0]
+    assert reply.kind is ReplyKind.QUESTION
+    r = walk_to(engine, "severity")
+    assert [b.value for b in engine.current(r)[0].buttons] == [str(n) for n in range(11)]
+    r = walk_to(engine, "age")
+    assert engine.current(r)[0].buttons == ()  # typed, not 120 buttons
+
+
+def walk_to(engine: Engine, target: str) -> Session:
+    """A session waiting at ``target`` (a question of the adult, non-urgent path)."""
+    presses = {
+        "location": [Choose("location", "buttock")],
+        "radiation": [Choose("radiation", "none")],
+        "severity": [Number("severity", 3)],
+        "emergency_flags": [Toggle("emergency_flags", "none"), Done("emergency_flags")],
+        "age": [Number("age", 17)],
+        "first_episode": [Choose("first_episode", "no")],
+        "doctor_flags": [Toggle("doctor_flags", "none"), Done("doctor_flags")],
+        "worse_sitting": [Choose("worse_sitting", "yes")],
+    }
+    session = engine.start().session
+    for step, messages in presses.items():
+        if step == target:
+            return session
+        for message in messages:
+            result = engine.handle(session, message)
+            assert result.accepted
+            session = result.session
+    assert session.step == target
+    return session
+
+
+# --- safety ---------------------------------------------------------------------------------------
+
+
+def test_the_welcome_carries_the_safety_line_with_the_local_number(engine: Engine) -> None:
+    first = engine.start().replies[0]
+    assert first.step == "welcome"
+    assert "numbness between your legs" in first.text
+    assert "bladder or bowels" in first.text
+    assert "call 112" in first.text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "can't pee",
+        "cant pee",
+        "I CAN’T PEE since this morning",
+        "it's numb down there",
+        "I wet myself",
+        "can't feel when I wipe",
+        "no feeling down below",
+        "numb between my legs",
+        "lost control of my bowels",
+    ],
+)
+@pytest.mark.parametrize(
+    "step",
+    ["location", "severity", "emergency_flags", "age", "doctor_flags", "worse_sitting"],
+)
+def test_typed_warning_words_go_straight_to_emergency_at_any_step(
+    engine: Engine, step: str, typed: str
+) -> None:
+    result = engine.handle(walk_to(engine, step), Text(typed))
+    assert result.session.outcome == "emergency"
+    assert result.session.reasons == ["safety_net"]
+    assert result.replies[-1].urgent
+    assert result.replies[-1].link is None
+
+
+def test_ordinary_typed_words_do_not_trigger_the_safety_net(engine: Engine) -> None:
+    for typed in ("my bum hurts", "it's worse when I sit", "I pee a lot at night? no", "numb"):
+        result = engine.handle(walk_to(engine, "location"), Text(typed))
+        assert result.session.outcome is None, typed
+
+
+def test_no_emergency_number_or_urgent_care_wording_is_hard_coded() -> None:
+    text = FLOW_FILE.read_text(encoding="utf-8")
+    prose = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    for number in ("999", "911", "112", "111"):
+        assert not re.search(rf"\b{number}\b", prose), number
+    assert "A&E" not in prose
+    assert "{emergency_number}" in prose and "{urgent_advice}" in prose
+
+
+# --- wording --------------------------------------------------------------------------------------
+
+
+def test_pattern_outcomes_say_may_involve_and_never_diagnose(engine: Engine) -> None:
+    for step in engine.flow.outcomes:
+        text = step.text.get("en", "en")
+        assert not re.search(r"\byou have (sciatica|piriformis|an? \w+ (syndrome|joint))", text)
+        if step.id.startswith("likely_"):
+            assert "may involve" in text, step.id
+    disclaimer = engine.flow.disclaimer
+    assert disclaimer is not None and "cannot diagnose" in disclaimer.get("en", "en")
+
+
+def test_anatomy_is_explained_simply_and_correctly(engine: Engine) -> None:
+    piriformis = engine.flow.steps["likely_piriformis"].text.get("en", "en")
+    for words in ("small muscle deep in the buttock", "base of the spine", "thigh bone"):
+        assert words in piriformis
+    assert "crosses the sciatic nerve" in piriformis
+    sacroiliac = engine.flow.steps["likely_sacroiliac"].text.get("en", "en")
+    assert "either side of the base of the spine" in sacroiliac
+    assert "dimples" in sacroiliac
+    assert "not at the tailbone" in sacroiliac
+
+
+def test_button_labels_are_short_enough_for_a_phone(engine: Engine) -> None:
+    for step in engine.flow.questions:
+        for option in step.options:
+            label = option.label.get("en", "en")
+            assert len(label) <= MAX_BUTTON_LABEL, (step.id, label)
+
+
+def test_every_reason_an_outcome_can_give_has_words(engine: Engine) -> None:
+    reasons = set(engine.flow.reasons)
+    for step in engine.flow.outcomes:
+        for rule in step.reasons:
+            if rule.each is not None:
+                ticked = {o.id for o in engine.flow.steps[rule.each].options if not o.exclusive}
+                assert ticked <= reasons, (step.id, ticked - reasons)
+            else:
+                assert rule.reason in reasons, (step.id, rule.reason)
+
+
+def test_the_emergency_outcome_leads_with_the_local_emergency_advice(engine: Engine) -> None:
+    answers = {"location": "buttock", "radiation": "foot", "severity": 5}
+    reply = walk(engine, {**answers, "emergency_flags": ["bladder_change"]}).replies[-1]
+    assert reply.text.index("call 112") < reply.text.index("Why we suggest this")
+    assert "massage" in reply.text and reply.link is None
+
+
+def test_see_doctor_soon_names_the_place_and_time(engine: Engine) -> None:
+    answers = {
+        "location": "buttock",
+        "radiation": "none",
+        "severity": 3,
+        "emergency_flags": ["none"],
+        "age": 40,
+        "doctor_flags": ["calf_swelling"],
+    }
+    reply = walk(engine, answers).replies[-1]
+    assert reply.link is None
+    assert "ring the out-of-hours line" in reply.text
+    assert "Today" in reply.text and "GP" in reply.text
+    assert "swollen, warm, red or darker" in reply.text  # the reason in the person's terms
+
+
+def test_reasons_read_back_the_persons_own_answers(engine: Engine) -> None:
+    answers = {
+        "location": "low_back_central",
+        "radiation": "none",
+        "severity": 8,
+        "emergency_flags": ["none"],
+        "age": 15,
+    }
+    text = walk(engine, answers).replies[-1].text
+    assert "you are under 16" in text
+    assert "you rated your pain 8 out of 10" in text
+
+
+# --- the shipped scenarios ------------------------------------------------------------------------
+
+
+def test_the_shipped_scenarios_pass(engine: Engine) -> None:
+    results = run_scenarios(engine, load_scenarios(SCENARIO_FILE, engine.flow))
+    failed = [r.scenario.name for r in results if not r.passed]
+    assert results and not failed
+
+
+def test_the_shipped_scenarios_cover_every_outcome_rule_and_skip_condition(engine: Engine) -> None:
+    scenarios = load_scenarios(SCENARIO_FILE, engine.flow)
+    rules, outcomes, paths, ages = set(), set(), [], set()
+    for scenario in scenarios:
+        got = walk(engine, scenario.answers)
+        asked = {key: scenario.answers[key] for key in got.path}
+        rules.add(ref.rule_fired(asked))
+        outcomes.add(got.outcome)
+        paths.append((asked, got.path))
+        if "age" in asked:
+            ages.add(asked["age"])
+    expected_rules = {f"E{n}" for n in range(1, 5)} | {f"D{n}" for n in range(1, 6)}
+    assert rules == expected_rules | {f"P{n}" for n in range(1, 7)}
+    assert outcomes == set(ref.OUTCOMES)
+    # Skip conditions, both ways: first_episode (16-19, >50), doctor_flags (16+), worse_sitting.
+    assert {16, 19, 51}.issubset(ages) and {15, 20, 50}.issubset(ages)
+    sitting = [("worse_sitting" in path) for asked, path in paths if "leg_symptoms" in path]
+    assert True in sitting and False in sitting
+    buttock_below_knee = [
+        path
+        for asked, path in paths
+        if asked.get("location") == "buttock"
+        and asked.get("radiation") in ("below_knee", "foot")
+        and "leg_symptoms" in path
+    ]
+    assert buttock_below_knee and all("worse_sitting" not in p for p in buttock_below_knee)
+
+
+def test_the_scenario_file_is_plain_yaml() -> None:
+    data = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, list) and all({"name", "answers", "expect"} <= set(s) for s in data)

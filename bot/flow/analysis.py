@@ -105,8 +105,13 @@ def analyse_graph(draft: FlowDraft, report: Report) -> Graph:
 def _unreachable(draft: FlowDraft, report: Report, graph: Graph) -> None:
     """Report each unreachable region once, at the step where it begins."""
     unreached = [s for s in draft.steps if s not in graph.reachable]
-    if not unreached:
-        return
+    open_ends = [
+        s
+        for s in draft.steps.values()
+        if s.id in graph.reachable and not s.rules and s.kind is not StepKind.OUTCOME
+    ]
+    if not unreached or open_ends:
+        return  # a step without next (reported) may be meant to lead to them
     has_source = {target for targets in graph.edges.values() for target in targets}
     beginnings = [s for s in unreached if s not in has_source]
     beginnings += [s for s in unreached if s in has_source]  # then circles nothing enters
@@ -131,25 +136,40 @@ def _unreachable(draft: FlowDraft, report: Report, graph: Graph) -> None:
 
 
 def _dead_ends(draft: FlowDraft, report: Report, graph: Graph, looping: set[str]) -> None:
-    """Steps from which no outcome can be reached (their `next` only leads round in circles)."""
+    """Steps that only lead round in circles, never to an outcome.
+
+    Reported once per closed circle, at its first step; steps that merely lead into such a
+    circle are not the mistake and are not reported.
+    """
     reverse: dict[str, list[str]] = {step_id: [] for step_id in draft.steps}
     for source, targets in graph.edges.items():
         for target in targets:
             reverse[target].append(source)
-    # A step whose type could not be read counts as an exit, so its mistake is reported once.
+    # Steps whose mistakes are reported elsewhere (no type, no next) count as exits, so that
+    # one mistake is reported once.
     exits = [s.id for s in draft.steps.values() if s.kind in (StepKind.OUTCOME, None)]
+    exits += [s.id for s in draft.steps.values() if not s.rules]
     can_finish = _search(exits, reverse)
-    for step in draft.steps.values():
-        if step.id in can_finish or step.id not in graph.reachable or not step.rules:
-            continue
-        if step.id in looping:
-            continue  # reported as a message loop
+    trapped = [s for s in draft.steps if s in graph.reachable and s not in can_finish]
+    onward = {s: _search([s], graph.edges) for s in trapped}
+    reported: set[str] = set(looping)  # message loops are reported as such
+    for step_id in trapped:
+        circle = onward[step_id]
+        if step_id in reported or not all(step_id in onward[other] for other in circle):
+            continue  # not in a closed circle: it only leads into one
+        members = [s for s in draft.steps if s in circle]
+        reported.update(members)
+        step = draft.steps[members[0]]
+        what = (
+            f"'{step.id}' only leads back to itself"
+            if len(members) == 1
+            else f"The steps {listing(members)} only lead to each other"
+        )
         report.error(
             step.next_key or step.key,
-            f"From '{step.id}' there is no way to an outcome: its next steps only lead to "
-            f"{listing(sorted(_search([step.id], graph.edges) - {step.id}) or [step.id])}.",
-            "Every path must end at an outcome step; point one of these steps' next: at an "
-            "outcome or at a step that leads to one.",
+            f"{what}, so the conversation can never reach an outcome from there.",
+            "Every path must end at an outcome step: let one of them go on to an outcome, "
+            "or to a step that leads to one.",
         )
 
 

@@ -136,7 +136,7 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 def listing(names: Iterable[str], limit: int = MAX_LISTED) -> str:
     items = list(names)
     shown = ", ".join(items[:limit])
-    return f"{shown}, ..." if len(items) > limit else shown
+    return f"{shown} and {len(items) - limit} more" if len(items) > limit else shown
 
 
 def did_you_mean(word: str, choices: Sequence[str], what: str) -> str:

@@ -16,9 +16,36 @@ NUMBER_BUTTON_RANGE = 12  # bot.engine.MAX_NUMBER_BUTTONS: wider ranges are type
 
 
 def check_limits(draft: FlowDraft, report: Report) -> None:
+    shared_too_long = _shared_length(draft, report)
     for step in draft.steps.values():
         _callback_data(report, step)
-        _message_length(draft, report, step)
+        if not (shared_too_long and step.kind is StepKind.OUTCOME):
+            _message_length(draft, report, step)
+
+
+def _shared_length(draft: FlowDraft, report: Report) -> bool:
+    """The disclaimer and safety line go under every outcome: too long together, they are
+    the one mistake to report (not every outcome)."""
+    if draft.root is None:
+        return False
+    fallback = draft.default_language
+    for language in draft.languages:
+        parts = [
+            _get(draft.disclaimer, language, fallback),
+            _get(draft.safety_line, language, fallback),
+        ]
+        length = len("\n\n".join(p for p in parts if p))
+        if length > MAX_MESSAGE:
+            at = draft.root.get("disclaimer") or draft.root.get("safety_line") or draft.root
+            report.error(
+                at,
+                f"The disclaimer and the safety line together are {length:,} characters long "
+                f"in '{language}'; every outcome adds them to its text, and Telegram allows "
+                f"{MAX_MESSAGE:,} characters in a message.",
+                "Shorten them: they are repeated under every outcome.",
+            )
+            return True
+    return False
 
 
 def _callback_data(report: Report, step: StepDraft) -> None:

@@ -20,7 +20,7 @@ from bot.flow.draft import (
     StepDraft,
     TextUse,
 )
-from bot.flow.errors import did_you_mean
+from bot.flow.errors import closest, did_you_mean
 from bot.flow.keys import (
     ALL_STEP_KEYS,
     COLUMNS_RANGE,
@@ -81,6 +81,18 @@ class FlowReader:
                     did_you_mean(name, names, "Possible keys"),
                 )
 
+    def misspelt(self, node: YMap, wanted: str, known: frozenset[str]) -> bool:
+        """Is there an unknown key that most likely means ``wanted``? Then the typo is
+        reported (with "did you mean"), not the missing key as well."""
+        unknown = [name for name in node.entries if name not in known]
+        return any(closest(name, sorted(known)) == wanted for name in unknown)
+
+    def misspelling(self, node: YMap, wanted: str) -> str | None:
+        for name in node.entries:
+            if name not in ALL_STEP_KEYS and closest(name, sorted(ALL_STEP_KEYS)) == wanted:
+                return name
+        return None
+
     def ident(self, node: YNode | None, what: str) -> str | None:
         """An id written as a value (``next: location``), checked for its form."""
         if node is None:
@@ -89,6 +101,14 @@ class FlowReader:
             self.report.error(node, f"Expected {what} here, found {describe(node)}.")
             return None
         return self.check_id(node, what)
+
+    def step_ref(self, node: YNode | None) -> str | None:
+        """A step named as a value. A badly formed id is reported but kept as written, so
+        that the step it names (reported too) still counts as reached."""
+        target = self.ident(node, "a step id")
+        if target is None and isinstance(node, YScalar) and node.value is not None:
+            return node.text
+        return target
 
     def check_id(self, node: YScalar, what: str) -> str | None:
         text = node.text
@@ -205,7 +225,7 @@ class FlowReader:
         except ConditionSyntaxError as error:
             self.report.error(
                 draft.span(error.column, 1),
-                f"This condition cannot be read: {error.message}",
+                f"This condition cannot be read. {error.message}",
                 error.hint,
             )
             return draft
@@ -228,7 +248,7 @@ class FlowReader:
         draft.root = root
         self.check_keys(root, TOP_KEYS, "a flow")
         for name in TOP_REQUIRED:
-            if name not in root.entries:
+            if name not in root.entries and not self.misspelt(root, name, TOP_KEYS):
                 self.report.error(root.span, f"The flow has no '{name}'.", _TOP_HINT.get(name, ""))
         self.read_languages(root.get("languages"))
         flow_id = self.ident(root.get("flow"), "the flow id")
@@ -247,7 +267,7 @@ class FlowReader:
         self.read_steps(root.get("steps"))
         start = root.get("start")
         draft.start_node = start
-        draft.start = self.ident(start, "a step id")
+        draft.start = self.step_ref(start)
         self.read_safety_net(root.get("safety_net"))
         return draft
 
@@ -329,7 +349,7 @@ class FlowReader:
                 "The safety net has no 'goto'.",
                 "Add goto: with the id of the emergency outcome.",
             )
-        target = self.ident(target_node, "a step id")
+        target = self.step_ref(target_node)
         phrases = self.read_phrases(node.get("phrases"), node)
         self.draft.safety_net = SafetyNetDraft(target, target_node, phrases, node)
 
@@ -441,7 +461,7 @@ class FlowReader:
         step.kind = StepKind(kind)
         step.columns = DEFAULT_COLUMNS.get(kind, 1)
         for required in STEP_REQUIRED[kind]:
-            if required in node.entries:
+            if required in node.entries or self.misspelt(node, required, STEP_KEYS[kind]):
                 continue
             if required == "next":
                 self.report.error(
@@ -492,9 +512,12 @@ class FlowReader:
             value = node.get(flag)
             if value is not None:
                 setattr(step, flag, bool(self.boolean(value, flag)))
-        if "next" in node.entries:
-            step.next_key = node.key("next")
-            self.read_next(step, node.get("next"))
+        next_name = "next" if "next" in node.entries else self.misspelling(node, "next")
+        if next_name is not None:
+            # A misspelt `next` (reported above) is still followed, so that the steps after
+            # it are not also reported as unreachable.
+            step.next_key = node.key(next_name)
+            self.read_next(step, node.get(next_name))
         if "reasons" in node.entries:
             self.read_reason_rules(step, node.get("reasons"))
 
@@ -557,7 +580,7 @@ class FlowReader:
 
     def read_next(self, step: StepDraft, node: YNode | None) -> None:
         if isinstance(node, YScalar) and node.value is not None:
-            target = self.ident(node, "a step id")
+            target = self.step_ref(node)
             step.rules.append(RuleDraft(target, node, None, node))
             return
         if isinstance(node, YMap):
@@ -594,7 +617,7 @@ class FlowReader:
                     "This rule has no 'goto'.",
                     "Add goto: with the step to go to when the rule holds.",
                 )
-            target = self.ident(target_node, "a step id")
+            target = self.step_ref(target_node)
             condition = self.condition(item.get("if")) if "if" in item.entries else None
             rule = RuleDraft(target, target_node, condition, item)
             if default is not None:

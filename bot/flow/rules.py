@@ -343,6 +343,9 @@ class _Checker:
         literal = value.value
         key = question.id
         options = question.option_ids
+        if not options:
+            self.skip.add(id(self.condition))
+            return  # its options could not be read: reported there
         if isinstance(literal, bool) or not isinstance(literal, str):
             what = "the value" if isinstance(literal, bool) else "the number"
             kind = KIND_WORDS.get(question.kind or StepKind.CHOICE, "a question")

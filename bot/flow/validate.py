@@ -31,8 +31,8 @@ def validate(draft: FlowDraft, report: Report) -> None:
 
 
 def _target(draft: FlowDraft, report: Report, target: str | None, node: YNode | None) -> None:
-    if target is None or node is None or target in draft.steps:
-        return
+    if target is None or node is None or target in draft.steps or not draft.steps:
+        return  # without any readable step, the steps: mistake is the one to report
     report.error(
         node,
         f"'{target}' is not a step in this flow.",

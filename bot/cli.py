@@ -20,7 +20,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.engine import Engine
 from bot.flow import FlowError, check_flow, load_compiled, render_problems
@@ -37,6 +37,9 @@ from bot.scenarios import (
     unknown_answer_keys,
     walk,
 )
+
+if TYPE_CHECKING:
+    from bot.simulator import ChatSettings
 
 OK, FAILED, USAGE = 0, 1, 2
 FLOWS_DIR = Path("flows")
@@ -70,13 +73,13 @@ def _engine(path: Path, texts: dict[str, str] | None = None) -> Engine:
     return Engine(load_compiled(path), texts or {})
 
 
-def _demo_texts() -> dict[str, str]:
+def _chat_settings() -> ChatSettings:
     from bot.simulator import chat_settings
 
-    texts, note = chat_settings()
-    if note:
-        _err(note)
-    return texts
+    settings = chat_settings()
+    if settings.note:
+        _err(settings.note)
+    return settings
 
 
 # --- triage-bot run ------------------------------------------------------------------------------
@@ -100,21 +103,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.config import DEFAULT_FLOW_FILE
     from bot.simulator import run_terminal_chat
 
-    path = resolve_flow(args.flow) if args.flow else _configured_flow(DEFAULT_FLOW_FILE)
-    engine = _engine(path, _demo_texts())
+    settings = _chat_settings()
+    engine = _engine(resolve_flow(args.flow) if args.flow else settings.flow_file, settings.texts)
     return run_terminal_chat(engine, language=args.language)
-
-
-def _configured_flow(default: str) -> Path:
-    from bot.config import ConfigError, load_settings
-
-    try:
-        return load_settings(require_token=False).flow_file
-    except ConfigError:
-        return Path(default)
 
 
 # --- triage-bot flows check ----------------------------------------------------------------------
@@ -155,7 +148,7 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_try(args: argparse.Namespace) -> int:
     path = resolve_flow(args.flow)
-    engine = _engine(path, _demo_texts())
+    engine = _engine(path, _chat_settings().texts)
     try:
         answers = _parse_answers(args.answer)
         for message in unknown_answer_keys(engine.flow, answers).values():

@@ -23,7 +23,6 @@ A scenario file (``flows/<flow>.scenarios.yaml``, next to ``flows/<flow>.yaml``)
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import yaml
 
 from bot.engine import Choose, Done, Engine, Input, Number, Reply, ReplyKind, Session, Toggle
+from bot.flow.errors import closest
 from bot.flow.model import Flow, Step, StepKind
 
 SCENARIO_SUFFIX = ".scenarios.yaml"
@@ -93,8 +93,8 @@ def expected_values(step: Step) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` Did you mean 'x'?`` (with a leading space) or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
+    guess = closest(word, choices)
+    return f" Did you mean '{guess}'?" if guess else ""
 
 
 def unknown_answer_keys(flow: Flow, answers: Mapping[str, Any]) -> dict[str, str]:

@@ -14,6 +14,8 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from bot.engine import (
@@ -51,14 +53,21 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _NUMBERS = re.compile(r"^\d+(?:[\s,]+\d+)*$")
 
 
+@dataclass(frozen=True, slots=True)
+class ChatSettings:
+    texts: dict[str, str]  # what the engine fills in: {emergency_number}, {booking_url} ...
+    flow_file: Path
+    note: str | None = None  # why the settings could not be used, if they could not
+
+
 def chat_settings(
     environ: Mapping[str, str] | None = None, env_file: str | None = ".env"
-) -> tuple[dict[str, str], str | None]:
-    """The texts the engine fills in ({emergency_number}, ...) and a note when the settings
-    could not be read. The bot's own settings are used (bot.config), with a demo booking
-    link when none is set, so the terminal shows what the bot would say."""
+) -> ChatSettings:
+    """The bot's own settings (bot.config), so the terminal says what the bot would say, with
+    a demo booking link when none is set; demo values when the settings cannot be read."""
     from bot.config import (
         DEFAULT_EMERGENCY_NUMBER,
+        DEFAULT_FLOW_FILE,
         DEFAULT_URGENT_ADVICE,
         ConfigError,
         load_settings,
@@ -72,8 +81,9 @@ def chat_settings(
     try:
         settings = load_settings(environ, env_file, require_token=False)
     except ConfigError as error:
-        return demo, f"Your settings were not used ({error}) Demo values instead."
-    return {**demo, **settings.texts()}, None
+        note = f"Your settings were not used ({error}) Demo values instead."
+        return ChatSettings(demo, Path(DEFAULT_FLOW_FILE), note)
+    return ChatSettings({**demo, **settings.texts()}, settings.flow_file)
 
 
 class TerminalChat:

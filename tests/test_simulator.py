@@ -94,14 +94,15 @@ def test_bold_is_ansi_on_a_terminal_and_plain_otherwise(engine: Engine) -> None:
 def test_chat_settings_come_from_the_environment_or_demo_values(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text("EMERGENCY_NUMBER=112\n", encoding="utf-8")
-    texts, note = chat_settings({"URGENT_ADVICE": "call the doctor"}, str(env_file))
-    assert note is None
-    assert texts["emergency_number"] == "112"
-    assert texts["urgent_advice"] == "call the doctor"
-    assert texts["booking_url"] == "https://example.com/book"  # demo link when none is set
-    texts, note = chat_settings({"LOG_LEVEL": "LOUD"}, None)
-    assert note is not None and "LOG_LEVEL" in note
-    assert texts["emergency_number"]  # still usable
+    settings = chat_settings({"URGENT_ADVICE": "call the doctor"}, str(env_file))
+    assert settings.note is None
+    assert settings.texts["emergency_number"] == "112"
+    assert settings.texts["urgent_advice"] == "call the doctor"
+    assert settings.texts["booking_url"] == "https://example.com/book"  # demo link if none set
+    assert settings.flow_file == Path("flows/sciatica.yaml")
+    settings = chat_settings({"LOG_LEVEL": "LOUD", "FLOW_FILE": "other.yaml"}, None)
+    assert settings.note is not None and "LOG_LEVEL" in settings.note
+    assert settings.texts["emergency_number"]  # still usable
 
 
 def test_triage_bot_chat_reads_piped_input_and_ends_at_eof(tmp_path: Path) -> None:

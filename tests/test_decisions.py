@@ -18,7 +18,7 @@ import reference_rules as ref  # tests/ is on sys.path under pytest (no __init__
 
 from bot.engine import Engine
 from bot.flow import load_compiled
-from bot.scenarios import walk
+from bot.scenarios import Walk, walk
 
 FLOW = Path(__file__).resolve().parents[1] / "flows" / "sciatica.yaml"
 SETTINGS = {
@@ -115,6 +115,12 @@ def engine() -> Engine:
     return Engine(load_compiled(FLOW), SETTINGS)
 
 
+@pytest.fixture(scope="module")
+def walks(engine: Engine) -> list[Walk]:
+    """The engine's walk for each case, in the order of CASES (run once for all tests)."""
+    return [walk(engine, answers) for answers, _, _, _ in CASES]
+
+
 def _mismatches(found: list[str]) -> str:
     shown = "\n".join(found[:10])
     more = f"\n... and {len(found) - 10} more" if len(found) > 10 else ""
@@ -131,10 +137,9 @@ def test_the_generated_cases_cover_every_outcome_and_rule() -> None:
     assert len(CASES) > 3000  # the sweep really is broad, not a handful of cases
 
 
-def test_outcome_reasons_and_questions_match_clinical_rules(engine: Engine) -> None:
+def test_outcome_reasons_and_questions_match_clinical_rules(walks: list[Walk]) -> None:
     found = []
-    for answers, outcome, reasons, path in CASES:
-        got = walk(engine, answers)
+    for (answers, outcome, reasons, path), got in zip(CASES, walks, strict=True):
         if (got.outcome, list(got.reasons), list(got.path)) != (outcome, reasons, path):
             found.append(
                 f"answers {ref.given(answers, path)}\n"
@@ -144,11 +149,11 @@ def test_outcome_reasons_and_questions_match_clinical_rules(engine: Engine) -> N
     assert not found, _mismatches(found)
 
 
-def test_questions_follow_the_skip_rules(engine: Engine) -> None:
+def test_questions_follow_the_skip_rules(walks: list[Walk]) -> None:
     """F1's "asked when" column, checked on the paths the engine really took."""
     found = []
-    for answers, _, _, _ in CASES:
-        path = list(walk(engine, answers).path)
+    for (answers, _, _, _), got in zip(CASES, walks, strict=True):
+        path = list(got.path)
         problems = []
         assert path[:4] == ["location", "radiation", "severity", "emergency_flags"]
         emergency = any(flag != "none" for flag in answers["emergency_flags"])
@@ -191,13 +196,13 @@ def test_stopping_early_never_changes_the_outcome() -> None:
     assert not found, _mismatches(found)
 
 
-def test_booking_only_where_f3_allows_it(engine: Engine) -> None:
+def test_booking_only_where_f3_allows_it(walks: list[Walk]) -> None:
     seen = set()
-    for answers, outcome, _, _ in CASES:
+    for (_, outcome, _, _), got in zip(CASES, walks, strict=True):
         if outcome in seen:
             continue
         seen.add(outcome)
-        reply = walk(engine, answers).replies[-1]
+        reply = got.replies[-1]
         assert reply.outcome == outcome
         assert (reply.link is not None) == ref.BOOKING[outcome], outcome
         assert reply.urgent == (outcome == "emergency")

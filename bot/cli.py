@@ -99,6 +99,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_bot(settings)
 
 
+# --- triage-bot link ------------------------------------------------------------------------------
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.config import ConfigError, load_settings
+    from bot.link import cli_main
+
+    # httpx logs request URLs at INFO, and a getMe URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(require_token=False)  # BOT_USERNAME alone is enough
+    except ConfigError as error:
+        _err(str(error))
+        return FAILED
+    return cli_main(args, settings)
+
+
 # --- triage-bot chat -----------------------------------------------------------------------------
 
 
@@ -316,9 +335,16 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--image", metavar="FILE", help="image file (.png, .svg); needs Graphviz")
     graph.set_defaults(handler=cmd_graph)
 
-    # --- `triage-bot link` (issue 4: deep link, QR code, website snippet) goes here. -----------
-    # Register it as `commands.add_parser("link", ...)` with --source and --out, and a handler
-    # that calls bot.link.cli_main(args, settings). Deliberately not registered yet.
+    link = commands.add_parser(
+        "link", help="print the bot's link for the website; write a QR code and an HTML snippet"
+    )
+    link.add_argument(
+        "--source", metavar="NAME", help="where people come from, e.g. website (shown in /stats)"
+    )
+    link.add_argument(
+        "--out", metavar="DIR", type=Path, help="folder for the files (default: website/)"
+    )
+    link.set_defaults(handler=cmd_link)
 
     return parser
 

@@ -428,14 +428,25 @@ class Engine:
             if match is None:
                 return self._stay(session, self._range_notice(session, step))
             return self._number(session, step, int(match.group(1)))
+        typed = self._typed_option(session, step, text)
         if step.kind is StepKind.CHOICE:
-            wanted = normalise_phrase(text)
-            for option in step.options:
-                label = normalise_phrase(option.label.get(session.language, self._fallback))
-                if wanted in (label, normalise_phrase(option.id)):
-                    return self._choose(session, step, option.id)
+            if typed is not None:
+                return self._choose(session, step, typed)
             return self._stay(session, self._notice("tap_button", session))
+        if typed is not None:
+            return self._toggle(session, step, typed)
+        if normalise_phrase(text) == normalise_phrase(self.ui("done_button", session.language)):
+            return self._done(session, step)
         return self._stay(session, self._tick_notice(session, step, "tick_then_done"))
+
+    def _typed_option(self, session: Session, step: Step, text: str) -> str | None:
+        """The option whose label (or id) the person typed instead of pressing its button."""
+        wanted = normalise_phrase(text)
+        for option in step.options:
+            label = normalise_phrase(option.label.get(session.language, self._fallback))
+            if wanted in (label, normalise_phrase(option.id)):
+                return option.id
+        return None
 
     def _choose(self, session: Session, step: Step, option_id: str) -> Result:
         option = step.option(option_id) if step.kind is StepKind.CHOICE else None

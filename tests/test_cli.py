@@ -361,3 +361,24 @@ def test_unknown_commands_are_usage_errors(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit) as stop:
         main(["flows", "frobnicate"])
     assert stop.value.code == 2
+
+
+def test_link_prints_the_deep_link_and_writes_the_website_kit(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
+    out = tmp_path / "site"
+    assert main(["link", "--source", "website", "--out", str(out)]) == 0
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert first_line == "https://t.me/PainCheckBot?start=website"
+    assert (out / "telegram-website.png").read_bytes().startswith(b"\x89PNG")
+    assert "https://t.me/PainCheckBot?start=website" in (out / "telegram-website.html").read_text()
+
+
+def test_link_refuses_a_source_telegram_would_reject(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
+    assert main(["link", "--source", "summer flyer", "--out", str(tmp_path)]) == 2
+    assert "summer_flyer" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

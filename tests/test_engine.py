@@ -329,3 +329,12 @@ def test_engine_does_not_mutate_the_input_session(engine: Engine) -> None:
     engine.handle(session, Number("pain", 9))
     engine.handle(session, Back())
     assert session.to_json() == before
+
+
+def test_typing_a_label_at_a_multi_select_ticks_it_and_done_confirms(engine: Engine) -> None:
+    session = engine.handle(engine.start().session, Choose("where", "back")).session
+    result = engine.handle(session, Text("none of these"))
+    assert result.accepted and result.refresh and result.session.draft == ["none"]
+    result = engine.handle(result.session, Text("Done"))
+    assert result.session.answers["flags"] == ["none"]
+    assert result.session.step == "pain"

@@ -119,11 +119,8 @@ def _unreachable(draft: FlowDraft, report: Report, graph: Graph) -> None:
     for step_id in beginnings:
         if step_id in covered:
             continue
-        behind = [
-            s
-            for s in unreached
-            if s in _search([step_id], graph.edges) and s not in covered and s != step_id
-        ]
+        onward = _search([step_id], graph.edges)
+        behind = [s for s in unreached if s in onward and s not in covered and s != step_id]
         covered.update(behind, {step_id})
         also = ""
         if behind:

@@ -7,6 +7,7 @@ Only a draft without errors becomes a :class:`~bot.flow.model.Flow`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.flow.model import (
@@ -33,7 +34,11 @@ class ConditionDraft:
     def span(self, offset: int = 0, length: int = 0) -> Span:
         """The place of ``offset`` (0-based) inside the condition text, as written in YAML."""
         assert self.node is not None
-        return condition_span(self.node, self.lines, offset, length)
+        if offset == 0 and length >= len(self.node.text):
+            return condition_span(self.node, self.lines, offset, length)
+        # Inside a condition written over several lines, look for the piece itself.
+        piece = self.node.text[offset : offset + max(1, length)]
+        return text_span(self.node, self.lines, offset, piece)
 
 
 def condition_span(node: YScalar, lines: list[str], offset: int, length: int) -> Span:
@@ -59,11 +64,13 @@ def text_span(node: YScalar, lines: list[str], offset: int, needle: str) -> Span
     if span != node.span or node.span.end_column is not None:
         return span
     first = node.span.line - 1
-    last = min(len(lines), first + node.text.count("\n") + 2 + len(node.text) // 20)
+    last = min(len(lines), first + 2 + len(node.text))  # a folded line holds >= 1 character
+    escaped = re.escape(needle)
+    pattern = re.compile(rf"\b{escaped}\b" if needle.isidentifier() else escaped)
     for index in range(first, last):
-        column = lines[index].find(needle, node.span.column - 1 if index == first else 0)
-        if column >= 0:
-            return Span(index + 1, column + 1, column + 1 + len(needle))
+        match = pattern.search(lines[index], node.span.column - 1 if index == first else 0)
+        if match:
+            return Span(index + 1, match.start() + 1, match.end() + 1)
     return span
 
 

@@ -423,3 +423,14 @@ def test_multi_select_done_button_counts_too() -> None:
     )
     messages = errors(text)
     assert any(f"The Done button of '{long_id}' would carry" in m for m in messages)
+
+
+def test_caret_points_inside_a_condition_written_over_several_lines() -> None:
+    text = SMALL.replace(
+        '      - if: sitting == "yes"\n',
+        '      - if: >-\n          sitting == "yes"\n          and sittin == "no"\n',
+    )
+    (problem,) = check_flow("f.yaml", text=text)
+    assert (problem.line, problem.column, problem.end_column) == (14, 15, 21)
+    assert problem.message == "'sittin' is not a question in this flow."
+    assert problem.hint.startswith("Did you mean 'sitting'?")

@@ -27,8 +27,8 @@ from bot.flow.keys import (
     TOP_KEYS,
     TOP_REQUIRED,
 )
-from bot.flow.read import ID, LANGUAGE
 from bot.flow.source import Reader, to_data
+from bot.flow.values import ID, LANGUAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "docs" / "flow.schema.json"

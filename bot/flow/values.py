@@ -1,0 +1,198 @@
+"""Reading single values of a flow file: ids, numbers, yes/no, texts and conditions.
+
+Each helper reports what is wrong with the value in plain words (with "did you mean" where a
+typo is likely) and returns ``None`` when the value cannot be used, so that reading goes on
+and every problem is found in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.flow.conditions import ConditionSyntaxError, compile_condition, parse_condition
+from bot.flow.draft import ConditionDraft, FlowDraft, TextUse
+from bot.flow.errors import closest, did_you_mean
+from bot.flow.keys import ALL_STEP_KEYS
+from bot.flow.model import Condition, LocalText
+from bot.flow.report import Report
+from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
+
+ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+
+
+def suggest_id(text: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+    if cleaned and not cleaned[0].isalpha():
+        cleaned = f"n{cleaned}"
+    return cleaned or "my_id"
+
+
+class ValueReader:
+    def __init__(self, report: Report, file: str, lines: list[str]) -> None:
+        self.report = report
+        self.draft = FlowDraft(file=file, lines=lines)
+
+    def check_keys(self, node: YMap, known: frozenset[str], what: str) -> None:
+        names = sorted(known)
+        for name, key, _ in node.items():
+            if name not in known:
+                self.report.error(
+                    key,
+                    f"'{name}' is not something {what} can have.",
+                    did_you_mean(name, names, "Possible keys"),
+                )
+
+    def misspelt(self, node: YMap, wanted: str, known: frozenset[str]) -> bool:
+        """Is there an unknown key that most likely means ``wanted``? Then the typo is
+        reported (with "did you mean"), not the missing key as well."""
+        unknown = [name for name in node.entries if name not in known]
+        return any(closest(name, sorted(known)) == wanted for name in unknown)
+
+    def misspelling(self, node: YMap, wanted: str) -> str | None:
+        for name in node.entries:
+            if name not in ALL_STEP_KEYS and closest(name, sorted(ALL_STEP_KEYS)) == wanted:
+                return name
+        return None
+
+    def ident(self, node: YNode | None, what: str) -> str | None:
+        """An id written as a value (``next: location``), checked for its form."""
+        if node is None:
+            return None
+        if not isinstance(node, YScalar) or node.value is None:
+            self.report.error(node, f"Expected {what} here, found {describe(node)}.")
+            return None
+        return self.check_id(node, what)
+
+    def step_ref(self, node: YNode | None) -> str | None:
+        """A step named as a value. A badly formed id is reported but kept as written, so
+        that the step it names (reported too) still counts as reached."""
+        target = self.ident(node, "a step id")
+        if target is None and isinstance(node, YScalar) and node.value is not None:
+            return node.text
+        return target
+
+    def check_id(self, node: YScalar, what: str) -> str | None:
+        text = node.text
+        if not ID.match(text):
+            self.report.error(
+                node,
+                f"'{text}' cannot be used as {what}: ids use only letters, digits and _, "
+                f"and start with a letter.",
+                f"For example: {suggest_id(text)}",
+            )
+            return None
+        return text
+
+    def integer(self, node: YNode, what: str) -> int | None:
+        if (
+            isinstance(node, YScalar)
+            and isinstance(node.value, int)
+            and not isinstance(node.value, bool)
+        ):
+            return node.value
+        shown = describe(node)
+        hint = f"Write {what} in digits, for example 10."
+        if isinstance(node, YScalar) and isinstance(node.value, float):
+            hint = f"Only whole numbers are possible here; write {what} without a decimal point."
+        self.report.error(node, f"{what.capitalize()} must be a whole number, not {shown}.", hint)
+        return None
+
+    def boolean(self, node: YNode, what: str) -> bool | None:
+        if isinstance(node, YScalar) and isinstance(node.value, bool):
+            return node.value
+        self.report.error(
+            node,
+            f"'{what}' must be true or false, not {describe(node)}.",
+            f"Write {what}: true  or  {what}: false.",
+        )
+        return None
+
+    def text(
+        self,
+        node: YNode | None,
+        role: str,
+        *,
+        step: str | None = None,
+        extra_keys: frozenset[str] = frozenset(),
+        ui_key: str | None = None,
+    ) -> LocalText | None:
+        """A text: one string, or a group of languages (``{en: ..., es: ...}``)."""
+        if node is None:
+            return None
+        languages = self.draft.languages
+        if isinstance(node, YScalar):
+            if node.value is None or node.text.strip() == "":
+                self.report.error(
+                    node, "This text is empty.", 'Write the text after the colon: "..."'
+                )
+                return None
+            language = self.draft.default_language
+            text = LocalText({language: node.text})
+            self.draft.texts.append(
+                TextUse(text, node, {language: node}, role, step, plain=True, ui_key=ui_key)
+            )
+            return text
+        if isinstance(node, YSeq):
+            self.report.error(
+                node,
+                "A text is either words, or one line per language (en: ..., es: ...), not a list.",
+                'Write  text: "..."  or put each language on its own line: en: "...".',
+            )
+            return None
+        by_language: dict[str, str] = {}
+        nodes: dict[str, YScalar] = {}
+        complete = True
+        for language, key, value in node.items():
+            if language not in languages:
+                complete = False
+                what = "Possible keys" if extra_keys else "This flow's languages"
+                self.report.error(
+                    key,
+                    f"'{language}' is not one of this flow's languages.",
+                    did_you_mean(language, [*languages, *sorted(extra_keys)], what)
+                    + " To add a language, list it in languages: at the top of the file.",
+                )
+                continue
+            if not isinstance(value, YScalar) or value.value is None or not value.text.strip():
+                self.report.error(value, f"The '{language}' text is empty or not a text.")
+                continue
+            by_language[language] = value.text
+            nodes[language] = value
+        if not by_language:
+            if not node.entries:
+                self.report.error(node, "This text is empty.")
+            return None
+        text = LocalText(by_language)
+        self.draft.texts.append(
+            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete)
+        )
+        return text
+
+    def condition(self, node: YNode | None) -> ConditionDraft | None:
+        if node is None:
+            return None
+        if not isinstance(node, YScalar) or node.value is None or isinstance(node, YMap):
+            self.report.error(
+                node,
+                f"A condition is one line of text, found {describe(node)}.",
+                "For example:  if: severity >= 7",
+            )
+            return ConditionDraft(None, None, self.draft.lines)
+        source = node.text
+        draft = ConditionDraft(None, node, self.draft.lines)
+        try:
+            tree = parse_condition(source)
+            test = compile_condition(tree)
+        except ConditionSyntaxError as error:
+            self.report.error(
+                draft.span(error.column, 1),
+                f"This condition cannot be read. {error.message}",
+                error.hint,
+            )
+            return draft
+        where = self.draft.where(draft.span())
+        draft.condition = Condition(source=source, tree=tree, test=test, where=where)
+        return draft
+
+    # -- the file -----------------------------------------------------------------------------

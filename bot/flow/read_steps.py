@@ -55,40 +55,53 @@ class StepReader(ValueReader):
     def read_step(self, step: StepDraft) -> None:
         node = step.node
         if not isinstance(node, YMap):
+            empty = node is None or (isinstance(node, YScalar) and node.value is None)
             self.report.error(
-                step.key
-                if node is None or (isinstance(node, YScalar) and node.value is None)
-                else node,
+                step.key if empty else node,
                 f"The step '{step.id}' has nothing in it.",
                 "Indent its keys (type:, text:, ...) under the step id.",
             )
             return
+        kind = self.step_type(step, node)
+        self.check_step_keys(step, node, kind)
+        if kind is not None:
+            step.kind = StepKind(kind)
+            step.columns = DEFAULT_COLUMNS.get(kind, 1)
+            self.check_required(step, node, kind)
+        # A step whose type is wrong is still followed (text and next), so that its one
+        # mistake is not reported again as unreachable steps or unknown names further on.
+        step.text = self.text(node.get("text"), "step", step=step.id)
+        if kind is not None:
+            if "options" in node.entries and "options" in STEP_KEYS[kind]:
+                self.read_options(step, node.get("options"))
+            self.read_range(step, node)
+            self.read_looks(step, node)
+        next_name = "next" if "next" in node.entries else self.misspelling(node, "next")
+        if next_name is not None:
+            # A misspelt `next` (reported) is still followed, for the same reason.
+            step.next_key = node.key(next_name)
+            self.read_next(step, node.get(next_name))
+        if kind == "outcome" and "reasons" in node.entries:
+            self.read_reason_rules(step, node.get("reasons"))
+
+    def step_type(self, step: StepDraft, node: YMap) -> str | None:
         type_node = node.get("type")
-        kind: str | None = None
         if type_node is None:
             self.report.error(
                 step.key, f"The step '{step.id}' has no type.", _MISSING_STEP_KEY_HINT["type"]
             )
-        elif isinstance(type_node, YScalar) and type_node.text in STEP_TYPES:
-            kind = type_node.text
-        else:
-            shown = type_node.text if isinstance(type_node, YScalar) else describe(type_node)
-            self.report.error(
-                type_node,
-                f"'{shown}' is not a type of step.",
-                did_you_mean(shown, list(STEP_TYPES), "Step types"),
-            )
-        self.check_step_keys(step, node, kind)
-        if kind is None:
-            # Still follow its text and next, so that one wrong type is reported once and
-            # not again as unreachable steps or unknown names further on.
-            step.text = self.text(node.get("text"), "step", step=step.id)
-            if "next" in node.entries:
-                step.next_key = node.key("next")
-                self.read_next(step, node.get("next"))
-            return
-        step.kind = StepKind(kind)
-        step.columns = DEFAULT_COLUMNS.get(kind, 1)
+            return None
+        if isinstance(type_node, YScalar) and type_node.text in STEP_TYPES:
+            return type_node.text
+        shown = type_node.text if isinstance(type_node, YScalar) else describe(type_node)
+        self.report.error(
+            type_node,
+            f"'{shown}' is not a type of step.",
+            did_you_mean(shown, list(STEP_TYPES), "Step types"),
+        )
+        return None
+
+    def check_required(self, step: StepDraft, node: YMap, kind: str) -> None:
         for required in STEP_REQUIRED[kind]:
             if required in node.entries or self.misspelt(node, required, STEP_KEYS[kind]):
                 continue
@@ -106,25 +119,21 @@ class StepReader(ValueReader):
                     f"The {kind} step '{step.id}' has no '{required}'.",
                     _MISSING_STEP_KEY_HINT.get(required, ""),
                 )
-        step.text = self.text(node.get("text"), "step", step=step.id)
-        if "options" in node.entries:
-            self.read_options(step, node.get("options"))
-        for bound in ("min", "max"):
-            value = node.get(bound)
-            if value is not None:
-                number = self.integer(value, f"'{bound}'")
-                if bound == "min":
-                    step.minimum = number
-                else:
-                    step.maximum = number
+
+    def read_range(self, step: StepDraft, node: YMap) -> None:
+        low, high = node.get("min"), node.get("max")
+        step.minimum = self.integer(low, "'min'") if low is not None else None
+        step.maximum = self.integer(high, "'max'") if high is not None else None
         if step.minimum is not None and step.maximum is not None and step.minimum > step.maximum:
-            at = node.get("min")
-            assert at is not None
+            assert low is not None
             self.report.error(
-                at,
+                low,
                 f"min ({step.minimum}) is larger than max ({step.maximum}), so no number fits.",
                 "Swap the two numbers.",
             )
+
+    def read_looks(self, step: StepDraft, node: YMap) -> None:
+        """How the step is shown: buttons per row, and an outcome's urgency and booking."""
         columns = node.get("columns")
         if columns is not None:
             number = self.integer(columns, "'columns'")
@@ -137,18 +146,11 @@ class StepReader(ValueReader):
                 )
             elif number is not None:
                 step.columns = number
-        for flag in ("urgent", "booking"):
-            value = node.get(flag)
-            if value is not None:
-                setattr(step, flag, bool(self.boolean(value, flag)))
-        next_name = "next" if "next" in node.entries else self.misspelling(node, "next")
-        if next_name is not None:
-            # A misspelt `next` (reported above) is still followed, so that the steps after
-            # it are not also reported as unreachable.
-            step.next_key = node.key(next_name)
-            self.read_next(step, node.get(next_name))
-        if "reasons" in node.entries:
-            self.read_reason_rules(step, node.get("reasons"))
+        urgent, booking = node.get("urgent"), node.get("booking")
+        if urgent is not None:
+            step.urgent = bool(self.boolean(urgent, "urgent"))
+        if booking is not None:
+            step.booking = bool(self.boolean(booking, "booking"))
 
     def check_step_keys(self, step: StepDraft, node: YMap, kind: str | None) -> None:
         allowed = STEP_KEYS[kind] if kind else ALL_STEP_KEYS

@@ -1,0 +1,224 @@
+"""Where the product's time per update goes: the shared harness's traffic, with stopwatches.
+
+Builds the product with ``bot.app.build_application`` against the shared harness's in-process
+Bot API, walks ``--chats`` people through bench/flow_product.json with the harness's own driver
+(imported from ../shared/bench by path), and times, per update, the pieces of the update path:
+
+* every database round trip (``Storage._run``, by unit of work: the commit, marking rows sent);
+* every Bot API call (``Bot.do_api_request``, by method), which includes PTB's request
+  building, JSON encoding and the in-process fake's answer;
+* the engine (``Engine.handle``) and rendering its replies (``render.result_messages``).
+
+The stopwatches wrap awaits, so a database round trip includes the hop to aiosqlite's thread
+and back. ``--profile FILE`` also writes a cProfile of the run (main thread only).
+
+    .venv/bin/python bench/breakdown.py [--chats 1000] [--out results.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import functools
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = Path(os.environ.get("HARNESS_DIR", ROOT.parent / "shared" / "bench"))
+sys.path.insert(0, str(HARNESS))  # the shared harness's modules, used as they are
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from driver import FlowSpec, build_from_factory, drive_direct, start_app, stop_app  # noqa: E402
+from fake_request import BENCH_TOKEN, FakeBotAPI  # noqa: E402
+from telegram import Bot  # noqa: E402
+
+import bot.storage.conversations as conversations_module  # noqa: E402
+import bot.telegram.conversation as conversation_module  # noqa: E402
+from bot.app import build_application  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.telegram import render  # noqa: E402
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.seconds[name] += seconds
+        self.calls[name] += 1
+
+
+def _wrap_async(watch: Stopwatch, name_of: Callable[..., str], func: Any) -> Any:
+    @functools.wraps(func)
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            watch.add(name_of(*args, **kwargs), time.perf_counter() - t0)
+
+    return timed
+
+
+def _wrap_sync(watch: Stopwatch, name: str, func: Any) -> Any:
+    @functools.wraps(func)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            watch.add(name, time.perf_counter() - t0)
+
+    return timed
+
+
+def instrument(watch: Stopwatch) -> None:
+    Storage._run = _wrap_async(  # type: ignore[method-assign]
+        watch,
+        lambda self, unit, *a: f"db: {unit.__module__.rsplit('.', 1)[-1]}.{unit.__name__}",
+        Storage._run,
+    )
+    Bot.do_api_request = _wrap_async(  # type: ignore[method-assign]
+        watch, lambda self, endpoint, *a, **k: f"Bot API: {endpoint}", Bot.do_api_request
+    )
+    # the same units timed where they run, on the database thread: the SQL and SQLite's own
+    # work; the difference to the round trip above is the hop between the threads
+    for name in ("commit_update", "mark_sent", "load_chat"):
+        unit = getattr(conversations_module, name)
+        timed = _wrap_sync(watch, f"  of which SQLite on the db thread: {name}", unit)
+        timed.__module__, timed.__name__ = unit.__module__, unit.__name__
+        setattr(conversations_module, name, timed)
+    Engine.handle = _wrap_sync(watch, "engine: Engine.handle", Engine.handle)  # type: ignore[method-assign]
+    timed_render = _wrap_sync(watch, "render: result_messages", render.result_messages)
+    render.result_messages = timed_render  # type: ignore[assignment]
+    conversation_module.render.result_messages = timed_render  # type: ignore[attr-defined]
+
+
+def run_db_inline() -> None:
+    """Experiment: run every unit of work on the event loop's own thread (plain sqlite3, same
+    pragmas), to see what the hop to aiosqlite's thread costs. Not how the bot runs."""
+    import sqlite3
+
+    connections: dict[int, sqlite3.Connection] = {}
+
+    async def inline(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
+        conn = connections.get(id(self))
+        if conn is None:
+            conn = sqlite3.connect(self.name, isolation_level=None, check_same_thread=False)
+            for pragma in ("busy_timeout = 5000", "synchronous = NORMAL", "foreign_keys = ON"):
+                conn.execute(f"PRAGMA {pragma}")
+            connections[id(self)] = conn
+        return unit(conn, *args)
+
+    Storage._run = inline  # type: ignore[method-assign]
+
+
+async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]  # other work on the machine slows the thread hops most
+    watch = Stopwatch()
+    instrument(watch)
+    tmp = tempfile.mkdtemp(prefix="breakdown-")
+    os.environ.update(
+        TELEGRAM_BOT_TOKEN=BENCH_TOKEN,
+        DATABASE_PATH=f"{tmp}/triage.db",
+        FLOW_FILE=str(ROOT / "flows" / "sciatica.yaml"),
+        BOOKING_URL="https://example.com/book",
+        LOG_LEVEL="WARNING",
+        BOT_USERNAME="bench_triage_bot",
+    )
+    api = FakeBotAPI(capture=True)
+    app, _ = await build_from_factory(build_application, api, {})
+    await start_app(app)
+    watch.seconds.clear()
+    watch.calls.clear()
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
+    result = await drive_direct(app, api, FlowSpec.load(flow), chats)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    await stop_app(app)
+    total = result.busy_s
+    parts = {
+        name: {
+            "us_per_update": watch.seconds[name] / result.updates * 1e6,
+            "calls_per_update": watch.calls[name] / result.updates,
+            "us_per_call": watch.seconds[name] / watch.calls[name] * 1e6,
+            "share": watch.seconds[name] / total,
+        }
+        for name in sorted(watch.seconds, key=watch.seconds.get, reverse=True)  # type: ignore[arg-type]
+    }
+    return {
+        "kind": "breakdown",
+        "chats": chats,
+        "updates": result.updates,
+        "completed": result.completed,
+        "us_per_update": total / result.updates * 1e6,
+        "parts": parts,
+        "fake_api_us_per_update": result.fake_s / result.updates * 1e6,
+        "loadavg_before": load_before,
+    }
+
+
+def table(row: dict[str, Any]) -> str:
+    lines = [
+        f"{row['chats']:,} chats, {row['updates']:,} updates, "
+        f"{row['us_per_update']:,.0f} µs per update in `process_update` "
+        f"(of which the in-process fake Bot API: {row['fake_api_us_per_update']:,.0f} µs); "
+        f"load average before the run {row.get('loadavg_before', 0):.1f}\n",
+        "| part of the update path | µs per update | share | calls per update | µs per call |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    counted = 0.0
+    for name, part in row["parts"].items():
+        if not name.startswith("  "):  # "of which" rows are inside their round trip's row
+            counted += part["us_per_update"]
+        lines.append(
+            f"| {name} | {part['us_per_update']:,.0f} | {part['share']:.0%} "
+            f"| {part['calls_per_update']:.2f} | {part['us_per_call']:,.0f} |"
+        )
+    rest = row["us_per_update"] - counted
+    lines.append(
+        f"| the rest (PTB dispatch, handlers, locks, session JSON, event loop) | {rest:,.0f} "
+        f"| {rest / row['us_per_update']:.0%} | | |"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chats", type=int, default=1000)
+    parser.add_argument("--flow", type=Path, default=ROOT / "bench" / "flow_product.json")
+    parser.add_argument("--profile", type=Path, help="write a cProfile here")
+    parser.add_argument(
+        "--db-inline",
+        action="store_true",
+        help="experiment: SQL on the event loop's thread instead of aiosqlite's",
+    )
+    parser.add_argument("--out", type=Path, help="append the JSON line here")
+    args = parser.parse_args(argv)
+    if args.db_inline:
+        run_db_inline()
+    row = asyncio.run(run(args.chats, args.flow, args.profile))
+    row["db_inline"] = args.db_inline
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+    print(table(row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

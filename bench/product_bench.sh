@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The product against the shared harness's floor and anchor, in ONE run (ratios only mean
+# something within one run on this shared 2-core machine):
+#
+#   1,000 and 10,000 chats walking the whole flow: floor, anchor + PicklePersistence, product
+#   100,000 stored conversations: the anchor with 100k chats loaded as stored state, the product
+#     with a database pre-filled with 100k conversations (bench/prefill.py); 10k walk live
+#   start to first poll of `triage-bot run` (empty database, and the 100k one)
+#
+# Every update is `await application.process_update(update)` with the Bot API answered
+# in-process (../shared/bench/README.md). The product is built by bot.app:build_application
+# from the environment alone, and walked by button label with bench/flow_product.json.
+#
+#   bench/product_bench.sh [OUT_DIR]          # about 13 minutes
+#   QUICK=1 bench/product_bench.sh            # about 2 minutes: 1k chats, 20k stored
+#
+# Results: OUT_DIR (default bench/results)/product-<time>.{jsonl,md,log}; the .md holds the
+# tables for docs/benchmarks.md and the README.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"  # the harness imports the factory from the current directory
+PY="${PYTHON:-$ROOT/.venv/bin/python}"
+HARNESS="${HARNESS:-$ROOT/../shared/bench/baseline_ptb.py}"
+OUT="${1:-$ROOT/bench/results}"
+QUICK="${QUICK:-0}"
+RUN_TIMEOUT="${RUN_TIMEOUT:-480}"  # seconds; a hung run is killed, the rest carry on
+
+if [[ "$QUICK" == 1 ]]; then
+  LEVELS=(1000); BIG_STORED=20000; BIG_LIVE=1000; STARTUP_RUNS=3
+else
+  LEVELS=(1000 10000); BIG_STORED=100000; BIG_LIVE=10000; STARTUP_RUNS=5
+fi
+
+[[ -f "$HARNESS" ]] || { echo "shared harness not found at $HARNESS (set HARNESS=...)" >&2; exit 1; }
+mkdir -p "$OUT"
+STAMP="$(date +%Y%m%d-%H%M%S)"
+SUFFIX=""; [[ "$QUICK" == 1 ]] && SUFFIX="-quick"
+RES="$OUT/product-$STAMP$SUFFIX.jsonl"
+LOG="${RES%.jsonl}.log"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/productbench-XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+
+# The product reads its settings from the environment (and .env, which real variables
+# override): pin every one that matters, so a developer's .env cannot change the run.
+export TELEGRAM_BOT_TOKEN="123456:AAbench-bench-bench-bench-bench-bench"
+export FLOW_FILE="$ROOT/flows/sciatica.yaml"
+export BOOKING_URL="https://example.com/book?utm_source=telegram"
+export EMERGENCY_NUMBER=999 LOG_LEVEL=WARNING BOT_USERNAME=bench_triage_bot
+export TELEGRAM_API_BASE_URL="" WEBHOOK_URL="" WEBHOOK_SECRET_TOKEN="" ADMIN_CHAT_IDS=""
+
+run() {  # run STORED_BEFORE BOT HARNESS_ARGS... : one measurement, annotated, appended to $RES
+  local stored="$1" bot="$2"; shift 2
+  local one="$TMP/one.jsonl" t0=$SECONDS load
+  rm -f "$one"
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  if ! timeout "$RUN_TIMEOUT" "$PY" "$HARNESS" run --out "$one" "$@" >>"$LOG" 2>&1; then
+    echo "  FAILED: $bot $* (see $LOG)" >&2
+  fi
+  if [[ -s "$one" ]]; then
+    "$PY" bench/report.py annotate "$one" stored_before="$stored" bot="$bot" \
+      loadavg_before="$load" >>"$RES"
+  fi
+  printf '  %-16s %-62s %4ss\n' "$bot" "$*" $((SECONDS - t0))
+}
+
+product() {  # product STORED_BEFORE DATABASE ARGS...
+  local stored="$1" db="$2"; shift 2
+  DATABASE_PATH="$db" run "$stored" product --app bot.app:build_application \
+    --flow bench/flow_product.json --label product "$@"
+}
+
+echo "python: $PY ($("$PY" -c 'import sys, telegram; print(sys.version.split()[0], "PTB", telegram.__version__)'))"
+echo "harness: $HARNESS"
+echo "results: $RES"
+for chats in "${LEVELS[@]}"; do
+  echo "== $chats chats"
+  run 0 floor --variant floor --chats "$chats"
+  run 0 anchor/pickle --variant anchor --persistence pickle --chats "$chats" --flush-budget 20
+  product 0 "$TMP/db-$chats/triage.db" --chats "$chats"
+done
+
+echo "== $BIG_STORED stored conversations + $BIG_LIVE live"
+t0=$SECONDS
+mkdir -p "$TMP/big"
+"$PY" bench/prefill.py "$BIG_STORED" "$TMP/prefilled.db" --out "$RES" >>"$LOG" 2>&1
+printf '  %-16s %-62s %4ss\n' prefill "$BIG_STORED conversations through bot.storage" $((SECONDS - t0))
+cp "$TMP/prefilled.db" "$TMP/big/triage.db"
+run "$BIG_STORED" anchor/pickle --variant anchor --persistence pickle --chats "$BIG_LIVE" \
+  --seed-chats "$BIG_STORED" --flush-budget 20
+product "$BIG_STORED" "$TMP/big/triage.db" --chats "$BIG_LIVE"
+
+echo "== start to first poll"
+t0=$SECONDS
+"$PY" bench/startup_bench.py --runs "$STARTUP_RUNS" --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: startup (see $LOG)" >&2
+"$PY" bench/startup_bench.py --runs "$STARTUP_RUNS" --database "$TMP/prefilled.db" \
+  --label "$BIG_STORED stored conversations" --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: startup with $BIG_STORED stored (see $LOG)" >&2
+printf '  %-16s %-62s %4ss\n' startup "$STARTUP_RUNS runs, empty and pre-filled database" $((SECONDS - t0))
+
+echo
+"$PY" bench/report.py "$RES" --out "${RES%.jsonl}.md"

@@ -1,0 +1,342 @@
+"""Turn benchmark results (JSON lines) into the Markdown tables of docs/benchmarks.md.
+
+Reads what bench/flow_bench.py, bench/product_bench.sh (the shared harness's ``run`` lines,
+annotated), bench/prefill.py and bench/startup_bench.py append to bench/results/*.jsonl, and
+prints ready-to-paste tables, with the ratios and the targets of ../shared/design.md. Several
+runs of the same row are reduced to their median.
+
+    .venv/bin/python bench/report.py bench/results/product-*.jsonl [--out bench/results/x.md]
+    .venv/bin/python bench/report.py annotate RUN.jsonl KEY=VALUE ...   # used by the scripts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+# Targets from ../shared/design.md ("Performance targets")
+TARGET_VS_ANCHOR = 1.5  # per-update cost, product / anchor
+TARGET_P50_GROWTH = 1.2  # p50 at 100k stored / p50 at 1k
+TARGET_RSS_GROWTH_MB = 30.0  # peak RSS at 100k stored - at 1k
+TARGET_COMPILE_MS = 100.0  # 200-step flow, load (parse + validate) + compile
+TARGET_STEP_US = 50.0  # one engine step, median
+TARGET_STARTUP_S = 1.5  # `triage-bot run` start to first getUpdates
+
+
+def read_rows(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    rows = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line.startswith("{"):
+                rows.append(json.loads(line))
+    return rows
+
+
+def _median(values: Iterable[Any]) -> float | None:
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    return statistics.median(numbers) if numbers else None
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ok(good: bool | None) -> str:
+    if good is None:
+        return "not measured"
+    return "**met**" if good else "**missed**"
+
+
+def _machine(rows: Sequence[dict[str, Any]]) -> str:
+    return next((r["machine"] for r in rows if r.get("machine")), "?")
+
+
+# --- flow and engine ---------------------------------------------------------------------------
+
+
+def flow_tables(rows: Sequence[dict[str, Any]]) -> str:
+    out: list[str] = []
+    loads = [r for r in rows if r.get("kind") == "flow_load"]
+    steps = [r for r in rows if r.get("kind") == "engine_step"]
+    convs = [r for r in rows if r.get("kind") == "engine_conversation"]
+    jsons = [r for r in rows if r.get("kind") == "session_json"]
+    if loads:
+        out.append(f"Machine: {_machine(loads)}\n")
+        out.append(
+            "| flow | steps | file KB | YAML parse alone ms | `load_flow` (parse + validate) ms "
+            "| `compile_flow` ms | load + compile ms | target | runs |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|---:|---|---:|")
+        for name, group in _grouped(loads, "flow").items():
+            total = _median(r["load_and_compile_ms"] for r in group)
+            generated = name.startswith("generated")
+            met = total is not None and total < TARGET_COMPILE_MS
+            target = f"< {TARGET_COMPILE_MS:.0f} ms: {_ok(met)}" if generated else ""
+            out.append(
+                f"| {name} | {group[0]['steps']} | {group[0]['bytes'] / 1024:,.1f} "
+                f"| {_num(_median(r['yaml_load_ms'] for r in group), 2)} "
+                f"| {_num(_median(r['load_flow_ms'] for r in group), 2)} "
+                f"| {_num(_median(r['compile_flow_ms'] for r in group), 2)} "
+                f"| {_num(total, 2)} | {target} | {len(group) * group[0]['repeats']} |"
+            )
+        out.append("")
+    if steps:
+        out.append(
+            "| flow | input | at step | answers in session | median µs | p99 µs | mean µs "
+            "| target (median < 50 µs) |"
+        )
+        out.append("|---|---|---|---:|---:|---:|---:|---|")
+        for (name, kind), group in _grouped(steps, "flow", "input").items():
+            median = _median(r["median_us"] for r in group)
+            out.append(
+                f"| {name} | {kind} | `{group[0]['step']}` | {group[0]['answers_before']} "
+                f"| {_num(median, 1)} | {_num(_median(r['p99_us'] for r in group), 1)} "
+                f"| {_num(_median(r['mean_us'] for r in group), 1)} "
+                f"| {_ok(median is not None and median < TARGET_STEP_US)} |"
+            )
+        out.append("")
+    if convs or jsons:
+        out.append(
+            "| flow | whole conversation (start + inputs) µs | inputs | µs per input "
+            "| session JSON bytes | `to_json` µs | `from_json` µs |"
+        )
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        for name, group in _grouped(convs, "flow").items():
+            js = [r for r in jsons if r["flow"] == name]
+            out.append(
+                f"| {name} | {_num(_median(r['median_us'] for r in group))} | {group[0]['inputs']} "
+                f"| {_num(_median(r['per_input_us'] for r in group), 1)} "
+                f"| {_num(_median(r['bytes'] for r in js))} "
+                f"| {_num(_median(r['to_json']['median_us'] for r in js), 1)} "
+                f"| {_num(_median(r['from_json']['median_us'] for r in js), 1)} |"
+            )
+    return "\n".join(out)
+
+
+def _grouped(rows: Iterable[dict[str, Any]], *keys: str) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
+        groups[key].append(row)
+    return dict(groups)
+
+
+# --- the product through the shared harness ------------------------------------------------------
+
+
+def _level(row: dict[str, Any]) -> int:
+    """Conversations stored when the run ends: seeded / pre-filled ones plus the live ones."""
+    return int(row.get("stored_before", row.get("seeded_chats", 0)) + row.get("live_chats", 0))
+
+
+def _bot(row: dict[str, Any]) -> str:
+    return str(row.get("bot") or row.get("label"))
+
+
+def product_tables(rows: Sequence[dict[str, Any]]) -> str:
+    runs = [r for r in rows if "updates_per_s" in r]
+    out: list[str] = []
+    if not runs:
+        return ""
+    out.append(f"Machine: {_machine(runs)}\n")
+    groups = _grouped(({**r, "_level": _level(r), "_bot": _bot(r)} for r in runs), "_level", "_bot")
+    anchor: dict[int, float] = {}
+    floor: dict[int, float] = {}
+    for (level, bot), group in groups.items():
+        ups = _median(r["updates_per_s"] for r in group)
+        if ups and bot.startswith("anchor") and "pickle" in bot:
+            anchor[level] = ups
+        if ups and bot == "floor":
+            floor[level] = ups
+    out.append(
+        "| stored conversations (walking live) | bot | updates | upd/s | cost × anchor "
+        "| × floor (upd/s) | p50 µs | p99 µs | max µs | µs per conversation | API calls/upd "
+        "| peak RSS MB | runs |"
+    )
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    order = {"floor": 0}
+    for (level, bot), group in sorted(
+        groups.items(),
+        key=lambda kv: (kv[0][0], order.get(kv[0][1], 1 if "anchor" in kv[0][1] else 2), kv[0][1]),
+    ):
+        ups = _median(r["updates_per_s"] for r in group)
+        base = anchor.get(level)
+        cost = f"{base / ups:.2f}" if base and ups else "–"
+        vs_floor = f"{ups / floor[level]:.2f}" if ups and floor.get(level) else "–"
+        per_chat = group[0]["updates"] / max(1, group[0]["live_chats"])
+        bad = sum(r.get("failed", 0) + r.get("errors", 0) for r in group)
+        warn = f" ⚠ {bad} failed" if bad else ""
+        out.append(
+            f"| {level:,} ({group[0]['live_chats']:,}) | {bot}{warn} | {group[0]['updates']:,} "
+            f"| {_num(ups)} | {cost} | {vs_floor} "
+            f"| {_num(_median(r['p50_us'] for r in group))} "
+            f"| {_num(_median(r['p99_us'] for r in group))} "
+            f"| {_num(_median(r['max_us'] for r in group))} "
+            f"| {_num(per_chat * 1e6 / ups if ups else None)} "
+            f"| {_num(_median(r['api_calls_per_update'] for r in group), 2)} "
+            f"| {_num(_median(r['peak_rss_mb'] for r in group))} | {len(group)} |"
+        )
+    out.append("")
+    out.append(
+        "“cost × anchor” = the anchor's upd/s ÷ this row's (anchor = ConversationHandler + "
+        "PicklePersistence with PTB's defaults, at the same number of conversations; "
+        "< 1 is cheaper). “µs per conversation” = time to walk one person from /start to the "
+        "outcome (the product's walk has more updates: ticks, Done and a typed age)."
+    )
+    prefills = [r for r in rows if r.get("kind") == "prefill"]
+    if prefills:
+        p = prefills[-1]
+        out.append(
+            f"\nPre-filled database: {p['conversations']:,} stored conversations "
+            f"({p['finished']:,} finished, {p['mid_flow']:,} mid-flow), "
+            f"{p['db_mb']:,.1f} MB, written in {p['seconds']:,.1f} s through `bot.storage`."
+        )
+    return "\n".join(out)
+
+
+def startup_table(rows: Sequence[dict[str, Any]]) -> str:
+    starts = [r for r in rows if r.get("kind") == "startup"]
+    if not starts:
+        return ""
+    out = [
+        "| database | runs | start → first `getUpdates` s (median) | min | max "
+        "| Bot API calls before the first poll | target (< 1.5 s) |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for name, group in _grouped(starts, "database").items():
+        times = [t for r in group for t in r["seconds"]]
+        median = _median(times)
+        calls = group[-1].get("calls_before_first_poll", [])
+        out.append(
+            f"| {name} | {len(times)} | {_num(median, 2)} | {_num(min(times), 2)} "
+            f"| {_num(max(times), 2)} | {', '.join(calls)} "
+            f"| {_ok(median is not None and median < TARGET_STARTUP_S)} |"
+        )
+    return "\n".join(out)
+
+
+def targets_table(rows: Sequence[dict[str, Any]]) -> str:
+    """One line per target of ../shared/design.md, from whatever rows are present."""
+    lines = ["| target (../shared/design.md) | measured | verdict |", "|---|---|---|"]
+    runs = [{**r, "_level": _level(r), "_bot": _bot(r)} for r in rows if "updates_per_s" in r]
+    product = [r for r in runs if r["_bot"] == "product"]
+    for level in sorted({r["_level"] for r in product}):
+        mine = _median(r["updates_per_s"] for r in product if r["_level"] == level)
+        theirs = _median(
+            r["updates_per_s"]
+            for r in runs
+            if r["_level"] == level and r["_bot"].startswith("anchor") and "pickle" in r["_bot"]
+        )
+        if mine and theirs:
+            ratio = theirs / mine
+            lines.append(
+                f"| per-update cost ≤ {TARGET_VS_ANCHOR}× the anchor's, {level:,} conversations "
+                f"| {ratio:.2f}× ({mine:,.0f} vs {theirs:,.0f} upd/s) "
+                f"| {_ok(ratio <= TARGET_VS_ANCHOR)} |"
+            )
+    levels = sorted({r["_level"] for r in product})
+    if len(levels) >= 2:
+        low, high = levels[0], levels[-1]
+        p50_low = _median(r["p50_us"] for r in product if r["_level"] == low)
+        p50_high = _median(r["p50_us"] for r in product if r["_level"] == high)
+        rss_low = _median(r["peak_rss_mb"] for r in product if r["_level"] == low)
+        rss_high = _median(r["peak_rss_mb"] for r in product if r["_level"] == high)
+        if p50_low and p50_high:
+            ratio = p50_high / p50_low
+            lines.append(
+                f"| p50 at {high:,} ≤ {TARGET_P50_GROWTH}× p50 at {low:,} "
+                f"| {ratio:.2f}× ({p50_high:,.0f} vs {p50_low:,.0f} µs) "
+                f"| {_ok(ratio <= TARGET_P50_GROWTH)} |"
+            )
+        if rss_low and rss_high:
+            growth = rss_high - rss_low
+            lines.append(
+                f"| peak RSS at {high:,} ≤ RSS at {low:,} + {TARGET_RSS_GROWTH_MB:.0f} MB "
+                f"| {growth:+.0f} MB ({rss_high:,.0f} vs {rss_low:,.0f} MB) "
+                f"| {_ok(growth <= TARGET_RSS_GROWTH_MB)} |"
+            )
+    loads = [r for r in rows if r.get("kind") == "flow_load" and r["flow"].startswith("generated")]
+    if loads:
+        total = _median(r["load_and_compile_ms"] for r in loads)
+        assert total is not None
+        lines.append(
+            f"| {loads[0]['steps']}-step flow: compile + validate < {TARGET_COMPILE_MS:.0f} ms "
+            f"| {total:.1f} ms | {_ok(total < TARGET_COMPILE_MS)} |"
+        )
+    steps = [r for r in rows if r.get("kind") == "engine_step" and not r["flow"].startswith("gen")]
+    if steps:
+        worst = max(
+            (_median(r["median_us"] for r in g) or 0.0, k)
+            for k, g in _grouped(steps, "input").items()
+        )
+        lines.append(
+            f"| one engine step < {TARGET_STEP_US:.0f} µs median (default flow) "
+            f"| slowest input {worst[1]}: {worst[0]:.1f} µs | {_ok(worst[0] < TARGET_STEP_US)} |"
+        )
+    starts = [t for r in rows if r.get("kind") == "startup" for t in r["seconds"]]
+    if starts:
+        median = statistics.median(starts)
+        lines.append(
+            f"| start to first poll < {TARGET_STARTUP_S} s | {median:.2f} s (median) "
+            f"| {_ok(median < TARGET_STARTUP_S)} |"
+        )
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def full_report(rows: Sequence[dict[str, Any]]) -> str:
+    parts = []
+    targets = targets_table(rows)
+    if targets:
+        parts += ["### Targets", "", targets, ""]
+    product = product_tables(rows)
+    if product:
+        parts += ["### Throughput, latency and memory (shared harness, one run)", "", product, ""]
+    startup = startup_table(rows)
+    if startup:
+        parts += ["### Start to first poll (`triage-bot run`, local fake Bot API)", "", startup, ""]
+    flow = flow_tables(rows)
+    if flow:
+        parts += ["### Flow loading and the engine", "", flow, ""]
+    return "\n".join(parts)
+
+
+def annotate(path: Path, pairs: Sequence[str]) -> None:
+    """Print the JSON lines of ``path`` with KEY=VALUE fields added (VALUE as JSON if it parses)."""
+    extra: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            extra[key] = json.loads(value)
+        except json.JSONDecodeError:
+            extra[key] = value
+    for row in read_rows([path]):
+        print(json.dumps({**row, **extra}))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "annotate":
+        annotate(Path(argv[1]), argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", nargs="+", help="JSON-lines files")
+    parser.add_argument("--out", type=Path, help="also write the Markdown here")
+    args = parser.parse_args(argv)
+    text = full_report(read_rows(args.results))
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,19 +25,38 @@ class Graph:
 
     edges: dict[str, list[str]]
     reachable: set[str]
-    must: dict[str, frozenset[str]] = field(default_factory=dict)  # answered on every path in
-    may: dict[str, frozenset[str]] = field(default_factory=dict)  # answered on some path in
+    # Questions answered on every path into a step (must) and on some path (may), as bit
+    # masks over `names`; decoded into sets only for the steps that ask.
+    names: list[str] = field(default_factory=list)
+    must_bits: dict[str, int] = field(default_factory=dict)
+    may_bits: dict[str, int] = field(default_factory=dict)
+
+    def _decode(self, mask: int) -> frozenset[str]:
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(self.names[low.bit_length() - 1])
+            mask ^= low
+        return frozenset(found)
+
+    def must(self, step_id: str) -> frozenset[str] | None:
+        mask = self.must_bits.get(step_id)
+        return None if mask is None else self._decode(mask)
+
+    def may(self, step_id: str) -> frozenset[str] | None:
+        mask = self.may_bits.get(step_id)
+        return None if mask is None else self._decode(mask)
 
     def answered_by_rules(self, step: StepDraft) -> frozenset[str] | None:
         """Questions surely answered when ``step``'s rules are evaluated (None: unknown)."""
-        must = self.must.get(step.id)
+        must = self.must(step.id)
         if must is None:
             return None
         return must | {step.id} if step.is_question else must
 
     def answerable_at(self, step: StepDraft, *, own: bool) -> frozenset[str] | None:
         """Questions that may have an answer at ``step`` (None: unknown, don't judge)."""
-        may = self.may.get(step.id)
+        may = self.may(step.id)
         if may is None:
             return None
         return may | {step.id} if own and step.is_question else may
@@ -237,7 +256,7 @@ def _answers(draft: FlowDraft, graph: Graph, start: str, net: str | None) -> Non
             if new_must != must[target] or new_may != may[target]:
                 must[target], may[target] = new_must, new_may
                 changed = True
-    questions = [s for s in order if question[s]]
-    for s in order:
-        graph.must[s] = frozenset(q for q in questions if must[s] & bit[q])
-        graph.may[s] = frozenset(q for q in questions if may[s] & bit[q])
+    asked = sum(question.values())
+    graph.names = order
+    graph.must_bits = {s: must[s] & asked for s in order}
+    graph.may_bits = {s: may[s] & asked for s in order}

@@ -174,7 +174,7 @@ def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
             continue
         if step.rules:
             _routes(draft, report, step, answered, skip, budget)
-        must = graph.must.get(step.id, frozenset())
+        must = graph.must(step.id) or frozenset()
         for rule in step.reasons:
             if rule.condition is not None:
                 _reason(draft, report, rule.condition, must, skip, budget)

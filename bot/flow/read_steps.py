@@ -8,10 +8,12 @@ from bot.flow.errors import did_you_mean
 from bot.flow.keys import (
     ALL_STEP_KEYS,
     COLUMNS_RANGE,
+    CONDITION_WORDS,
     DEFAULT_COLUMNS,
     OPTION_KEYS,
     REASON_RULE_KEYS,
     RULE_KEYS,
+    SETTING_NAMES,
     STEP_KEYS,
     STEP_REQUIRED,
     STEP_TYPES,
@@ -68,6 +70,8 @@ class StepReader(ValueReader):
             step.kind = StepKind(kind)
             step.columns = DEFAULT_COLUMNS.get(kind, 1)
             self.check_required(step, node, kind)
+            if step.is_question:
+                self.check_answer_name(step)
         # A step whose type is wrong is still followed (text and next), so that its one
         # mistake is not reported again as unreachable steps or unknown names further on.
         step.text = self.text(node.get("text"), "step", step=step.id)
@@ -83,6 +87,23 @@ class StepReader(ValueReader):
             self.read_next(step, node.get(next_name))
         if kind == "outcome" and "reasons" in node.entries:
             self.read_reason_rules(step, node.get("reasons"))
+
+    def check_answer_name(self, step: StepDraft) -> None:
+        """A question's id is the name of its answer in conditions and placeholders."""
+        if step.id in CONDITION_WORDS:
+            self.report.error(
+                step.key,
+                f"'{step.id}' cannot be the id of a question: it is a word of the condition "
+                "language, so rules could not name its answer.",
+                f"Choose another id, for example {step.id}_answer.",
+            )
+        elif step.id in SETTING_NAMES:
+            self.report.error(
+                step.key,
+                f"'{step.id}' cannot be the id of a question: {{{step.id}}} already means a "
+                "setting in texts.",
+                f"Choose another id, for example {step.id}_answer.",
+            )
 
     def step_type(self, step: StepDraft, node: YMap) -> str | None:
         type_node = node.get("type")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.flow.analysis import Graph
-from bot.flow.draft import FlowDraft, TextUse, text_span
+from bot.flow.draft import FlowDraft, StepDraft, TextUse, text_span
 from bot.flow.errors import did_you_mean
 from bot.flow.keys import SETTING_NAMES
 from bot.flow.report import Report
@@ -73,7 +73,6 @@ def _placeholders(
     known = [*questions, *SETTING_NAMES]
     step = draft.steps.get(use.step) if use.step else None
     unreadable = {s.id for s in draft.steps.values() if s.kind is None}
-    available = graph.answerable_at(step, own=False) if step is not None else None
     for node in use.nodes.values():
         for match in PLACEHOLDER.finditer(node.text):
             name = match.group(1)
@@ -104,10 +103,18 @@ def _placeholders(
                     "would be shown as written.",
                     did_you_mean(name, known, "Names you can use"),
                 )
-            elif available is not None and name in questions and name not in available:
+            elif name in questions and _unanswered(graph, step, name):
                 report.error(
                     where,
                     f"{{{name}}} has no answer yet when this text is shown, so the person "
                     f"would see '{{{name}}}' as written.",
                     f"Use {{{name}}} only in texts of steps that come after the question '{name}'.",
                 )
+
+
+def _unanswered(graph: Graph, step: StepDraft | None, name: str) -> bool:
+    """Is the question ``name`` surely not answered yet when ``step`` is shown?"""
+    if step is None:
+        return False  # a flow-wide text: shown in many places
+    available = graph.answerable_at(step, own=False)
+    return available is not None and name not in available

@@ -14,9 +14,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.support import FakeBotApi  # noqa: E402
+from tests.support.botprocess import BotProcesses, bot_processes  # noqa: E402
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeBotApi]:
     with FakeBotApi() as server:
         yield server
+
+
+@pytest.fixture
+def bots(tmp_path: Path, fake: FakeBotApi) -> Iterator[BotProcesses]:
+    """Bot processes talking to ``fake`` with a database in tmp_path; all killed at the end."""
+    with bot_processes(tmp_path, fake.base_url) as processes:
+        yield processes

@@ -113,6 +113,8 @@ async def test_redeliver_hands_out_a_confirmed_update_again(fake: FakeBotApi, bo
     assert [u.update_id for u in again] == [update["update_id"]]
 
 
+# PTB warns that RetryAfter.retry_after becomes a timedelta in v23; not our concern here.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_429_is_seen_by_ptb_as_retry_after(fake: FakeBotApi, bot: Bot) -> None:
     fake.rate_limit_next("sendMessage", retry_after=3)
     with pytest.raises(RetryAfter) as raised:
@@ -318,3 +320,15 @@ def test_update_ids_are_global_and_increasing(fake: FakeBotApi) -> None:
     ids = [one.say("a")["update_id"], two.say("b")["update_id"], one.start()["update_id"]]
     assert ids == sorted(ids) and len(set(ids)) == 3
     assert Update.de_json(fake.pending_updates()[0], None).update_id == ids[0]
+
+
+async def test_lost_confirmations_keep_updates_coming_back(fake: FakeBotApi, bot: Bot) -> None:
+    update = fake.user(1001).say("again and again")
+    fake.losing_confirmations = True
+    await bot.get_updates()
+    assert [u.update_id for u in await bot.get_updates(offset=update["update_id"] + 1)] == [
+        update["update_id"]
+    ]
+    fake.losing_confirmations = False
+    assert await bot.get_updates(offset=update["update_id"] + 1) == ()
+    assert fake.deliveries(update["update_id"]) == 2

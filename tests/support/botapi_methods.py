@@ -51,6 +51,7 @@ class BotApiMethods:
     _redeliveries: deque[JSON]
     _deliveries: Counter[int]
     _confirmed_offset: int
+    losing_confirmations: bool
     _allowed_updates: set[str] | None
     _message_ids: Counter[int]
     _chats: dict[int, list[ChatMessage]]
@@ -104,7 +105,7 @@ class BotApiMethods:
         timeout = max(0.0, float(_int(params.get("timeout"), 0)))
         if isinstance(params.get("allowed_updates"), list) and params["allowed_updates"]:
             self._allowed_updates = set(params["allowed_updates"])
-        if offset > 0:
+        if offset > 0 and not self.losing_confirmations:
             self._confirm(offset)
         elif offset < 0:
             self._updates = self._updates[offset:]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.fake_botapi import FAKE_TOKEN
+from tests.support.fake_botapi import FAKE_TOKEN, FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
 FLOW = REPO / "flows" / "sciatica.yaml"
@@ -107,7 +107,8 @@ class BotProcess:
             self._log.close()
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text("utf-8", errors="replace")
 
 
@@ -123,6 +124,20 @@ class BotProcesses:
         env = bot_environment(self.workdir, self.base_url, **overrides)
         process = BotProcess(self.workdir, env, f"bot-{len(self.started) + 1}")
         self.started.append(process)
+        return process
+
+    async def start_polling(
+        self, fake: FakeBotApi, timeout: float = 20.0, **overrides: str | None
+    ) -> BotProcess:
+        """Start a bot and wait until it polls the fake for updates."""
+        polls = len(fake.calls("getUpdates"))
+        process = self.start(**overrides)
+        await fake.wait_for(
+            lambda: len(fake.calls("getUpdates")) > polls or not process.running(),
+            timeout,
+            "the bot to start polling",
+        )
+        assert process.running(), f"the bot ended at start:\n{process.output()}"
         return process
 
     def all_output(self) -> str:

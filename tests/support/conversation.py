@@ -92,11 +92,17 @@ def question_buttons(person: FakeUser, step: str) -> list[Button]:
 
 
 def asks(person: FakeUser, step: str) -> bool:
-    """Is ``step`` the question on screen now?"""
+    """Is ``step`` the question on screen now: the newest message asks it?
+
+    Waiting for the *newest* message matters: after a stale press the bot says "moved on"
+    and asks again, and a person answers the copy at the bottom of the chat.
+    """
+    last = person.last_message()
+    if last is None:
+        return False
     if step in TYPED_PROMPTS:
-        last = person.last_message()
-        return bool(last and last.text and re.search(TYPED_PROMPTS[step], last.text))
-    return bool(question_buttons(person, step))
+        return bool(last.text and re.search(TYPED_PROMPTS[step], last.text))
+    return any(step_of(b) == step for b in last.callback_buttons)
 
 
 async def wait_for_question(person: FakeUser, step: str, timeout: float = 10.0) -> None:

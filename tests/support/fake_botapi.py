@@ -75,6 +75,9 @@ class FakeBotApi(BotApiMethods):
         self._redeliveries: deque[JSON] = deque()
         self._deliveries: Counter[int] = Counter()
         self._confirmed_offset = 0
+        # True: offsets sent by the bot never reach "Telegram", so every update handed out
+        # stays queued and comes again (a crash before the confirmation got through).
+        self.losing_confirmations = False
         self._next_update_id = 500_000_001
         self._allowed_updates: set[str] | None = None
         self._message_ids: Counter[int] = Counter()

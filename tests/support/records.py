@@ -93,6 +93,23 @@ class ChatMessage:
         return [button for row in self.buttons for button in row]
 
     @property
+    def callback_buttons(self) -> list[Button]:
+        """Buttons that still do something in the bot (link buttons excluded)."""
+        return [button for button in self.flat_buttons if button.callback_data]
+
+    @property
+    def added_by_edits(self) -> str:
+        """What edits added after the text as first sent (the answer under a question)."""
+        if not self.history or self.text is None:
+            return ""
+        first = self.history[0]
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(first, self.text, strict=False)) if a != b),
+            min(len(first), len(self.text)),
+        )
+        return self.text[shared:].strip()
+
+    @property
     def labels(self) -> list[str]:
         return [button.text for button in self.flat_buttons]
 

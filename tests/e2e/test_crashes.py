@@ -1,0 +1,132 @@
+"""kill -9 at the worst moments: nothing lost, nothing twice (design.md, Reliability)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support import FakeBotApi, FakeUser
+from tests.support.botprocess import BotProcesses
+from tests.support.conversation import (
+    PATHS,
+    answer,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
+
+pytestmark = pytest.mark.slow
+
+PIRIFORMIS = PATHS["likely_piriformis"]  # location buttock ... worse_sitting yes
+BUTTOCK_REASON = r"the pain is deep in one buttock"
+SITTING_REASON = r"sitting makes it worse"
+
+
+def count_sent_questions(fake: FakeBotApi, person: FakeUser, step: str) -> int:
+    """Successful sendMessage calls to this chat that asked ``step`` (buttons for it)."""
+    return sum(
+        1
+        for call in fake.calls("sendMessage")
+        if call.ok and call.chat_id == person.chat_id and f"|{step}|" in str(call.params)
+    )
+
+
+async def test_kill_9_mid_conversation_then_carry_on_with_every_answer_kept(
+    fake: FakeBotApi, bots: BotProcesses
+) -> None:
+    first = await bots.start_polling(fake)
+    person = fake.user(4001)
+    await converse(person, PIRIFORMIS[:5])  # location ... age
+    await wait_for_question(person, "doctor_flags")
+    first.kill()
+
+    await bots.start_polling(fake)
+    await converse(person, PIRIFORMIS[5:], start=False)
+
+    final = await wait_for_outcome(person, "likely_piriformis")
+    # Both reasons need answers given on each side of the crash.
+    assert re.search(BUTTOCK_REASON, final.text or ""), person.transcript()
+    assert re.search(SITTING_REASON, final.text or ""), person.transcript()
+
+
+async def test_kill_9_right_after_a_press_applies_it_exactly_once(
+    fake: FakeBotApi, bots: BotProcesses
+) -> None:
+    first = await bots.start_polling(fake)
+    person = fake.user(4002)
+    await converse(person, PIRIFORMIS[:1])
+    await wait_for_question(person, "radiation")
+    update = person.press_option("buttock_only", step="radiation")
+    # Killed as soon as the bot has the update: before, during or after its commit.
+    await fake.wait_for(lambda: fake.deliveries(update["update_id"]) > 0, what="the delivery")
+    first.kill()
+
+    await bots.start_polling(fake)
+    await wait_for_question(person, "severity")
+    await fake.wait_for(lambda: fake.is_confirmed(update["update_id"]), what="the confirmation")
+    await converse(person, PIRIFORMIS[2:], start=False)
+
+    final = await wait_for_outcome(person, "likely_piriformis")
+    assert re.search(BUTTOCK_REASON, final.text or ""), person.transcript()
+    assert count_sent_questions(fake, person, "severity") == 1, person.transcript()
+
+
+async def test_crash_between_commit_and_send_delivers_after_restart_exactly_once(
+    fake: FakeBotApi, bots: BotProcesses
+) -> None:
+    first = await bots.start_polling(fake)
+    person = fake.user(4003)
+    await converse(person, PIRIFORMIS[:1])
+    await wait_for_question(person, "radiation")
+
+    fake.hold("sendMessage")  # the next question is committed to the outbox, then in flight
+    person.press_option("buttock_only", step="radiation")
+    await fake.wait_for(lambda: fake.held_calls("sendMessage"), what="the held send")
+    first.kill()
+    fake.release("sendMessage")
+    assert count_sent_questions(fake, person, "severity") == 0
+
+    await bots.start_polling(fake)
+    await wait_for_question(person, "severity")
+    await converse(person, PIRIFORMIS[2:], start=False)
+
+    await wait_for_outcome(person, "likely_piriformis")
+    assert count_sent_questions(fake, person, "severity") == 1, person.transcript()
+
+
+async def test_an_update_delivered_again_changes_nothing_and_sends_nothing_twice(
+    fake: FakeBotApi, bots: BotProcesses
+) -> None:
+    first = await bots.start_polling(fake)
+    person = fake.user(4004)
+    await converse(person, PIRIFORMIS[:1])
+    await wait_for_question(person, "radiation")
+
+    # The bot's confirmations never arrive: the press is handed out again and again, live...
+    fake.losing_confirmations = True
+    press = person.press_option("buttock_only", step="radiation")
+    await wait_for_question(person, "severity")
+    await fake.wait_for(lambda: fake.deliveries(press["update_id"]) >= 3, what="redeliveries")
+    # ... and after a crash, to the restarted process.
+    first.kill()
+    fake.losing_confirmations = False
+    await bots.start_polling(fake)
+    await fake.wait_for(lambda: fake.is_confirmed(press["update_id"]), what="the confirmation")
+
+    # A typed answer and a press, each delivered twice more (e.g. webhook retries).
+    await answer(person, "severity", 4)
+    await wait_for_question(person, "emergency_flags")
+    fake.redeliver(person.sent[-1])
+    await answer(person, "emergency_flags", ["none"])
+    await wait_for_question(person, "age")
+    fake.redeliver(person.sent[-1])
+    await converse(person, PIRIFORMIS[4:], start=False)
+
+    await wait_for_outcome(person, "likely_piriformis")
+    for step in ("severity", "emergency_flags", "doctor_flags"):
+        assert count_sent_questions(fake, person, step) == 1, (step, person.transcript())
+    # Each answered question was edited once, and no duplicate tried to edit it again.
+    edits = [c for c in fake.calls("editMessageText") if c.chat_id == person.chat_id]
+    assert all(c.ok for c in edits), [c.description for c in edits]
+    assert len({c.params["message_id"] for c in edits}) == len(edits)

@@ -1,0 +1,91 @@
+"""`triage-bot run` with something wrong: one clear sentence, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support import FAKE_TOKEN, FakeBotApi
+from tests.support.botprocess import bot_processes
+
+pytestmark = pytest.mark.slow
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def broken_flow(tmp_path: Path) -> str:
+    flow = tmp_path / "broken.yaml"
+    flow.write_text(
+        "flow: sciatica\nversion: 1\ntitle: Broken\nlanguages: [en]\nstart: welcome\n"
+        "steps:\n  welcome:\n    type: message\n    text: Hi\n    next: nowhere\n",
+        "utf-8",
+    )
+    return str(flow)
+
+
+def under_a_file(tmp_path: Path) -> str:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be", "utf-8")
+    return str(blocker / "triage.db")
+
+
+Settings = Callable[[Path, str], dict[str, str | None]]
+
+CASES: dict[str, tuple[Settings, str]] = {
+    "missing token": (lambda tmp, api: {"TELEGRAM_BOT_TOKEN": None}, r"TELEGRAM_BOT_TOKEN"),
+    "malformed token": (
+        lambda tmp, api: {"TELEGRAM_BOT_TOKEN": "12345:short"},
+        r"TELEGRAM_BOT_TOKEN does not look like a bot token",
+    ),
+    "unreachable API": (
+        lambda tmp, api: {"TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{closed_port()}/bot"},
+        r"[Cc]annot reach the Telegram Bot API",
+    ),
+    "broken flow file": (
+        lambda tmp, api: {"FLOW_FILE": broken_flow(tmp)},
+        r"flow file is not valid",
+    ),
+    "unwritable database path": (
+        lambda tmp, api: {"DATABASE_PATH": under_a_file(tmp)},
+        r"not-a-folder",
+    ),
+    "token rejected by Telegram": (
+        lambda tmp, api: {"TELEGRAM_API_BASE_URL": api},
+        r"rejected the bot token",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_start_ends_with_one_clear_sentence(case: str, tmp_path: Path) -> None:
+    settings, expected = CASES[case]
+    # A Bot API that refuses our token, for the last case; the others never reach it.
+    with (
+        FakeBotApi(valid_tokens={"1:someone-else"}) as fake,
+        bot_processes(tmp_path, fake.base_url) as bots,
+    ):
+        bot = bots.start(**settings(tmp_path, fake.base_url))
+        code = bot.wait_exit(timeout=45)
+        output = bot.output()
+
+    assert code != 0, output
+    assert "Traceback" not in output, output
+    assert FAKE_TOKEN not in output and FAKE_TOKEN.split(":")[1] not in output
+    # Log lines (timestamped) may come before it; the first other line says what is wrong.
+    said = [line for line in output.splitlines() if line.strip() and not LOG_LINE.match(line)]
+    assert said and re.search(expected, said[0]), output
+    assert len([line for line in said if line.startswith("triage-bot:")]) <= 1, output
+    if case == "broken flow file":  # then every problem, Elm-style, with where it is
+        assert re.search(r"broken\.yaml:10:\d+ .*'nowhere' is not a step", output), output

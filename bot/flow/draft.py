@@ -245,7 +245,3 @@ class FlowDraft:
             urgent=step.urgent,
             where=self.where(step.key),
         )
-
-
-def step_node(step: StepDraft) -> YMap | None:
-    return step.node if isinstance(step.node, YMap) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.flow.draft import FlowDraft, StepDraft
 from bot.flow.model import LocalText, StepKind
 from bot.flow.report import Report
+from bot.flow.source import YMap
 
 MAX_MESSAGE = 4096  # characters in one Telegram message
 NUMBER_BUTTON_RANGE = 12  # bot.engine.MAX_NUMBER_BUTTONS: wider ranges are typed, not tapped
@@ -95,7 +96,7 @@ def _get(text: LocalText | None, language: str, fallback: str) -> str:
 def _message_length(draft: FlowDraft, report: Report, step: StepDraft) -> None:
     if step.text is None or step.kind is None:
         return
-    node = step.node.get("text") if hasattr(step.node, "get") else None
+    node = step.node.get("text") if isinstance(step.node, YMap) else None
     at = node or step.key
     fallback = draft.default_language
     for language in draft.languages:

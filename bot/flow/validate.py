@@ -16,7 +16,7 @@ from bot.flow.limits import check_limits
 from bot.flow.model import StepKind
 from bot.flow.report import Report
 from bot.flow.rules import check_conditions
-from bot.flow.source import YNode
+from bot.flow.source import YMap, YNode
 from bot.flow.texts import check_texts
 
 
@@ -100,7 +100,7 @@ def check_reasons(draft: FlowDraft, report: Report) -> None:
             used.add(rule.reason)
             if rule.reason in draft.reasons or rule.reason in each_options:
                 continue
-            at = rule.node.get("reason") if hasattr(rule.node, "get") else rule.node
+            at = rule.node.get("reason") if isinstance(rule.node, YMap) else rule.node
             report.error(
                 at or rule.node,
                 f"The reason '{rule.reason}' has no text in reasons:.",

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from bot.storage import Storage
 from tests.support import FakeBotApi
 from tests.support.botprocess import BotProcesses
-from tests.support.conversation import PATHS, answer, converse, wait_for_outcome
+from tests.support.conversation import (
+    PATHS,
+    answer,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +64,7 @@ async def test_rate_limits_and_network_errors_are_retried_until_the_outcome(
 
 
 async def test_a_blocked_user_is_marked_not_retried_and_the_bot_keeps_going(
-    fake: FakeBotApi, bots: BotProcesses
+    fake: FakeBotApi, bots: BotProcesses, tmp_path: Path
 ) -> None:
     bot = await bots.start_polling(fake)
     blocker = fake.user(8002)
@@ -78,3 +86,15 @@ async def test_a_blocked_user_is_marked_not_retried_and_the_bot_keeps_going(
     assert len(refused) == 1, [(c.method, c.outcome) for c in to_blocker]
     assert to_blocker[-1].outcome == "403", "nothing was sent to the blocked chat after it"
     assert bot.running()
+    storage = await Storage.open(tmp_path / "triage.db")
+    try:
+        state = await storage.load_chat(blocker.chat_id)
+        assert state is not None and state.blocked
+        assert await storage.pending_outbox(blocker.chat_id) == []
+    finally:
+        await storage.close()
+
+    # Writing again means they unblocked the bot: they are served again.
+    fake.unblock(blocker.chat_id)
+    blocker.start()
+    await wait_for_question(blocker, "location")

@@ -290,8 +290,14 @@ MAX_NUMBER_BUTTONS = 12
 
 
 def normalise_phrase(text: str) -> str:
-    """Lower case, plain apostrophes, punctuation to spaces, one space between words."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+    """Lower case, no accents, plain apostrophes, punctuation to spaces, single spaces.
+
+    Accents are dropped because people in pain type fast on phones: "perdida" must match
+    "pérdida" in the safety net.
+    """
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKC", text)
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     return " ".join(_WORDS.sub(" ", text).split())
 

@@ -93,7 +93,7 @@ def test_questions_come_in_the_order_of_part_1(engine: Engine) -> None:
         "worse_sitting",
         "leg_symptoms",
     ]
-    assert engine.flow.languages == ("en",)
+    assert engine.flow.languages == ("en", "es")
 
 
 def test_severity_and_age_are_the_numbers_of_section_f(engine: Engine) -> None:

@@ -20,6 +20,7 @@ from bot.engine import (
     Text,
     Toggle,
     fill,
+    normalise_phrase,
 )
 from bot.flow.compiler import compile_flow
 from bot.flow.conditions import compile_condition, parse_condition
@@ -338,3 +339,8 @@ def test_typing_a_label_at_a_multi_select_ticks_it_and_done_confirms(engine: Eng
     result = engine.handle(result.session, Text("Done"))
     assert result.session.answers["flags"] == ["none"]
     assert result.session.step == "pain"
+
+
+def test_phrase_matching_ignores_case_accents_and_curly_apostrophes() -> None:
+    assert normalise_phrase("PÉRDIDA  de control!") == normalise_phrase("perdida de control")
+    assert normalise_phrase("Can’t  PEE...") == "can't pee"

@@ -19,6 +19,23 @@ from bot.flow.model import StepKind
 from bot.flow.report import Report
 
 
+class AnswerSet:
+    """Which questions are answered at some point, as a bit mask: membership tests are all
+    the checks need, and decoding 200 sets of 200 names would cost more than the checks."""
+
+    __slots__ = ("_bits", "_mask")
+
+    def __init__(self, mask: int, bits: dict[str, int]) -> None:
+        self._mask = mask
+        self._bits = bits
+
+    def __contains__(self, name: object) -> bool:
+        return bool(self._mask & self._bits.get(name, 0)) if isinstance(name, str) else False
+
+    def with_(self, name: str) -> AnswerSet:
+        return AnswerSet(self._mask | self._bits.get(name, 0), self._bits)
+
+
 @dataclass(slots=True)
 class Graph:
     """What the checks need to know about the paths through a flow."""
@@ -26,40 +43,32 @@ class Graph:
     edges: dict[str, list[str]]
     reachable: set[str]
     # Questions answered on every path into a step (must) and on some path (may), as bit
-    # masks over `names`; decoded into sets only for the steps that ask.
-    names: list[str] = field(default_factory=list)
+    # masks over `bits` (question id -> its bit).
+    bits: dict[str, int] = field(default_factory=dict)
     must_bits: dict[str, int] = field(default_factory=dict)
     may_bits: dict[str, int] = field(default_factory=dict)
 
-    def _decode(self, mask: int) -> frozenset[str]:
-        found = []
-        while mask:
-            low = mask & -mask
-            found.append(self.names[low.bit_length() - 1])
-            mask ^= low
-        return frozenset(found)
-
-    def must(self, step_id: str) -> frozenset[str] | None:
+    def must(self, step_id: str) -> AnswerSet | None:
         mask = self.must_bits.get(step_id)
-        return None if mask is None else self._decode(mask)
+        return None if mask is None else AnswerSet(mask, self.bits)
 
-    def may(self, step_id: str) -> frozenset[str] | None:
+    def may(self, step_id: str) -> AnswerSet | None:
         mask = self.may_bits.get(step_id)
-        return None if mask is None else self._decode(mask)
+        return None if mask is None else AnswerSet(mask, self.bits)
 
-    def answered_by_rules(self, step: StepDraft) -> frozenset[str] | None:
+    def answered_by_rules(self, step: StepDraft) -> AnswerSet | None:
         """Questions surely answered when ``step``'s rules are evaluated (None: unknown)."""
         must = self.must(step.id)
         if must is None:
             return None
-        return must | {step.id} if step.is_question else must
+        return must.with_(step.id) if step.is_question else must
 
-    def answerable_at(self, step: StepDraft, *, own: bool) -> frozenset[str] | None:
+    def answerable_at(self, step: StepDraft, *, own: bool) -> AnswerSet | None:
         """Questions that may have an answer at ``step`` (None: unknown, don't judge)."""
         may = self.may(step.id)
         if may is None:
             return None
-        return may | {step.id} if own and step.is_question else may
+        return may.with_(step.id) if own and step.is_question else may
 
 
 def _edges(draft: FlowDraft) -> dict[str, list[str]]:
@@ -257,6 +266,6 @@ def _answers(draft: FlowDraft, graph: Graph, start: str, net: str | None) -> Non
                 must[target], may[target] = new_must, new_may
                 changed = True
     asked = sum(question.values())
-    graph.names = order
+    graph.bits = {s: bit[s] for s in order if question[s]}
     graph.must_bits = {s: must[s] & asked for s in order}
     graph.may_bits = {s: may[s] & asked for s in order}

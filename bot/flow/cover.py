@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.flow.analysis import Graph
+from bot.flow.analysis import AnswerSet, Graph
 from bot.flow.conditions import Compare, ListLiteral, Literal, Name, Node, compile_condition, walk
 from bot.flow.draft import ConditionDraft, FlowDraft, RuleDraft, StepDraft
 from bot.flow.model import StepKind
@@ -110,7 +110,7 @@ def _tick_sets(question: StepDraft, mentioned: set[str]) -> list[Any]:
 
 
 def _space(
-    draft: FlowDraft, trees: Sequence[Node], answered: frozenset[str]
+    draft: FlowDraft, trees: Sequence[Node], answered: AnswerSet
 ) -> tuple[list[str], list[list[Any]]] | None:
     keys = sorted({n.key for tree in trees for n in walk(tree) if isinstance(n, Name)})
     domains: list[list[Any]] = []
@@ -174,7 +174,7 @@ def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
             continue
         if step.rules:
             _routes(draft, report, step, answered, skip, budget)
-        must = graph.must(step.id) or frozenset()
+        must = graph.must(step.id) or AnswerSet(0, {})
         for rule in step.reasons:
             if rule.condition is not None:
                 _reason(draft, report, rule.condition, must, skip, budget)
@@ -188,7 +188,7 @@ def _routes(
     draft: FlowDraft,
     report: Report,
     step: StepDraft,
-    answered: frozenset[str],
+    answered: AnswerSet,
     skip: set[int],
     budget: Budget,
 ) -> None:
@@ -286,7 +286,7 @@ def _reason(
     draft: FlowDraft,
     report: Report,
     condition: ConditionDraft,
-    answered: frozenset[str],
+    answered: AnswerSet,
     skip: set[int],
     budget: Budget,
 ) -> None:

@@ -8,7 +8,7 @@ multi-select. Mistakes are pointed at the exact spot inside the condition.
 
 from __future__ import annotations
 
-from bot.flow.analysis import Graph
+from bot.flow.analysis import AnswerSet, Graph
 from bot.flow.conditions import And, Compare, ListLiteral, Literal, Name, Node, Not, Or
 from bot.flow.cover import show
 from bot.flow.draft import ConditionDraft, FlowDraft, StepDraft
@@ -55,7 +55,7 @@ class _Checker:
         report: Report,
         graph: Graph,
         condition: ConditionDraft,
-        available: frozenset[str] | None,
+        available: AnswerSet | None,
         skip: set[int],
     ) -> None:
         self.draft = draft

@@ -11,7 +11,6 @@ would turn into booleans (``yes:``/``no:`` are option ids here, never ``True``/`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -71,9 +70,8 @@ class YMap:
         entry = self.entries.get(key)
         return entry[0] if entry else None
 
-    def items(self) -> Iterator[tuple[str, YScalar, YNode]]:
-        for name, (key, value) in self.entries.items():
-            yield name, key, value
+    def items(self) -> list[tuple[str, YScalar, YNode]]:
+        return [(name, key, value) for name, (key, value) in self.entries.items()]
 
 
 @dataclass(slots=True, eq=False)
@@ -169,6 +167,8 @@ class Reader:
         return Span(start.line + 1, start.column + 1, end_column)
 
     def _build(self, node: yaml.Node) -> YNode:
+        if node.__class__ is yaml.ScalarNode:
+            return self._scalar(node)  # the common case, kept short: thousands per file
         # Aliases share one node object; build it once (also stops "billion laughs").
         key = id(node)
         known = self._built.get(key)
@@ -179,26 +179,30 @@ class Reader:
                 SourceProblem(self._span(node), "This refers to itself (a YAML anchor loop).")
             )
             return YScalar(self._span(node), None, "", None)
-        if isinstance(node, yaml.ScalarNode):
-            built: YNode = self._build_new(node)  # a scalar holds nothing that could loop
-        else:
-            self._building.add(key)
-            built = self._build_new(node)
-            self._building.discard(key)
+        self._building.add(key)
+        built = self._collection(node)
+        self._building.discard(key)
         self._built[key] = built
         return built
 
-    def _build_new(self, node: yaml.Node) -> YNode:
+    def _scalar(self, node: yaml.ScalarNode, *, as_key: bool = False) -> YScalar:
+        start, end = node.start_mark, node.end_mark
+        line = start.line
+        span = Span(line + 1, start.column + 1, end.column + 1 if end.line == line else None)
+        text = node.value
+        value = text if as_key or node.tag == STR else self._scalar_value(node)
+        # libyaml marks plain scalars with "" where PyYAML uses None.
+        return YScalar(span, value, text, node.style or None)
+
+    def _collection(self, node: yaml.Node) -> YNode:
         span = self._span(node)
-        if isinstance(node, yaml.ScalarNode):
-            # libyaml marks plain scalars with "" where PyYAML uses None.
-            return YScalar(span, self._scalar_value(node), node.value, node.style or None)
         if isinstance(node, yaml.SequenceNode):
             return YSeq(span, [self._build(item) for item in node.value])
         assert isinstance(node, yaml.MappingNode)
         mapping = YMap(span)
+        entries = mapping.entries
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
+            if key_node.__class__ is not yaml.ScalarNode:
                 self.problems.append(
                     SourceProblem(
                         self._span(key_node),
@@ -207,15 +211,13 @@ class Reader:
                     )
                 )
                 continue
-            key = YScalar(
-                self._span(key_node), key_node.value, key_node.value, key_node.style or None
-            )
-            name = key_node.value
-            first = mapping.entries.get(name)
+            key = self._scalar(key_node, as_key=True)
+            name = key.text
+            first = entries.get(name)
             if first is not None:
                 self.problems.append(self._duplicate(name, first[0], key))
                 continue  # keep the first, as the therapist reads the file top to bottom
-            mapping.entries[name] = (key, self._build(value_node))
+            entries[name] = (key, self._build(value_node))
         return mapping
 
     def _duplicate(self, name: str, first: YScalar, again: YScalar) -> SourceProblem:

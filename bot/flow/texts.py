@@ -4,6 +4,7 @@ can fill (an answer given by then, or a setting such as ``{booking_url}``)."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.flow.analysis import Graph
 from bot.flow.draft import FlowDraft, StepDraft, TextUse, text_span
@@ -16,10 +17,28 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def check_texts(draft: FlowDraft, report: Report, graph: Graph) -> None:
-    ui_names = _ui_placeholders()
+    names = _Names(
+        questions=list(draft.questions),
+        unreadable={s.id for s in draft.steps.values() if s.kind is None},
+        ui=_ui_placeholders(),
+    )
     for use in draft.texts:
         _translations(draft, report, use)
-        _placeholders(draft, report, graph, use, ui_names)
+        if any("{" in node.text for node in use.nodes.values()):
+            _placeholders(draft, report, graph, use, names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    """What a {placeholder} may name (computed once per flow)."""
+
+    questions: list[str]
+    unreadable: set[str]  # steps whose type could not be read: their mistake is reported
+    ui: dict[str, set[str]]
+
+    @property
+    def known(self) -> list[str]:
+        return [*self.questions, *SETTING_NAMES]
 
 
 def _translations(draft: FlowDraft, report: Report, use: TextUse) -> None:
@@ -67,12 +86,10 @@ def _ui_placeholders() -> dict[str, set[str]]:
 
 
 def _placeholders(
-    draft: FlowDraft, report: Report, graph: Graph, use: TextUse, ui_names: dict[str, set[str]]
+    draft: FlowDraft, report: Report, graph: Graph, use: TextUse, names: _Names
 ) -> None:
-    questions = list(draft.questions)
-    known = [*questions, *SETTING_NAMES]
     step = draft.steps.get(use.step) if use.step else None
-    unreadable = {s.id for s in draft.steps.values() if s.kind is None}
+    ui_names = names.ui
     for node in use.nodes.values():
         for match in PLACEHOLDER.finditer(node.text):
             name = match.group(1)
@@ -94,16 +111,16 @@ def _placeholders(
                         if allowed
                         else "This text cannot use any {placeholders}.",
                     )
-            elif name in unreadable:
+            elif name in names.unreadable:
                 continue  # its step's type is wrong, reported there
-            elif name not in known:
+            elif name not in names.known:
                 report.error(
                     where,
                     f"{{{name}}} is neither a question of this flow nor a setting, so it "
                     "would be shown as written.",
-                    did_you_mean(name, known, "Names you can use"),
+                    did_you_mean(name, names.known, "Names you can use"),
                 )
-            elif name in questions and _unanswered(graph, step, name):
+            elif name in draft.questions and _unanswered(graph, step, name):
                 report.error(
                     where,
                     f"{{{name}}} has no answer yet when this text is shown, so the person "

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# `tests.support` lives beside this folder; pytest puts only this folder on sys.path.
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from tests.support import FakeBotApi  # noqa: E402
-from tests.support.botprocess import BotProcesses, bot_processes  # noqa: E402
+from tests.support import FakeBotApi
+from tests.support.botprocess import BotProcesses, bot_processes
 
 
 @pytest.fixture

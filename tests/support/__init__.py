@@ -8,8 +8,11 @@
         person.start()
         person.wait_for_button_sync("buttock")
 
-Modules: fake_botapi (the server), driver (FakeUser), updates (update JSON builders),
-records (Call, ChatMessage, Button, UploadedFile), webhook (post_update).
+Modules: fake_botapi (the server: state, faults, waiting), botapi_methods (Telegram's
+semantics per method), http_server (HTTP plumbing), driver (FakeUser), updates (update JSON
+builders), records (Call, ChatMessage, Button, UploadedFile), webhook (post_update),
+botprocess (``python -m bot run`` as a subprocess, kill -9), conversation (walking the
+default flow to each outcome).
 """
 
 from tests.support import updates

@@ -53,10 +53,7 @@ class ChatView:
     session: Session | None
     engine: Engine
     language: str | None  # the person's Telegram language, or the one they chose
-
-    @property
-    def prompt_message_id(self) -> int | None:
-        return self.state.prompt_message_id if self.state else None
+    prompt_message_id: int | None  # our last question message in the chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +91,14 @@ class Conversations:
         async with self.locks(chat_id):
             try:
                 state = await self.storage.load_chat(chat_id)
+                stored_prompt = state.prompt_message_id if state else None
                 view = ChatView(
                     chat_id,
                     state,
                     _session(state),
                     self.flow.engine,
                     (state.language if state else None) or language,
+                    self.outbox.prompt_message_id(chat_id, stored_prompt),
                 )
                 change = decide(view)
                 session_json = change.session

@@ -44,7 +44,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.storage import OutboxItem, Storage, StorageError
+from bot.storage import PROMPT, OutboxItem, Storage, StorageError
 from bot.telegram.locks import ChatLocks
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,28 @@ class Outbox:
         self._waiting: dict[int, float] = {}  # chat id -> monotonic time of its next retry
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Sent, not yet removed from the database (see flush); prompts sent meanwhile by chat.
+        self._sent: list[tuple[int, int | None]] = []
+        self._sent_prompts: dict[int, int] = {}
+        self._flushing: asyncio.Task[None] | None = None
+
+    def prompt_message_id(self, chat_id: int, stored: int | None) -> int | None:
+        """The chat's last question message: a sent prompt not yet flushed wins."""
+        return self._sent_prompts.get(chat_id, stored)
+
+    async def flush(self) -> None:
+        """Remove sent rows from the database now (before reading the queue, and at stop).
+
+        A reply is removed from the outbox by a background task right after it was sent
+        rather than by the update that sent it: the person sees the reply as soon as Telegram
+        has it, and the removals of several updates share one transaction. A crash before the
+        removal sends the reply again at start, exactly as a crash between send and removal
+        would with a synchronous removal; the window is one database round trip either way.
+        """
+        while self._flushing is not None and not self._flushing.done():
+            await asyncio.shield(self._flushing)
+        if self._sent:
+            await self._flush_now()
 
     # -- the hot path: called by the handler with the chat's lock held --------------------------
 
@@ -98,6 +120,7 @@ class Outbox:
     async def deliver_queued(self, chat_id: int) -> None:
         """Send everything queued for the chat (the caller holds the chat's lock)."""
         self._waiting.pop(chat_id, None)
+        await self.flush()
         while True:
             items = await self.storage.pending_outbox(chat_id, PAGE)
             if not items or not await self._send_in_order(chat_id, items):
@@ -117,12 +140,14 @@ class Outbox:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.flush()
 
     async def send_unsent(self) -> int:
         """At start: send what a previous run committed but did not get out. Returns how many
         chats had something queued."""
         done: set[int] = set()
         while True:
+            await self.flush()
             items = await self.storage.pending_outbox(None, PAGE * 10)
             chats = list(dict.fromkeys(i.chat_id for i in items if i.chat_id not in done))
             if not chats:
@@ -167,28 +192,45 @@ class Outbox:
 
     async def _send_in_order(self, chat_id: int, items: Sequence[OutboxItem]) -> bool:
         """Send until one must wait; returns True when all of ``items`` are dealt with."""
-        sent: list[tuple[int, int | None]] = []
-        try:
-            for item in items:
-                verdict, message_id, delay = await self._send(item)
-                if verdict is Verdict.SENT:
-                    sent.append((item.id, message_id))
-                elif verdict is Verdict.BLOCKED:
-                    await self._flush(sent)
-                    sent = []
-                    await self.storage.mark_blocked(chat_id, True)
-                    self._waiting.pop(chat_id, None)
-                    return False
-                elif verdict is Verdict.RETRY:
-                    self.retry_later(chat_id, delay)
-                    return False
-            return True
-        finally:
-            await self._flush(sent)
+        for item in items:
+            verdict, message_id, delay = await self._send(item)
+            if verdict is Verdict.SENT:
+                self._record_sent(chat_id, item, message_id)
+            elif verdict is Verdict.BLOCKED:
+                await self.flush()
+                await self.storage.mark_blocked(chat_id, True)
+                self._waiting.pop(chat_id, None)
+                return False
+            elif verdict is Verdict.RETRY:
+                self.retry_later(chat_id, delay)
+                return False
+        return True
 
-    async def _flush(self, sent: list[tuple[int, int | None]]) -> None:
-        if sent:
-            await self.storage.mark_sent_many(sent)
+    def _record_sent(self, chat_id: int, item: OutboxItem, message_id: int | None) -> None:
+        self._sent.append((item.id, message_id))
+        if item.tag == PROMPT and message_id is not None:
+            self._sent_prompts[chat_id] = message_id
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_soon(), name="outbox-flush")
+
+    async def _flush_soon(self) -> None:
+        try:
+            while self._sent:
+                await self._flush_now()
+        except StorageError as error:
+            log.error("Cannot record sent messages: %s", error)
+
+    async def _flush_now(self) -> None:
+        batch, self._sent = self._sent, []
+        prompts = {chat: mid for chat, mid in self._sent_prompts.items()}
+        try:
+            await self.storage.mark_sent_many(batch)
+        except BaseException:
+            self._sent[:0] = batch  # keep them for the next try
+            raise
+        for chat_id, message_id in prompts.items():
+            if self._sent_prompts.get(chat_id) == message_id:
+                del self._sent_prompts[chat_id]
 
     async def _send(self, item: OutboxItem) -> tuple[Verdict, int | None, float]:
         try:

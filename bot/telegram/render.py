@@ -49,7 +49,9 @@ def result_messages(
     """What to send for one engine result, in order.
 
     ``pressed_message_id`` is the message whose button was pressed (``None`` for typed input);
-    ``prompt_message_id`` the last question we sent, edited when a typed answer settles it.
+    ``prompt_message_id`` the last question we sent: edited when a typed answer settles it, and
+    stripped of its buttons when the question is asked again below it (after a notice, /back,
+    /restart ...), so that only the newest question in the chat has live buttons.
     """
     if result.refresh and pressed_message_id is not None and result.replies:
         return [keyboard_edit(chat_id, pressed_message_id, result.replies[-1])]
@@ -57,6 +59,10 @@ def result_messages(
     answered_id = pressed_message_id if pressed_message_id is not None else prompt_message_id
     if result.answered is not None and answered_id is not None:
         messages.append(answered_edit(chat_id, answered_id, result.answered))
+    elif prompt_message_id is not None and any(
+        reply.kind is ReplyKind.QUESTION for reply in result.replies
+    ):
+        messages.append(keyboard_removal(chat_id, prompt_message_id))
     messages.extend(send(chat_id, reply) for reply in result.replies)
     return messages
 
@@ -85,6 +91,12 @@ def keyboard_edit(chat_id: int, message_id: int, reply: Reply) -> OutgoingMessag
         "message_id": message_id,
         "reply_markup": keyboard(reply) or {"inline_keyboard": []},
     }
+    return OutgoingMessage(chat_id, "editMessageReplyMarkup", params)
+
+
+def keyboard_removal(chat_id: int, message_id: int) -> OutgoingMessage:
+    """Take the buttons off a question that is asked again further down."""
+    params = {"chat_id": chat_id, "message_id": message_id, "reply_markup": {"inline_keyboard": []}}
     return OutgoingMessage(chat_id, "editMessageReplyMarkup", params)
 
 

@@ -30,7 +30,7 @@ from bot.storage import (
 )
 from bot.telegram import render
 from bot.telegram.locks import ChatLocks
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Outbox, raw_call
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +125,7 @@ class Conversations:
         """Stop the button's spinner. Every query is answered, stale and forged ones too; a
         failure here is harmless (the reply itself goes through the outbox)."""
         try:
-            await self.bot.do_api_request(
-                "answerCallbackQuery", api_kwargs={"callback_query_id": query_id}
-            )
+            await raw_call(self.bot, "answerCallbackQuery", {"callback_query_id": query_id})
         except TelegramError as error:
             log.debug("answerCallbackQuery failed: %s", error)
 

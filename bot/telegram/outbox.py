@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import warnings
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -42,7 +41,6 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.storage import PROMPT, OutboxItem, Storage, StorageError
 from bot.telegram.locks import ChatLocks
@@ -62,9 +60,15 @@ _QUIET = (
     "query is too old",
 )
 
-# do_api_request("sendMessage") warns "please use Bot.send_message": we use the raw call on
-# purpose (no Message objects built for results nobody reads; rows are stored as JSON anyway).
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+
+def raw_call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
+    """A Bot API call with a plain dict result: no ``Message`` objects built for results
+    nobody reads, and the rows are JSON already.
+
+    The method name goes lower-cased: Bot API method names are case-insensitive, and
+    ``do_api_request`` warns "please use Bot.send_message" for names it has a method for.
+    """
+    return bot.do_api_request(method.lower(), api_kwargs=params)
 
 
 class Verdict(Enum):
@@ -234,7 +238,7 @@ class Outbox:
 
     async def _send(self, item: OutboxItem) -> tuple[Verdict, int | None, float]:
         try:
-            result: Any = await self.bot.do_api_request(item.method, api_kwargs=dict(item.params))
+            result: Any = await raw_call(self.bot, item.method, dict(item.params))
         except RetryAfter as error:
             await self._failed(item, error, permanent=False)
             return Verdict.RETRY, None, _seconds(error.retry_after)

@@ -114,8 +114,9 @@ class Handlers:
         await self._turn(update, engine_turn(Text(update.message.text)))
 
     async def start(self, update: Update, context: Context) -> None:
-        payload = context.args[0] if context.args else None
-        source = payload if payload and _SOURCE.match(payload) else None
+        # The whole rest of the text: a typed "/start not a link" is no source "not".
+        payload = " ".join(context.args or ())
+        source = payload if _SOURCE.match(payload) else None
         user = update.effective_user
         await self._turn(update, start_turn(user.language_code if user else None, source))
 

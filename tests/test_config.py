@@ -1,0 +1,164 @@
+"""Settings: defaults, the .env file, and one clear sentence for each mistake."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "123456789:AAHk3z_example-token-0123456789abcdefg"
+
+
+def settings(env_file: Path | None = None, **values: str) -> Settings:
+    return load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, **values}, env_file=env_file)
+
+
+def problem(**values: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(values, env_file=None)
+    message = str(caught.value)
+    assert "\n" not in message and message.endswith("."), message
+    return message
+
+
+def test_defaults() -> None:
+    loaded = settings()
+    assert loaded.telegram_bot_token == TOKEN
+    assert loaded.api_base_url is None
+    assert loaded.database_path == Path("data/triage.db")
+    assert loaded.flow_file == Path("flows/sciatica.yaml")
+    assert loaded.booking_url is None
+    assert loaded.admin_chat_ids == frozenset()
+    assert (loaded.emergency_number, loaded.log_level, loaded.retention_days) == ("999", "INFO", 90)
+    assert (loaded.webhook_url, loaded.webhook_listen, loaded.webhook_port) == (
+        None,
+        "127.0.0.1",
+        8443,
+    )
+    assert not loaded.webhook_mode
+    assert loaded.public_api_url == "https://api.telegram.org/bot"
+
+
+def test_every_setting_is_read() -> None:
+    loaded = settings(
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/bot/",
+        DATABASE_PATH="/srv/bot/triage.db",
+        BOOKING_URL="https://clinic.example/book",
+        ADMIN_CHAT_IDS=" 12345, -1001234567890 ,",
+        FLOW_FILE="flows/other.yaml",
+        EMERGENCY_NUMBER="112",
+        URGENT_ADVICE="call your doctor today",
+        LOG_LEVEL="debug",
+        RETENTION_DAYS="30",
+        BOT_USERNAME="@clinic_triage_bot",
+        WEBHOOK_URL="https://bot.clinic.example/telegram",
+        WEBHOOK_SECRET_TOKEN="s3cret_-token",
+        WEBHOOK_LISTEN="0.0.0.0",
+        WEBHOOK_PORT="8080",
+    )
+    assert loaded.api_base_url == "http://127.0.0.1:8081/bot"
+    assert loaded.database_path == Path("/srv/bot/triage.db")
+    assert loaded.admin_chat_ids == {12345, -1001234567890}
+    assert loaded.log_level == "DEBUG"
+    assert loaded.retention_days == 30
+    assert loaded.bot_username == "clinic_triage_bot"
+    assert loaded.webhook_mode and loaded.webhook_port == 8080
+    assert loaded.texts() == {
+        "booking_url": "https://clinic.example/book",
+        "emergency_number": "112",
+        "urgent_advice": "call your doctor today",
+    }
+
+
+def test_texts_leave_out_a_missing_booking_url() -> None:
+    assert "booking_url" not in settings().texts()
+
+
+def test_blank_values_count_as_unset() -> None:
+    loaded = settings(BOOKING_URL="", WEBHOOK_PORT="  ", LOG_LEVEL="")
+    assert (loaded.booking_url, loaded.webhook_port, loaded.log_level) == (None, 8443, "INFO")
+
+
+def test_the_token_and_secret_stay_out_of_repr() -> None:
+    loaded = settings(WEBHOOK_URL="https://x.example/hook", WEBHOOK_SECRET_TOKEN="hushhush")
+    assert TOKEN not in repr(loaded) and "hushhush" not in repr(loaded)
+
+
+def test_missing_token() -> None:
+    assert problem() == "Set TELEGRAM_BOT_TOKEN in .env (see .env.example)."
+    assert load_settings({}, env_file=None, require_token=False).telegram_bot_token == ""
+
+
+@pytest.mark.parametrize(
+    "token", ["hello", "123456:short", "abc:AAHk3z_example-token-0123456789abcdefg", f"{TOKEN}!"]
+)
+def test_malformed_token(token: str) -> None:
+    message = problem(TELEGRAM_BOT_TOKEN=token)
+    assert message.startswith("TELEGRAM_BOT_TOKEN does not look like a bot token")
+    assert token not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("ADMIN_CHAT_IDS", "12345,abc", r"ADMIN_CHAT_IDS must be Telegram chat ids .*'abc'"),
+        ("WEBHOOK_PORT", "eighty", r"WEBHOOK_PORT must be a whole number from 1 to 65535"),
+        ("WEBHOOK_PORT", "0", r"WEBHOOK_PORT must be a whole number from 1 to 65535, got '0'"),
+        ("WEBHOOK_PORT", "70000", r"WEBHOOK_PORT must be a whole number from 1 to 65535"),
+        ("RETENTION_DAYS", "-1", r"RETENTION_DAYS must be a whole number from 1 or more"),
+        ("LOG_LEVEL", "LOUD", r"LOG_LEVEL must be one of DEBUG, INFO, .*'LOUD'"),
+        ("BOOKING_URL", "clinic.example", r"BOOKING_URL must be a web address starting with"),
+        ("TELEGRAM_API_BASE_URL", "ftp://x/bot", r"TELEGRAM_API_BASE_URL must be a web address"),
+        ("BOT_USERNAME", "no spaces", r"BOT_USERNAME must be the bot's Telegram username"),
+        ("WEBHOOK_URL", "https://x.example/hook", r"Set WEBHOOK_SECRET_TOKEN when WEBHOOK_URL"),
+        ("WEBHOOK_SECRET_TOKEN", "not secret!", r"WEBHOOK_SECRET_TOKEN may only use letters"),
+    ],
+)
+def test_one_sentence_per_mistake(name: str, value: str, expected: str) -> None:
+    assert re.match(expected, problem(TELEGRAM_BOT_TOKEN=TOKEN, **{name: value}))
+
+
+def test_dot_env_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\n"
+        "# a comment\n"
+        "EMERGENCY_NUMBER=112\n"
+        'URGENT_ADVICE="call 111, or your GP"\n'
+        "RETENTION_DAYS=45\n",
+        encoding="utf-8",
+    )
+    from_file = load_settings({}, env_file=env_file)
+    assert from_file.telegram_bot_token == TOKEN
+    assert (from_file.emergency_number, from_file.urgent_advice) == ("112", "call 111, or your GP")
+    assert from_file.retention_days == 45
+
+    overridden = load_settings({"EMERGENCY_NUMBER": "911"}, env_file=env_file)
+    assert overridden.emergency_number == "911"
+    assert overridden.retention_days == 45
+
+
+def test_a_missing_env_file_is_fine(tmp_path: Path) -> None:
+    assert settings(env_file=tmp_path / "absent.env").emergency_number == "999"
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    source = (REPO / "bot" / "config.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'read\.\w+\(\s*"([A-Z_]+)"', source))
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
+    assert len(read) == 15
+    assert read == documented
+
+
+def test_env_example_itself_loads_once_a_token_is_given(tmp_path: Path) -> None:
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    env_file = tmp_path / ".env"
+    env_file.write_text(example.replace("TELEGRAM_BOT_TOKEN=", f"TELEGRAM_BOT_TOKEN={TOKEN}"))
+    loaded = load_settings({}, env_file=env_file)
+    assert loaded.database_path == Path("data/triage.db")
+    assert loaded.urgent_advice == "call 111 or your GP surgery today"

@@ -43,6 +43,7 @@ from telegram import Bot  # noqa: E402
 
 import bot.storage.conversations as conversations_module  # noqa: E402
 import bot.telegram.conversation as conversation_module  # noqa: E402
+from bench.report import BACKGROUND, INSIDE, SLOW_S, breakdown_table  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.storage import Storage  # noqa: E402
@@ -53,10 +54,19 @@ class Stopwatch:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self.slow_seconds: dict[str, float] = defaultdict(float)
+        self.slow_calls: dict[str, int] = defaultdict(int)
 
     def add(self, name: str, seconds: float) -> None:
         self.seconds[name] += seconds
         self.calls[name] += 1
+        if seconds > SLOW_S:
+            self.slow_seconds[name] += seconds
+            self.slow_calls[name] += 1
+
+    def clear(self) -> None:
+        for counter in (self.seconds, self.calls, self.slow_seconds, self.slow_calls):
+            counter.clear()
 
 
 def _wrap_async(watch: Stopwatch, name_of: Callable[..., str], func: Any) -> Any:
@@ -66,7 +76,12 @@ def _wrap_async(watch: Stopwatch, name_of: Callable[..., str], func: Any) -> Any
         try:
             return await func(*args, **kwargs)
         finally:
-            watch.add(name_of(*args, **kwargs), time.perf_counter() - t0)
+            task = asyncio.current_task()
+            # the harness runs each update in its own (main) task; the bot's own tasks, such
+            # as the outbox's flush of sent rows, run alongside and overlap the updates
+            name = task.get_name() if task is not None else ""
+            prefix = BACKGROUND if name.startswith("outbox") else ""
+            watch.add(prefix + name_of(*args, **kwargs), time.perf_counter() - t0)
 
     return timed
 
@@ -96,7 +111,7 @@ def instrument(watch: Stopwatch) -> None:
     # work; the difference to the round trip above is the hop between the threads
     for name in ("commit_update", "mark_sent", "load_chat"):
         unit = getattr(conversations_module, name)
-        timed = _wrap_sync(watch, f"  of which SQLite on the db thread: {name}", unit)
+        timed = _wrap_sync(watch, f"{INSIDE}inside the unit of work: {name}", unit)
         timed.__module__, timed.__name__ = unit.__module__, unit.__name__
         setattr(conversations_module, name, timed)
     Engine.handle = _wrap_sync(watch, "engine: Engine.handle", Engine.handle)  # type: ignore[method-assign]
@@ -140,8 +155,7 @@ async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
     api = FakeBotAPI(capture=True)
     app, _ = await build_from_factory(build_application, api, {})
     await start_app(app)
-    watch.seconds.clear()
-    watch.calls.clear()
+    watch.clear()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -157,6 +171,8 @@ async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
             "calls_per_update": watch.calls[name] / result.updates,
             "us_per_call": watch.seconds[name] / watch.calls[name] * 1e6,
             "share": watch.seconds[name] / total,
+            "stalls_per_1000_updates": watch.slow_calls[name] / result.updates * 1000,
+            "stall_us_per_update": watch.slow_seconds[name] / result.updates * 1e6,
         }
         for name in sorted(watch.seconds, key=watch.seconds.get, reverse=True)  # type: ignore[arg-type]
     }
@@ -170,31 +186,6 @@ async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
         "fake_api_us_per_update": result.fake_s / result.updates * 1e6,
         "loadavg_before": load_before,
     }
-
-
-def table(row: dict[str, Any]) -> str:
-    lines = [
-        f"{row['chats']:,} chats, {row['updates']:,} updates, "
-        f"{row['us_per_update']:,.0f} µs per update in `process_update` "
-        f"(of which the in-process fake Bot API: {row['fake_api_us_per_update']:,.0f} µs); "
-        f"load average before the run {row.get('loadavg_before', 0):.1f}\n",
-        "| part of the update path | µs per update | share | calls per update | µs per call |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    counted = 0.0
-    for name, part in row["parts"].items():
-        if not name.startswith("  "):  # "of which" rows are inside their round trip's row
-            counted += part["us_per_update"]
-        lines.append(
-            f"| {name} | {part['us_per_update']:,.0f} | {part['share']:.0%} "
-            f"| {part['calls_per_update']:.2f} | {part['us_per_call']:,.0f} |"
-        )
-    rest = row["us_per_update"] - counted
-    lines.append(
-        f"| the rest (PTB dispatch, handlers, locks, session JSON, event loop) | {rest:,.0f} "
-        f"| {rest / row['us_per_update']:.0%} | | |"
-    )
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
-    print(table(row))
+    print(breakdown_table(row))
     return 0
 
 

@@ -6,6 +6,8 @@
 #   100,000 stored conversations: the anchor with 100k chats loaded as stored state, the product
 #     with a database pre-filled with 100k conversations (bench/prefill.py); 10k walk live
 #   start to first poll of `triage-bot run` (empty database, and the 100k one)
+#   then bench/breakdown.py (where an update's time goes) and bench/flow_bench.py (loading,
+#   compiling, one engine step), so that one results file holds every figure
 #
 # Every update is `await application.process_update(update)` with the Bot API answered
 # in-process (../shared/bench/README.md). The product is built by bot.app:build_application
@@ -98,6 +100,18 @@ t0=$SECONDS
   --label "$BIG_STORED stored conversations" --out "$RES" >>"$LOG" 2>&1 \
   || echo "  FAILED: startup with $BIG_STORED stored (see $LOG)" >&2
 printf '  %-16s %-62s %4ss\n' startup "$STARTUP_RUNS runs, empty and pre-filled database" $((SECONDS - t0))
+
+echo "== where the product's time goes, and the pure core"
+t0=$SECONDS
+BREAKDOWN_CHATS=1000; FLOW_ARGS=()
+[[ "$QUICK" == 1 ]] && { BREAKDOWN_CHATS=300; FLOW_ARGS=(--quick); }
+"$PY" bench/breakdown.py --chats "$BREAKDOWN_CHATS" --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: breakdown (see $LOG)" >&2
+"$PY" bench/breakdown.py --chats "$BREAKDOWN_CHATS" --db-inline --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: breakdown --db-inline (see $LOG)" >&2
+"$PY" bench/flow_bench.py "${FLOW_ARGS[@]}" --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: flow_bench (see $LOG)" >&2
+printf '  %-16s %-62s %4ss\n' breakdown+flow "bench/breakdown.py (both ways), bench/flow_bench.py" $((SECONDS - t0))
 
 echo
 "$PY" bench/report.py "$RES" --out "${RES%.jsonl}.md"

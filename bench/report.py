@@ -6,6 +6,7 @@ prints ready-to-paste tables, with the ratios and the targets of ../shared/desig
 runs of the same row are reduced to their median.
 
     .venv/bin/python bench/report.py bench/results/product-*.jsonl [--out bench/results/x.md]
+    .venv/bin/python bench/report.py RESULTS.jsonl --docs docs/benchmarks.md  # fill its results
     .venv/bin/python bench/report.py annotate RUN.jsonl KEY=VALUE ...   # used by the scripts
 """
 
@@ -27,6 +28,11 @@ TARGET_RSS_GROWTH_MB = 30.0  # peak RSS at 100k stored - at 1k
 TARGET_COMPILE_MS = 100.0  # 200-step flow, load (parse + validate) + compile
 TARGET_STEP_US = 50.0  # one engine step, median
 TARGET_STARTUP_S = 1.5  # `triage-bot run` start to first getUpdates
+
+# bench/breakdown.py
+SLOW_S = 0.002  # a call over 2 ms is a stall (a WAL checkpoint, the OS scheduling us out ...)
+BACKGROUND = "[background] "  # rows timed outside the update's own task (they overlap it)
+INSIDE = "↳ "  # rows that are part of the row above (not added again)
 
 
 def read_rows(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
@@ -209,8 +215,9 @@ def startup_table(rows: Sequence[dict[str, Any]]) -> str:
         return ""
     out = [
         "| database | runs | start → first `getUpdates` s (median) | min | max "
-        "| Bot API calls before the first poll | target (< 1.5 s) |",
-        "|---|---:|---:|---:|---:|---|---|",
+        "| of which Python + `import telegram.ext` alone | Bot API calls before the first poll "
+        "| target (< 1.5 s) |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, group in _grouped(starts, "database").items():
         times = [t for r in group for t in r["seconds"]]
@@ -218,7 +225,9 @@ def startup_table(rows: Sequence[dict[str, Any]]) -> str:
         calls = group[-1].get("calls_before_first_poll", [])
         out.append(
             f"| {name} | {len(times)} | {_num(median, 2)} | {_num(min(times), 2)} "
-            f"| {_num(max(times), 2)} | {', '.join(calls)} "
+            f"| {_num(max(times), 2)} "
+            f"| {_num(_median(r.get('python_and_ptb_import_s') for r in group), 2)} "
+            f"| {', '.join(calls)} "
             f"| {_ok(median is not None and median < TARGET_STARTUP_S)} |"
         )
     return "\n".join(out)
@@ -292,6 +301,50 @@ def targets_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+def breakdown_table(row: dict[str, Any]) -> str:
+    """One bench/breakdown.py run: where the time of one update goes."""
+    how = (
+        "SQL run inline on the event loop's thread (experiment)"
+        if row.get("db_inline")
+        else "as the bot runs (SQL on aiosqlite's thread)"
+    )
+    lines = [
+        f"{how}: {row['chats']:,} chats, {row['updates']:,} updates, "
+        f"**{row['us_per_update']:,.0f} µs per update** in `process_update` "
+        f"(of which the in-process fake Bot API: {row['fake_api_us_per_update']:,.0f} µs); "
+        f"load average before the run {row.get('loadavg_before', 0):.1f}\n",
+        "| part of the update path | µs per update | share | calls per update | µs per call "
+        f"| calls over {SLOW_S * 1e3:.0f} ms per 1,000 updates | µs per update in those |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    counted = 0.0
+    parts: dict[str, dict[str, Any]] = row["parts"]
+    ordered: list[str] = []
+    for name in parts:  # each unit of work's "inside" row right under its round trip
+        if name.startswith(INSIDE):
+            continue
+        ordered.append(name)
+        unit = name.rsplit(".", 1)[-1]
+        ordered += [n for n in parts if n.startswith(INSIDE) and n.endswith(f": {unit}")]
+    ordered += [n for n in parts if n not in ordered]
+    for name in ordered:
+        part = parts[name]
+        # "inside" rows are part of their round trip's row; background rows overlap updates
+        if not name.startswith((INSIDE, BACKGROUND)):
+            counted += part["us_per_update"]
+        lines.append(
+            f"| {name} | {part['us_per_update']:,.0f} | {part['share']:.0%} "
+            f"| {part['calls_per_update']:.2f} | {part['us_per_call']:,.0f} "
+            f"| {part['stalls_per_1000_updates']:.1f} | {part['stall_us_per_update']:,.0f} |"
+        )
+    rest = row["us_per_update"] - counted
+    lines.append(
+        f"| the rest (PTB dispatch, handlers, locks, session JSON, event loop) | {rest:,.0f} "
+        f"| {rest / row['us_per_update']:.0%} | | | | |"
+    )
+    return "\n".join(lines)
+
+
 def full_report(rows: Sequence[dict[str, Any]]) -> str:
     parts = []
     targets = targets_table(rows)
@@ -303,6 +356,11 @@ def full_report(rows: Sequence[dict[str, Any]]) -> str:
     startup = startup_table(rows)
     if startup:
         parts += ["### Start to first poll (`triage-bot run`, local fake Bot API)", "", startup, ""]
+    breakdowns = [r for r in rows if r.get("kind") == "breakdown"]
+    if breakdowns:
+        parts += ["### Where the product's time per update goes (bench/breakdown.py)", ""]
+        for row in breakdowns:
+            parts += [breakdown_table(row), ""]
     flow = flow_tables(rows)
     if flow:
         parts += ["### Flow loading and the engine", "", flow, ""]
@@ -330,12 +388,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="JSON-lines files")
     parser.add_argument("--out", type=Path, help="also write the Markdown here")
+    parser.add_argument(
+        "--docs", type=Path, help="replace the results between the markers in this Markdown file"
+    )
     args = parser.parse_args(argv)
     text = full_report(read_rows(args.results))
     print(text)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
+    if args.docs:
+        sources = ", ".join(f"`{Path(p).as_posix()}`" for p in args.results)
+        fill_docs(args.docs, f"<!-- generated by bench/report.py from {sources} -->\n\n{text}")
     return 0
+
+
+RESULTS_START = "<!-- results:start -->"
+RESULTS_END = "<!-- results:end -->"
+
+
+def fill_docs(path: Path, text: str) -> None:
+    """Put ``text`` between the results markers of a Markdown file (the rest is kept)."""
+    doc = path.read_text(encoding="utf-8")
+    head, start, rest = doc.partition(RESULTS_START)
+    _, end, tail = rest.partition(RESULTS_END)
+    if not start or not end:
+        raise SystemExit(f"{path} has no {RESULTS_START} ... {RESULTS_END} markers")
+    path.write_text(f"{head}{start}\n{text.strip()}\n{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -101,9 +101,8 @@ class Conversations:
                     self.outbox.prompt_message_id(chat_id, stored_prompt),
                 )
                 change = decide(view)
-                session_json = change.session
-                if isinstance(session_json, Session):
-                    session_json = session_json.to_json()
+                session = change.session
+                session_json = session.to_json() if isinstance(session, Session) else session
                 items = await self.storage.commit_update_returning(
                     update_id=update_id,
                     chat_id=chat_id,

@@ -56,10 +56,10 @@ def configure_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
     """Log to stderr at ``level``; returns the filter (already on every root handler)."""
     root = logging.getLogger()
     if not any(getattr(h, "_triage_bot", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(FORMAT))
-        handler._triage_bot = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
+        ours = logging.StreamHandler(sys.stderr)
+        ours.setFormatter(logging.Formatter(FORMAT))
+        ours._triage_bot = True  # type: ignore[attr-defined]
+        root.addHandler(ours)
     root.setLevel(level)
     redactor = RedactSecrets(secrets)
     for handler in root.handlers:

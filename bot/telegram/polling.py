@@ -15,7 +15,8 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
@@ -144,9 +145,11 @@ class Poller:
             log.debug("final getUpdates failed: %s", error)
 
 
-async def _unless_stopped(call: object, stop: asyncio.Event) -> list[Update] | None:
-    """Await ``call`` (a coroutine) unless ``stop`` is set first; None when stopped."""
-    task = asyncio.ensure_future(call)  # type: ignore[arg-type]
+async def _unless_stopped(
+    call: Coroutine[Any, Any, tuple[Update, ...]], stop: asyncio.Event
+) -> list[Update] | None:
+    """Await ``call`` unless ``stop`` is set first; None when stopped."""
+    task = asyncio.ensure_future(call)
     stopper = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     if task in done:

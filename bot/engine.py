@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -313,6 +313,35 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+class _TextValues(Mapping[str, str]):
+    """The values a text may name: settings, and answers in words, worked out only when a
+    text actually uses them (most texts use none, and a long flow has many answers)."""
+
+    __slots__ = ("_engine", "_session")
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self._engine = engine
+        self._session = session
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._session.answers:
+            return self._engine.answer_words(self._session, key)
+        return self._engine.settings[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._engine.settings
+        yield from (k for k in self._session.answers if k not in self._engine.settings)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 
@@ -323,8 +352,9 @@ class Engine:
         self.compiled = compiled
         self.flow: Flow = compiled.flow
         self.settings: dict[str, str] = {k: str(v) for k, v in (settings or {}).items()}
+        # Padded once, so a typed message is checked with plain substring tests.
         self._phrases = tuple(
-            phrase
+            f" {phrase} "
             for phrases in (self.flow.safety_net.phrases.values() if self.flow.safety_net else ())
             for phrase in phrases
         )
@@ -422,7 +452,7 @@ class Engine:
     def _text(self, session: Session, text: str) -> Result:
         if self._phrases and self.flow.safety_net is not None:
             said = f" {normalise_phrase(text[:2000])} "
-            if any(f" {phrase} " in said for phrase in self._phrases):
+            if any(phrase in said for phrase in self._phrases):
                 return self._safety_net(session)
         step = self.flow.steps[session.step]
         if session.finished:
@@ -577,11 +607,8 @@ class Engine:
     def _fallback(self) -> str:
         return self.flow.default_language
 
-    def _values(self, session: Session) -> dict[str, str]:
-        values = dict(self.settings)
-        for key in session.answers:
-            values[key] = self.answer_words(session, key)
-        return values
+    def _values(self, session: Session) -> Mapping[str, str]:
+        return _TextValues(self, session)
 
     def _say(self, text: LocalText, session: Session) -> str:
         return fill(text.get(session.language, self._fallback), self._values(session))

@@ -12,6 +12,7 @@ outbox sends what was committed but not yet sent).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class Conversations:
     ) -> None:
         """Apply one update to one chat exactly once, then deliver its replies."""
         async with self.locks(chat_id):
+            # The button's answer carries nothing but "stop the spinner", so it goes out while
+            # the database commits (it is awaited below, before any reply is sent).
+            answering = asyncio.ensure_future(self._answer(query_id)) if query_id else None
             try:
                 state = await self.storage.load_chat(chat_id)
                 stored_prompt = state.prompt_message_id if state else None
@@ -113,8 +117,8 @@ class Conversations:
                     forget=change.forget,
                 )
             finally:
-                if query_id is not None:
-                    await self._answer(query_id)
+                if answering is not None:
+                    await answering
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
                 return

@@ -10,13 +10,14 @@ never inject markup), then the engine's ``**bold**`` becomes ``<b>bold</b>``.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot import callback
-from bot.engine import Action, Answered, Button, Reply, ReplyKind, Result
+from bot.engine import Action, Answered, Button, Link, Reply, ReplyKind, Result
 from bot.storage import OutgoingMessage
 
 PARSE_MODE = "HTML"
@@ -32,8 +33,12 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 Keyboard = dict[str, list[list[dict[str, str]]]]
 
 
+@functools.lru_cache(maxsize=1024)
 def to_html(text: str) -> str:
-    """Escape ``text`` for Telegram's HTML mode, then turn ``**x**`` into ``<b>x</b>``."""
+    """Escape ``text`` for Telegram's HTML mode, then turn ``**x**`` into ``<b>x</b>``.
+
+    Cached: a flow's questions and notices are the same few texts over and over.
+    """
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"
     return _BOLD.sub(r"<b>\1</b>", html.escape(text, quote=False))
@@ -131,17 +136,22 @@ def data_button(label: str, data: str) -> dict[str, str]:
 
 
 def keyboard(reply: Reply) -> Keyboard | None:
+    """The inline keyboard for a reply. The result is shared (cached): never change it."""
+    return _keyboard(reply.buttons, reply.columns, reply.link)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyboard(buttons: tuple[Button, ...], columns: int, link: Link | None) -> Keyboard | None:
     rows: list[list[dict[str, str]]] = []
-    if reply.buttons:
-        choices = [b for b in reply.buttons if b.action is not Action.DONE]
-        done = [b for b in reply.buttons if b.action is Action.DONE]
-        columns = reply.columns
+    if buttons:
+        choices = [b for b in buttons if b.action is not Action.DONE]
+        done = [b for b in buttons if b.action is Action.DONE]
         if choices and choices[0].action is Action.NUMBER and columns <= 1:
             columns = NUMBER_COLUMNS
         rows.extend(_rows((_button(b) for b in choices), columns))
         rows.extend([_button(b)] for b in done)
-    if reply.link is not None:
-        rows.append([url_button(reply.link.label, reply.link.url)])
+    if link is not None:
+        rows.append([url_button(link.label, link.url)])
     return {"inline_keyboard": rows} if rows else None
 
 

@@ -69,12 +69,6 @@ async def test_double_tap_and_stale_buttons_never_corrupt_the_session(
     assert bot.running()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transport: the second tap of a double tap sends 'moved on' and a new copy of the "
-    "current question; the person answers the copy at the bottom, and the first copy keeps "
-    "live buttons to the end of the chat (issue 3: an answered question loses its buttons)",
-)
 async def test_after_a_double_tap_no_answered_question_keeps_its_buttons(
     fake: FakeBotApi, bots: BotProcesses
 ) -> None:

@@ -30,7 +30,16 @@ async def test_the_command_menu_is_set_in_each_language(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         default = [c["command"] for c in bot.fake.commands()]
         spanish = [c["command"] for c in bot.fake.commands(language_code="es")]
-    assert default == ["start", "back", "restart", "help", "privacy", "forget"]
+    assert default == [
+        "start",
+        "back",
+        "restart",
+        "help",
+        "language",
+        "privacy",
+        "mydata",
+        "forget",
+    ]
     assert spanish == default
 
 

@@ -20,7 +20,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "/start – begin the questions\n"
         "/back – change your last answer\n"
         "/restart – start again from the beginning\n"
+        "/language – change the language\n"
         "/privacy – what we store and how to delete it\n"
+        "/mydata – get a copy of what we store about you\n"
         "/forget – delete everything about you\n\n"
         "**This is not a diagnosis.** If you are worried, call {emergency_number}.",
         "es": "Te hago unas preguntas breves sobre tu dolor y te sugiero qué hacer: "
@@ -28,29 +30,50 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "/start – empezar las preguntas\n"
         "/back – cambiar tu última respuesta\n"
         "/restart – empezar de nuevo\n"
+        "/language – cambiar el idioma\n"
         "/privacy – qué guardamos y cómo borrarlo\n"
+        "/mydata – recibir una copia de lo que guardamos sobre ti\n"
         "/forget – borrar todo lo tuyo\n\n"
         "**Esto no es un diagnóstico.** Si te preocupa, llama al {emergency_number}.",
     },
     "privacy": {
-        "en": "**What we store:** your answers to these questions and your Telegram chat id, "
-        "so that the conversation can carry on where you left it. Statistics keep only "
-        "anonymous counts (no names, no answers). Nothing is passed to the practice unless "
-        "you choose to send them your summary.\n\n"
-        "**For how long:** at most {retention_days} days, then it is deleted.\n\n"
-        "**To delete it now:** send /forget.",
-        "es": "**Qué guardamos:** tus respuestas a estas preguntas y tu id de chat de "
-        "Telegram, para poder seguir donde lo dejaste. Las estadísticas solo guardan "
-        "recuentos anónimos (sin nombres ni respuestas). No se envía nada a la consulta "
-        "salvo que decidas enviarles tu resumen.\n\n"
-        "**Durante cuánto tiempo:** como mucho {retention_days} días; después se borra.\n\n"
-        "**Para borrarlo ya:** envía /forget.",
+        "en": "**What we store, and why**\n"
+        "• Your answers to the questions and how far you got, so that you can carry on "
+        "where you left off.\n"
+        "• The language you chose, and the link you came from if any.\n"
+        "• Only if you press the button to send your summary to the practice: your Telegram "
+        "name and @username with your answers, so that the therapist can contact you; and, if "
+        "you ask for one, the date of a check-in message.\n"
+        "• For statistics, anonymous counts only (how many people reached each question or "
+        "result), with nothing that points to you.\n\n"
+        "**Who sees it:** nobody, unless you send your summary to the practice; then the "
+        "therapist sees that summary.\n\n"
+        "**For how long:** at most {retention_days} days after it was last changed, then it "
+        "is deleted automatically.\n\n"
+        "**Your choices:** /mydata sends you a copy of everything we hold about you; /forget "
+        "deletes it all now.",
+        "es": "**Qué guardamos y por qué**\n"
+        "• Tus respuestas a las preguntas y hasta dónde llegaste, para que puedas seguir "
+        "donde lo dejaste.\n"
+        "• El idioma que elegiste y, si lo hay, el enlace por el que llegaste.\n"
+        "• Solo si pulsas el botón para enviar tu resumen a la consulta: tu nombre y tu "
+        "@usuario de Telegram con tus respuestas, para que el terapeuta pueda contactarte; y, "
+        "si lo pides, la fecha de un mensaje de seguimiento.\n"
+        "• Para estadísticas, solo recuentos anónimos (cuántas personas llegaron a cada "
+        "pregunta o resultado), sin nada que apunte a ti.\n\n"
+        "**Quién lo ve:** nadie, salvo que envíes tu resumen a la consulta; entonces el "
+        "terapeuta ve ese resumen.\n\n"
+        "**Durante cuánto tiempo:** como mucho {retention_days} días desde el último cambio; "
+        "después se borra automáticamente.\n\n"
+        "**Tú decides:** /mydata te envía una copia de todo lo que guardamos sobre ti; "
+        "/forget lo borra todo ya.",
     },
     "forget_ask": {
-        "en": "Delete everything we store about you (your answers and this conversation)? "
-        "This cannot be undone.",
-        "es": "¿Borrar todo lo que guardamos sobre ti (tus respuestas y esta conversación)? "
-        "No se puede deshacer.",
+        "en": "Delete everything we store about you (your answers, this conversation, any "
+        "summary you sent to the practice and any planned check-in)? This cannot be undone.",
+        "es": "¿Borrar todo lo que guardamos sobre ti (tus respuestas, esta conversación, el "
+        "resumen que enviaste a la consulta y cualquier seguimiento previsto)? No se puede "
+        "deshacer.",
     },
     "forget_yes": {"en": "Yes, delete everything", "es": "Sí, borrarlo todo"},
     "forget_no": {"en": "No, keep it", "es": "No, mantenerlo"},
@@ -63,6 +86,59 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "kept": {
         "en": "Nothing was deleted.",
         "es": "No se ha borrado nada.",
+    },
+    "language_ask": {
+        "en": "Which language would you like?",
+        "es": "¿En qué idioma prefieres que te escriba?",
+    },
+    "language_set": {"en": "Language: {language} ✔", "es": "Idioma: {language} ✔"},
+    "language_start": {"en": "Send /start to begin.", "es": "Envía /start para empezar."},
+    "mydata_title": {"en": "**What we hold about you**", "es": "**Lo que guardamos sobre ti**"},
+    "mydata_nothing": {
+        "en": "We hold nothing about you: no answers, no summaries, no check-ins.",
+        "es": "No guardamos nada sobre ti: ni respuestas, ni resúmenes, ni seguimientos.",
+    },
+    "mydata_answers": {
+        "en": "**Your answers** (last changed {when}):",
+        "es": "**Tus respuestas** (último cambio: {when}):",
+    },
+    "mydata_no_answers": {"en": "No answers yet.", "es": "Todavía ninguna respuesta."},
+    "mydata_now": {"en": "Now at: {question}", "es": "Ahora en: {question}"},
+    "mydata_result": {"en": "Result: {outcome}", "es": "Resultado: {outcome}"},
+    "mydata_language": {"en": "Language: {language}", "es": "Idioma: {language}"},
+    "mydata_source": {
+        "en": "You came from the link: {source}",
+        "es": "Llegaste por el enlace: {source}",
+    },
+    "mydata_leads": {
+        "en": "**Summaries you sent to the practice:**",
+        "es": "**Resúmenes que enviaste a la consulta:**",
+    },
+    "mydata_lead": {
+        "en": "{when}, as {who}; result: {outcome}",
+        "es": "{when}, como {who}; resultado: {outcome}",
+    },
+    "mydata_followups": {"en": "**Check-ins:**", "es": "**Seguimientos:**"},
+    "mydata_followup_planned": {"en": "{when}, planned", "es": "{when}, previsto"},
+    "mydata_followup_sent": {"en": "{when}, sent", "es": "{when}, enviado"},
+    "mydata_followup_cancelled": {"en": "{when}, cancelled", "es": "{when}, cancelado"},
+    "mydata_pending": {
+        "en": "Messages to you not delivered yet: {count}",
+        "es": "Mensajes para ti aún sin entregar: {count}",
+    },
+    "mydata_footer": {
+        "en": "Statistics keep only anonymous counts, nothing that points to you. "
+        "Everything above is deleted after {retention_days} days, or now with /forget.",
+        "es": "Las estadísticas solo guardan recuentos anónimos, nada que apunte a ti. "
+        "Todo lo anterior se borra a los {retention_days} días, o ya mismo con /forget.",
+    },
+    "mydata_more": {
+        "en": "… and more: the full copy is in the file below.",
+        "es": "… y más: la copia completa está en el archivo de abajo.",
+    },
+    "mydata_file": {
+        "en": "Everything we hold about you, as a JSON file.",
+        "es": "Todo lo que guardamos sobre ti, en un archivo JSON.",
     },
     "unknown_command": {
         "en": "I don't know that command. Send /help to see what I can do.",
@@ -84,7 +160,9 @@ COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("back", "Change your last answer"),
         ("restart", "Start again from the beginning"),
         ("help", "What this bot does"),
+        ("language", "Change the language"),
         ("privacy", "What we store and for how long"),
+        ("mydata", "Get a copy of your data"),
         ("forget", "Delete everything about you"),
     ),
     "es": (
@@ -92,13 +170,39 @@ COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("back", "Cambiar tu última respuesta"),
         ("restart", "Empezar de nuevo"),
         ("help", "Qué hace este bot"),
+        ("language", "Cambiar el idioma"),
         ("privacy", "Qué guardamos y durante cuánto tiempo"),
+        ("mydata", "Recibir una copia de tus datos"),
         ("forget", "Borrar todo lo tuyo"),
     ),
 }
 
 
+# Each language by its own name, for the /language buttons (a code missing here shows as is).
+LANGUAGE_NAMES: Mapping[str, str] = {
+    "ca": "Català",
+    "de": "Deutsch",
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "it": "Italiano",
+    "nl": "Nederlands",
+    "pl": "Polski",
+    "pt": "Português",
+    "ro": "Română",
+    "uk": "Українська",
+}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def say(key: str, language: str | None, **values: str) -> str:
+    """A text in ``language``: a Telegram code such as "es-MX" gets the "es" text."""
     texts = TEXTS[key]
-    text = texts.get(language or FALLBACK) or texts[FALLBACK]
-    return fill(text, values)
+    text = None
+    if language:
+        code = language.lower().replace("_", "-")
+        text = texts.get(code) or texts.get(code.split("-")[0])
+    return fill(text or texts[FALLBACK], values)

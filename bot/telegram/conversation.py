@@ -35,6 +35,8 @@ from bot.telegram.outbox import Outbox, raw_call
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_FAILURE = 5.0  # seconds before the outbox tries a chat again after an error
+
 
 @dataclass(slots=True)
 class RunningFlow:
@@ -122,7 +124,13 @@ class Conversations:
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
                 return
-            await self.outbox.deliver(chat_id, items)
+            try:
+                await self.outbox.deliver(chat_id, items)
+            except Exception:
+                # Committed is applied: a failure from here on is the outbox's to retry, and
+                # must not make the update look unapplied.
+                log.exception("Replies could not be sent now; they stay queued")
+                self.outbox.retry_later(chat_id, RETRY_AFTER_FAILURE)
 
     async def _answer(self, query_id: str) -> None:
         """Stop the button's spinner. Every query is answered, stale and forged ones too; a

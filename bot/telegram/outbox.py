@@ -191,6 +191,9 @@ class Outbox:
         except StorageError as error:
             log.error("Cannot read the outbox: %s", error)
             self.retry_later(chat_id, MAX_BACKOFF)
+        except Exception:  # the retry loop must outlive any one chat's trouble
+            log.exception("Retrying queued replies failed")
+            self.retry_later(chat_id, MAX_BACKOFF)
 
     # -- sending ------------------------------------------------------------------------------
 

@@ -55,7 +55,7 @@ class ChatView:
     state: ChatState | None
     session: Session | None
     engine: Engine
-    language: str | None  # the person's Telegram language, or the one they chose
+    language: str | None  # the one they chose, else their conversation's, else Telegram's
     prompt_message_id: int | None  # our last question message in the chat
 
 
@@ -67,6 +67,7 @@ class Change:
     session: Session | Unchanged | None = UNCHANGED
     events: Sequence[Event] = ()
     source: str | Unchanged | None = UNCHANGED
+    language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
     forget: bool = False  # delete everything about the chat first (/forget)
 
 
@@ -98,12 +99,14 @@ class Conversations:
             try:
                 state = await self.storage.load_chat(chat_id)
                 stored_prompt = state.prompt_message_id if state else None
+                current = _session(state)
+                chosen = state.language if state else None
                 view = ChatView(
                     chat_id,
                     state,
-                    _session(state),
+                    current,
                     self.flow.engine,
-                    (state.language if state else None) or language,
+                    chosen or (current.language if current else None) or language,
                     self.outbox.prompt_message_id(chat_id, stored_prompt),
                 )
                 change = decide(view)
@@ -116,6 +119,7 @@ class Conversations:
                     outbox=change.outbox,
                     events=change.events,
                     source=change.source,
+                    language=change.language,
                     forget=change.forget,
                 )
             finally:
@@ -153,7 +157,12 @@ def engine_turn(
     """Hand ``message`` to the engine; ``before`` adds transport messages ahead of its replies."""
 
     def decide(chat: ChatView) -> Change:
-        result = chat.engine.handle(chat.session, message)
+        # No conversation yet (a first message that is not /start, a button after /forget):
+        # the engine starts one, in the person's language.
+        given = message
+        if chat.session is None and not isinstance(message, Start):
+            given = Start(language=chat.language)
+        result = chat.engine.handle(chat.session, given)
         outbox = [make(chat) for make in before]
         outbox += render.result_messages(
             chat.chat_id,

@@ -30,7 +30,7 @@ import logging
 import time
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from telegram import Bot
 from telegram.error import (
@@ -71,6 +71,13 @@ def raw_call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
     return bot.do_api_request(method.lower(), api_kwargs=params)
 
 
+class _Sent(NamedTuple):
+    item_id: int
+    message_id: int | None
+    chat_id: int
+    prompt: bool
+
+
 class Verdict(Enum):
     SENT = "sent"
     DROPPED = "dropped"  # permanent failure, never retried
@@ -89,7 +96,7 @@ class Outbox:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Sent, not yet removed from the database (see flush); prompts sent meanwhile by chat.
-        self._sent: list[tuple[int, int | None]] = []
+        self._sent: list[_Sent] = []
         self._sent_prompts: dict[int, int] = {}
         self._flushing: asyncio.Task[None] | None = None
 
@@ -214,8 +221,10 @@ class Outbox:
         return True
 
     def _record_sent(self, chat_id: int, item: OutboxItem, message_id: int | None) -> None:
-        self._sent.append((item.id, message_id))
-        if item.tag == PROMPT and message_id is not None:
+        prompt = item.tag == PROMPT and message_id is not None
+        self._sent.append(_Sent(item.id, message_id, chat_id, prompt))
+        if prompt:
+            assert message_id is not None
             self._sent_prompts[chat_id] = message_id
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon(), name="outbox-flush")
@@ -229,15 +238,15 @@ class Outbox:
 
     async def _flush_now(self) -> None:
         batch, self._sent = self._sent, []
-        prompts = {chat: mid for chat, mid in self._sent_prompts.items()}
         try:
-            await self.storage.mark_sent_many(batch)
+            await self.storage.mark_sent_many([(s.item_id, s.message_id) for s in batch])
         except BaseException:
             self._sent[:0] = batch  # keep them for the next try
             raise
-        for chat_id, message_id in prompts.items():
-            if self._sent_prompts.get(chat_id) == message_id:
-                del self._sent_prompts[chat_id]
+        # The database knows these prompts now (unless a newer one was sent meanwhile).
+        for sent in batch:
+            if sent.prompt and self._sent_prompts.get(sent.chat_id) == sent.message_id:
+                del self._sent_prompts[sent.chat_id]
 
     async def _send(self, item: OutboxItem) -> tuple[Verdict, int | None, float]:
         try:

@@ -25,6 +25,7 @@ above); the token never appears (see ``logs``).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any, NamedTuple
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -67,8 +68,28 @@ def raw_call(bot: Bot, method: str, params: dict[str, Any]) -> Any:
 
     The method name goes lower-cased: Bot API method names are case-insensitive, and
     ``do_api_request`` warns "please use Bot.send_message" for names it has a method for.
+    Files made by :func:`upload` go up as multipart uploads.
     """
-    return bot.do_api_request(method.lower(), api_kwargs=params)
+    name = method.lower()
+    if name in _UPLOADING:
+        params = {key: _as_file(value) for key, value in params.items()}
+    return bot.do_api_request(name, api_kwargs=params)
+
+
+def upload(filename: str, data: bytes) -> dict[str, str]:
+    """A file to send (``sendDocument``'s ``document``, ``sendPhoto``'s ``photo``) as a value
+    an outbox row can hold: JSON, so the bytes go as base64 until the call is made."""
+    return {UPLOAD: filename, "base64": base64.b64encode(data).decode("ascii")}
+
+
+UPLOAD = "upload_filename"
+_UPLOADING = frozenset({"senddocument", "sendphoto", "sendaudio", "sendvideo", "sendvoice"})
+
+
+def _as_file(value: Any) -> Any:
+    if isinstance(value, dict) and UPLOAD in value:
+        return InputFile(base64.b64decode(value["base64"]), filename=str(value[UPLOAD]))
+    return value
 
 
 class _Sent(NamedTuple):

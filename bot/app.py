@@ -13,8 +13,9 @@ its transaction committed. Driving it directly works too, as the benchmarks do::
     await app.shutdown(); await app.post_shutdown(app)
 
 ``post_init`` loads the flow (``FLOW_FILE``), opens the database (``DATABASE_PATH``), sends
-what an earlier run left unsent and sets the command menu; ``post_shutdown`` closes the
-database.
+what an earlier run left unsent, deletes personal data older than ``RETENTION_DAYS`` if a
+day has passed since that last ran (then daily, see ``bot.telegram.retention``) and sets the
+command menu; ``post_shutdown`` closes the database.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ async def _post_init(app: AnyApplication) -> None:
     await runtime.open()
     await runtime.outbox.send_unsent()
     runtime.outbox.start()
+    await runtime.retention.start()
     await set_commands(app.bot)
 
 

@@ -33,6 +33,8 @@ from bot.telegram.conversation import (
     engine_turn,
     start_turn,
 )
+from bot.telegram.language import ask_language, switch_language
+from bot.telegram.mydata import mydata_decision
 from bot.telegram.texts import say
 
 if TYPE_CHECKING:
@@ -62,7 +64,10 @@ class Handlers:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         # Transport button actions by name; later features add their own.
-        self.actions: dict[str, Action] = {"forget": self._forget_answer}
+        self.actions: dict[str, Action] = {
+            "forget": self._forget_answer,
+            "language": self._language_answer,
+        }
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE
@@ -78,6 +83,8 @@ class Handlers:
                 CommandHandler("help", self.help, filters=fresh),
                 CommandHandler("privacy", self.privacy, filters=fresh),
                 CommandHandler("forget", self.forget, filters=fresh),
+                CommandHandler("language", self.language, filters=fresh),
+                CommandHandler("mydata", self.mydata, filters=fresh),
                 MessageHandler(fresh & filters.COMMAND, self.unknown_command),
                 # stickers, photos, voice, locations, documents, edited messages ...
                 MessageHandler(private, self.unsupported),
@@ -137,6 +144,19 @@ class Handlers:
     async def forget(self, update: Update, context: Context) -> None:
         await self._turn(update, _ask_forget)
 
+    async def language(self, update: Update, context: Context) -> None:
+        await self._turn(update, ask_language)
+
+    async def mydata(self, update: Update, context: Context) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        # A decision cannot wait on the database, so the copy is read just before the turn.
+        # Replies already delivered are removed first: what is left is really still queued.
+        await self.runtime.outbox.flush()
+        held = await self.runtime.storage.export_chat(chat.id)
+        days = self.runtime.settings.retention_days
+        await self._turn(update, mydata_decision(held, retention_days=days))
+
     async def unknown_command(self, update: Update, context: Context) -> None:
         await self._turn(update, _say("unknown_command", repeat=True))
 
@@ -163,6 +183,12 @@ class Handlers:
         assert query is not None
         pressed = query.message.message_id if query.message else None
         await self._turn(update, _forget(argument == "yes", pressed), query_id=query.id)
+
+    async def _language_answer(self, update: Update, argument: str) -> None:
+        query = update.callback_query
+        assert query is not None
+        pressed = query.message.message_id if query.message else None
+        await self._turn(update, switch_language(argument, pressed), query_id=query.id)
 
     async def _turn(self, update: Update, decide: Decision, *, query_id: str | None = None) -> None:
         chat = update.effective_chat

@@ -22,6 +22,7 @@ from bot.storage import Storage
 from bot.telegram.conversation import Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.outbox import Outbox
+from bot.telegram.retention import Retention
 from bot.telegram.texts import COMMANDS, FALLBACK
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Runtime:
         # Ids of updates whose handler raised (set by the error handler, read by apply()).
         self.failed_updates: set[int] = set()
         self._conversations: Conversations | None = None
+        self._retention: Retention | None = None
 
     @property
     def conversations(self) -> Conversations:
@@ -64,6 +66,13 @@ class Runtime:
         return self.conversations.flow
 
     @property
+    def retention(self) -> Retention:
+        """The daily deletion of old personal data (started by ``post_init``)."""
+        if self._retention is None:
+            raise RuntimeError("the bot's runtime is not open yet (post_init has not run)")
+        return self._retention
+
+    @property
     def is_open(self) -> bool:
         return self._conversations is not None
 
@@ -79,9 +88,13 @@ class Runtime:
         self._conversations = Conversations(
             self.bot, storage, outbox, RunningFlow(engine, path), self.locks
         )
+        self._retention = Retention(storage, self.settings.retention_days)
 
     async def close(self) -> None:
         conversations, self._conversations = self._conversations, None
+        retention, self._retention = self._retention, None
+        if retention is not None:
+            await retention.stop()
         if conversations is not None:
             await conversations.outbox.stop()
             await conversations.storage.close()

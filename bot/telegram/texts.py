@@ -91,7 +91,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "en": "Which language would you like?",
         "es": "¿En qué idioma prefieres que te escriba?",
     },
-    "language_set": {"en": "Language: {language} ✔", "es": "Idioma: {language} ✔"},
+    "language_set": {"en": "Language: {name} ✔", "es": "Idioma: {name} ✔"},
     "language_start": {"en": "Send /start to begin.", "es": "Envía /start para empezar."},
     "mydata_title": {"en": "**What we hold about you**", "es": "**Lo que guardamos sobre ti**"},
     "mydata_nothing": {
@@ -105,7 +105,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "mydata_no_answers": {"en": "No answers yet.", "es": "Todavía ninguna respuesta."},
     "mydata_now": {"en": "Now at: {question}", "es": "Ahora en: {question}"},
     "mydata_result": {"en": "Result: {outcome}", "es": "Resultado: {outcome}"},
-    "mydata_language": {"en": "Language: {language}", "es": "Idioma: {language}"},
+    "mydata_language": {"en": "Language: {name}", "es": "Idioma: {name}"},
     "mydata_source": {
         "en": "You came from the link: {source}",
         "es": "Llegaste por el enlace: {source}",

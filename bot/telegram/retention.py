@@ -1,0 +1,107 @@
+"""Retention: personal data older than ``RETENTION_DAYS`` is deleted, once a day.
+
+What goes: sessions (counted from when they last changed), leads, follow-ups and queued
+messages older than that (:meth:`bot.storage.Storage.purge_older_than`); the anonymous events
+for statistics stay. The time of the last run is kept in the database (``meta``), so a restart
+neither skips a day nor runs twice in one: at start the job runs if a day has passed since
+then, and afterwards every 24 hours while the bot runs.
+
+The first check is awaited at start, before the bot serves anyone, so data past its time is
+gone before a single update is read; it is a few deletes along indexes, cheap when there is
+little to delete. Logs carry counts only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from bot.storage import Storage, StorageError
+
+log = logging.getLogger(__name__)
+
+DAY = 24 * 3600.0
+LAST_RUN_KEY = "retention_last_run"
+RETRY_AFTER_FAILURE = 3600.0  # a failed run (database busy, disk full) is tried again in an hour
+
+Clock = Callable[[], float]
+
+
+class Retention:
+    """The daily deletion job for one database."""
+
+    def __init__(self, storage: Storage, days: int, *, clock: Clock = time.time) -> None:
+        self.storage = storage
+        self.days = days
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def keep_seconds(self) -> float:
+        return self.days * DAY
+
+    async def last_run(self) -> float | None:
+        """When the job last ran (epoch seconds), by any run of the bot on this database."""
+        value = await self.storage.get_meta(LAST_RUN_KEY)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:  # hand-edited: treat as never, which only means one run too many
+            return None
+
+    async def due_in(self) -> float:
+        """Seconds until the next run is due (0 or less: due now)."""
+        last = await self.last_run()
+        if last is None:
+            return 0.0
+        return last + DAY - self.clock()
+
+    async def run_if_due(self) -> dict[str, int] | None:
+        """Run when a day has passed since the last run; returns the counts deleted, or
+        None when it was not due."""
+        if await self.due_in() > 0:
+            return None
+        return await self.run()
+
+    async def run(self) -> dict[str, int]:
+        now = self.clock()
+        counts = await self.storage.purge_older_than(self.keep_seconds, now=now)
+        await self.storage.set_meta(LAST_RUN_KEY, repr(now))
+        deleted = ", ".join(f"{count} {table}" for table, count in counts.items())
+        log.info("Retention (%d days): deleted %s", self.days, deleted)
+        return counts
+
+    # -- running with the bot ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Run now if due, then keep running daily in a background task (see :meth:`stop`)."""
+        if self._task is not None:
+            return
+        try:
+            await self.run_if_due()
+        except StorageError as error:
+            log.error("Retention could not run: %s", error)
+        self._task = asyncio.create_task(self._daily(), name="retention")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _daily(self) -> None:
+        while True:
+            try:
+                wait = await self.due_in()
+                if wait <= 0:
+                    await self.run()
+                    wait = DAY
+            except StorageError as error:
+                log.error("Retention could not run: %s", error)
+                wait = RETRY_AFTER_FAILURE
+            # Woken by the clock, not by a timer chain: a suspended laptop or a slow run
+            # only delays the next run, it never makes two.
+            await asyncio.sleep(max(wait, 1.0))

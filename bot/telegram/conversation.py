@@ -25,6 +25,7 @@ from bot.storage import (
     UNCHANGED,
     ChatState,
     Event,
+    NewLead,
     OutgoingMessage,
     Storage,
     Unchanged,
@@ -69,9 +70,13 @@ class Change:
     source: str | Unchanged | None = UNCHANGED
     language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
     forget: bool = False  # delete everything about the chat first (/forget)
+    lead: NewLead | None = None  # the person consented: their summary for the therapist
+    followup_due_at: float | None = None  # the person asked for a check-in then
 
 
 Decision = Callable[[ChatView], Change]
+# Applied to every decision's change before it commits (e.g. the offers under an outcome).
+Amend = Callable[[ChatView, Change], Change]
 
 
 @dataclass(slots=True)
@@ -81,6 +86,7 @@ class Conversations:
     outbox: Outbox
     flow: RunningFlow
     locks: ChatLocks = field(default_factory=ChatLocks)
+    amends: Sequence[Amend] = ()
 
     async def take_turn(
         self,
@@ -110,6 +116,8 @@ class Conversations:
                     self.outbox.prompt_message_id(chat_id, stored_prompt),
                 )
                 change = decide(view)
+                for amend in self.amends:
+                    change = amend(view, change)
                 session = change.session
                 session_json = session.to_json() if isinstance(session, Session) else session
                 items = await self.storage.commit_update_returning(
@@ -121,6 +129,8 @@ class Conversations:
                     source=change.source,
                     language=change.language,
                     forget=change.forget,
+                    lead=change.lead,
+                    followup_due_at=change.followup_due_at,
                 )
             finally:
                 if answering is not None:

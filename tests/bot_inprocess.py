@@ -68,9 +68,14 @@ class RunningBot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, **environment: str) -> AsyncIterator[RunningBot]:
-    """Start the bot against a fresh fake server; stop both cleanly at the end."""
-    with FakeBotApi(username=USERNAME) as fake:
+async def running_bot(
+    tmp_path: Path, *, fake: FakeBotApi | None = None, **environment: str
+) -> AsyncIterator[RunningBot]:
+    """Start the bot against a fresh fake server (or ``fake``, left running: a restart of the
+    bot against the same Telegram, whose update ids keep growing); stop it cleanly at the end."""
+    with contextlib.ExitStack() as stack:
+        if fake is None:
+            fake = stack.enter_context(FakeBotApi(username=USERNAME))
         settings = load_settings(
             {
                 "TELEGRAM_BOT_TOKEN": FAKE_TOKEN,

@@ -48,27 +48,47 @@ class UpdateWrite:
     lead: NewLead | None = None
     followup_due_at: float | None = None
     forget: bool = False
+    # (item id, message id) of outbox rows delivered since the last write, of any chat:
+    # removed in this transaction rather than in one of their own (see ``remove_sent``)
+    sent: Sequence[tuple[int, int | None]] = ()
 
 
 def commit_update(
     conn: sqlite3.Connection, cache: ChatCache, write: UpdateWrite
 ) -> list[OutboxItem] | None:
-    """Apply one update exactly once: None (and nothing written) if its id was seen before."""
+    """Apply one update exactly once: None (and nothing written) if its id was seen before.
+
+    The delivered rows in ``write.sent`` are removed either way: that is not the update's doing.
+    """
     with immediate(conn):
-        if write.update_id is not None and not _claim(conn, write.update_id, write.now):
-            return None
-        if write.forget:
-            delete_person(conn, write.chat_id)
-        state = _write_chat(conn, write)
-        items = queue(conn, write.outbox, write.now)
-        record_events(conn, write.events, write.now)
-        if write.lead is not None:
-            insert_lead(conn, write.lead, write.now)
-        if write.followup_due_at is not None:
-            insert_followup(conn, write.chat_id, write.followup_due_at)
+        prompts = remove_sent(conn, write.sent)
+        applied = _apply(conn, write)
+    for chat_id, prompt_state in prompts:
+        cache.put(chat_id, prompt_state)
+    if applied is None:
+        return None
+    state, items = applied
     if state is not None or write.forget:
-        cache.put(write.chat_id, state)
+        cache.put(write.chat_id, state)  # after the prompts: the newest row of the chat
     return items
+
+
+def _apply(
+    conn: sqlite3.Connection, write: UpdateWrite
+) -> tuple[ChatState | None, list[OutboxItem]] | None:
+    """The update's own writes: None if its id was seen before (then nothing is written)."""
+    if write.update_id is not None and not _claim(conn, write.update_id, write.now):
+        return None
+    if write.forget:
+        delete_person(conn, write.chat_id)
+    state = _write_chat(conn, write)
+    items = queue(conn, write.outbox, write.now)
+    record_events(conn, write.events, write.now)
+    if write.lead is not None:
+        insert_lead(conn, write.lead, write.now)
+    if write.followup_due_at is not None:
+        insert_followup(conn, write.chat_id, write.followup_due_at)
+    return state, items
 
 
 def _claim(conn: sqlite3.Connection, update_id: int, now: float) -> bool:
@@ -224,18 +244,28 @@ def pending_outbox(conn: sqlite3.Connection, chat_id: int | None, limit: int) ->
 def mark_sent(
     conn: sqlite3.Connection, cache: ChatCache, sent: Sequence[tuple[int, int | None]]
 ) -> None:
-    """Remove delivered items; a delivered prompt's message id becomes its chat's prompt."""
-    prompts: list[tuple[int, ChatState | None]] = []
+    """Remove delivered items in a transaction of their own (see ``remove_sent``)."""
     with immediate(conn):
-        for item_id, message_id in sent:
-            rows = conn.execute(
-                "DELETE FROM outbox WHERE id = ? RETURNING chat_id, tag", (item_id,)
-            ).fetchall()
-            if rows and rows[0][1] == PROMPT and message_id is not None:
-                chat_id = rows[0][0]
-                prompts.append((chat_id, _set_prompt(conn, chat_id, message_id)))
+        prompts = remove_sent(conn, sent)
     for chat_id, state in prompts:
         cache.put(chat_id, state)
+
+
+def remove_sent(
+    conn: sqlite3.Connection, sent: Sequence[tuple[int, int | None]]
+) -> list[tuple[int, ChatState | None]]:
+    """Remove delivered items inside the caller's transaction; a delivered prompt's message id
+    becomes its chat's prompt. Returns the chats whose row changed, for the cache (to be put
+    only after COMMIT). An id already removed changes nothing (a late or repeated report)."""
+    prompts: list[tuple[int, ChatState | None]] = []
+    for item_id, message_id in sent:
+        rows = conn.execute(
+            "DELETE FROM outbox WHERE id = ? RETURNING chat_id, tag", (item_id,)
+        ).fetchall()
+        if rows and rows[0][1] == PROMPT and message_id is not None:
+            chat_id = rows[0][0]
+            prompts.append((chat_id, _set_prompt(conn, chat_id, message_id)))
+    return prompts
 
 
 def mark_failed(conn: sqlite3.Connection, item_id: int, error: str, permanent: bool) -> None:

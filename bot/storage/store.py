@@ -15,6 +15,8 @@ round trips, ~4× the cost.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -45,8 +47,20 @@ from bot.storage.schema import migrate
 T = TypeVar("T")
 P = ParamSpec("P")
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS: Final = 5000
 DEFAULT_CACHE_SIZE: Final = 4096  # chats; a few MB at most
+# WAL checkpoints (copying committed pages from the WAL into the database file, with an fsync)
+# are ours to run, not SQLite's: by default SQLite runs one inside whichever commit pushes the
+# WAL past 1,000 pages, about one commit in ninety here, ~5 ms each. We run one when the
+# database has been idle this long ...
+CHECKPOINT_IDLE_S: Final = 0.5
+# ... or, when it never is, after this many writes (~11 pages each: the WAL stays under
+# ~100 MB and is rewound after each checkpoint). Larger batches copy a page written many times
+# once, so the total is lower than SQLite's; it runs between two updates, not inside a commit.
+CHECKPOINT_AFTER_WRITES: Final = 2000
+JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024  # bytes the WAL file is cut back to once rewound
 MIN_SQLITE: Final = (3, 35, 0)  # RETURNING
 
 
@@ -57,16 +71,36 @@ class Storage:
     sentence) when the database fails. Times are epoch seconds; ``now`` defaults to the clock.
     """
 
-    def __init__(self, db: aiosqlite.Connection, name: str, cache_size: int) -> None:
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        name: str,
+        cache_size: int,
+        checkpoint_after_writes: int = CHECKPOINT_AFTER_WRITES,
+        checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
+    ) -> None:
         self._db = db
         self.name = name
         self._cache = ChatCache(cache_size)
         self._closed = False
+        self._checkpoint_after_writes = checkpoint_after_writes
+        self._checkpoint_idle_s = checkpoint_idle_s
+        self._writes = 0  # since the last checkpoint
+        self._last_write = 0.0  # monotonic
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
 
     # --- opening and closing ------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: str | Path, *, cache_size: int = DEFAULT_CACHE_SIZE) -> Storage:
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        checkpoint_after_writes: int = CHECKPOINT_AFTER_WRITES,
+        checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
+    ) -> Storage:
         """Open (creating it and its folders on first run) and migrate the database."""
         name = str(path)
         if sqlite3.sqlite_version_info < MIN_SQLITE:
@@ -81,7 +115,7 @@ class Storage:
             db = await aiosqlite.connect(name, isolation_level=None)
         except sqlite3.Error as exc:
             raise _open_error(name, exc) from exc
-        storage = cls(db, name, cache_size)
+        storage = cls(db, name, cache_size, checkpoint_after_writes, checkpoint_idle_s)
         try:
             await storage._run(_prepare, name)
         except BaseException:
@@ -92,7 +126,12 @@ class Storage:
     async def close(self) -> None:
         if self._closed:
             return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         try:
+            if self._checkpointing is not None:
+                await self._checkpointing  # never raises: it logs
             await self._run(_finish)
         finally:
             self._closed = True
@@ -123,6 +162,58 @@ class Storage:
         except sqlite3.Error as exc:
             raise _failure(self.name, exc) from exc
 
+    async def _write(
+        self,
+        unit: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """:meth:`_run` for a unit of work that writes: it counts towards the next checkpoint."""
+        try:
+            return await self._run(unit, *args, **kwargs)
+        finally:
+            self._wrote()
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    async def checkpoint(self) -> int:
+        """Copy what the WAL holds into the database file now (PASSIVE: never waits for or
+        blocks a reader); returns how many pages the WAL held. Runs by itself when the
+        database is idle and every :data:`CHECKPOINT_AFTER_WRITES` writes."""
+        self._writes = 0
+        return await self._run(_checkpoint)
+
+    def _wrote(self) -> None:
+        self._writes += 1
+        self._last_write = time.monotonic()
+        if self._writes >= self._checkpoint_after_writes:
+            self._start_checkpoint()
+        elif self._idle_timer is None and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._idle_timer = loop.call_later(self._checkpoint_idle_s, self._when_idle)
+
+    def _when_idle(self) -> None:
+        self._idle_timer = None
+        if not self._writes or self._closed:
+            return
+        wait = self._last_write + self._checkpoint_idle_s - time.monotonic()
+        if wait > 0:
+            loop = asyncio.get_running_loop()
+            self._idle_timer = loop.call_later(wait, self._when_idle)
+        else:
+            self._start_checkpoint()
+
+    def _start_checkpoint(self) -> None:
+        if self._closed or (self._checkpointing is not None and not self._checkpointing.done()):
+            return
+        self._checkpointing = asyncio.create_task(self._background_checkpoint())
+
+    async def _background_checkpoint(self) -> None:
+        try:
+            await self.checkpoint()
+        except StorageError as error:  # the next one copies what this one could not
+            log.warning("WAL checkpoint failed: %s", error)
+
     # --- updates: the hot path ----------------------------------------------------------------
 
     async def load_chat(self, chat_id: int) -> ChatState | None:
@@ -145,6 +236,7 @@ class Storage:
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
         forget: bool = False,
+        sent: Sequence[tuple[int, int | None]] = (),
     ) -> bool:
         """Apply one update in ONE transaction; False (and nothing written) if already applied.
 
@@ -153,11 +245,15 @@ class Storage:
         ``outbox``, records ``events``, and optionally stores a consented ``lead``, schedules a
         follow-up, or first deletes everything about the chat (``forget``). No need to call
         :meth:`is_processed` first: this is the check.
+
+        ``sent`` is :meth:`mark_sent_many`'s ``(item_id, message_id)`` pairs, of any chat,
+        done in the same transaction (even when the update was applied before): delivered rows
+        then cost no transaction of their own.
         """
         queued = await self.commit_update_returning(
             update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
             events=events, now=now, language=language, source=source, lead=lead,
-            followup_due_at=followup_due_at, forget=forget,
+            followup_due_at=followup_due_at, forget=forget, sent=sent,
         )  # fmt: skip
         return queued is not None
 
@@ -175,15 +271,16 @@ class Storage:
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
         forget: bool = False,
+        sent: Sequence[tuple[int, int | None]] = (),
     ) -> list[OutboxItem] | None:
         """:meth:`commit_update`, returning the queued items (with ids, ready to send) instead
         of True, and None instead of False: saves a :meth:`pending_outbox` round trip."""
         write = UpdateWrite(
             update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
             language=language, source=source, outbox=tuple(outbox), events=tuple(events),
-            lead=lead, followup_due_at=followup_due_at, forget=forget,
+            lead=lead, followup_due_at=followup_due_at, forget=forget, sent=tuple(sent),
         )  # fmt: skip
-        return await self._run(conversations.commit_update, self._cache, write)
+        return await self._write(conversations.commit_update, self._cache, write)
 
     async def is_processed(self, update_id: int) -> bool:
         return await self._run(conversations.is_processed, update_id)
@@ -191,21 +288,21 @@ class Storage:
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
         """Forget update ids older than ``keep_seconds``; returns how many. Keep a few days:
         Telegram redelivers within hours, and reuses ids only after a week of silence."""
-        return await self._run(conversations.prune_processed, _now(now) - keep_seconds)
+        return await self._write(conversations.prune_processed, _now(now) - keep_seconds)
 
     # --- chats ----------------------------------------------------------------------------------
 
     async def set_prompt_message(self, chat_id: int, message_id: int | None) -> None:
-        await self._run(conversations.set_prompt_message, self._cache, chat_id, message_id)
+        await self._write(conversations.set_prompt_message, self._cache, chat_id, message_id)
 
     async def set_language(
         self, chat_id: int, language: str | None, *, now: float | None = None
     ) -> None:
-        await self._run(conversations.set_language, self._cache, chat_id, language, _now(now))
+        await self._write(conversations.set_language, self._cache, chat_id, language, _now(now))
 
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocked the bot (403): mark the chat and drop what is queued for it."""
-        await self._run(conversations.mark_blocked, self._cache, chat_id, blocked, time.time())
+        await self._write(conversations.mark_blocked, self._cache, chat_id, blocked, time.time())
 
     async def count_chats(self) -> int:
         return await self._run(conversations.count_chats)
@@ -220,22 +317,22 @@ class Storage:
 
     async def mark_sent(self, item_id: int, *, message_id: int | None = None) -> None:
         """Delivered: remove it; a "prompt" item's ``message_id`` becomes the chat's prompt."""
-        await self._run(conversations.mark_sent, self._cache, ((item_id, message_id),))
+        await self._write(conversations.mark_sent, self._cache, ((item_id, message_id),))
 
     async def mark_sent_many(self, sent: Iterable[tuple[int, int | None]]) -> None:
         """:meth:`mark_sent` for several ``(item_id, message_id)`` in one transaction."""
-        await self._run(conversations.mark_sent, self._cache, tuple(sent))
+        await self._write(conversations.mark_sent, self._cache, tuple(sent))
 
     async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
         """Count a failed try; ``permanent`` gives up on it (kept, marked failed, for a look)."""
-        await self._run(conversations.mark_failed, item_id, error, permanent)
+        await self._write(conversations.mark_failed, item_id, error, permanent)
 
     # --- privacy --------------------------------------------------------------------------------
 
     async def forget_chat(self, chat_id: int) -> dict[str, int]:
         """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
         Anonymous events stay."""
-        return await self._run(privacy.forget_chat, self._cache, chat_id)
+        return await self._write(privacy.forget_chat, self._cache, chat_id)
 
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         """Everything we hold about one person (for /mydata), JSON-able."""
@@ -244,7 +341,7 @@ class Storage:
     async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
         """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
         (a session's age counts from when it last changed); returns counts by table."""
-        return await self._run(privacy.purge_older_than, self._cache, _now(now) - seconds)
+        return await self._write(privacy.purge_older_than, self._cache, _now(now) - seconds)
 
     # --- leads and follow-ups -------------------------------------------------------------------
 
@@ -252,7 +349,7 @@ class Storage:
         self, lead: NewLead, *, outbox: Sequence[OutgoingMessage] = (), now: float | None = None
     ) -> int:
         """Store a lead (and queue its admin cards in the same transaction); returns its id."""
-        lead_id, _ = await self._run(practice.add_lead, lead, tuple(outbox), _now(now))
+        lead_id, _ = await self._write(practice.add_lead, lead, tuple(outbox), _now(now))
         return lead_id
 
     async def recent_leads(self, limit: int = 10) -> list[Lead]:
@@ -265,7 +362,7 @@ class Storage:
 
     async def schedule_followup(self, chat_id: int, due_at: float) -> int:
         """Promise a check-in at ``due_at``; replaces the chat's pending one. Returns its id."""
-        return await self._run(practice.schedule_followup, chat_id, due_at)
+        return await self._write(practice.schedule_followup, chat_id, due_at)
 
     async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
         return await self._run(practice.due_followups, _now(now), limit)
@@ -279,11 +376,12 @@ class Storage:
     ) -> bool:
         """Claim a follow-up and queue its message together; False if it was already sent,
         cancelled or forgotten (then nothing is queued)."""
-        queued = await self._run(practice.mark_followup_sent, followup_id, tuple(outbox), _now(now))
+        unit = practice.mark_followup_sent
+        queued = await self._write(unit, followup_id, tuple(outbox), _now(now))
         return queued is not None
 
     async def cancel_followups(self, chat_id: int) -> int:
-        return await self._run(practice.cancel_followups, chat_id)
+        return await self._write(practice.cancel_followups, chat_id)
 
     # --- statistics and meta --------------------------------------------------------------------
 
@@ -297,7 +395,7 @@ class Storage:
 
     async def set_meta(self, key: str, value: str | None) -> None:
         """Store a small fact (e.g. when retention last ran); None deletes it."""
-        await self._run(practice.set_meta, key, value)
+        await self._write(practice.set_meta, key, value)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -315,11 +413,20 @@ def _prepare(conn: sqlite3.Connection, name: str) -> None:
     # commits, not corrupt anything, and commits need no fsync.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Checkpoints are Storage's (see CHECKPOINT_IDLE_S), never inside a commit.
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
     migrate(conn, name=name)
+
+
+def _checkpoint(conn: sqlite3.Connection) -> int:
+    _busy, pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return int(pages)
 
 
 def _finish(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA optimize")  # keeps the query planner's statistics fresh, cheaply
+    _checkpoint(conn)  # closing checkpoints too, but only if no other connection is open
 
 
 def _create_folder(path: Path) -> None:

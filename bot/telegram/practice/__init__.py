@@ -1,0 +1,94 @@
+"""What makes the bot worth running for a practice, on top of the conversation:
+
+* leads, with consent: under a booking outcome, "Send my answers to the therapist" stores the
+  summary and sends every admin chat a card (``leads``);
+* the gentle check-in: "Check in with me in N days", then "How is your pain now?" (``followups``);
+* the therapist's commands in the admin chats: /stats, /leads, /export, /reload (``admin``);
+* editing the flow while the bot runs: a changed FLOW_FILE is checked and swapped in, or its
+  errors go to the admins while the last good version keeps running (``flows``).
+
+Everything goes through the transport's one path (decide, commit with the update id, then the
+outbox), so none of it can be lost or sent twice. :func:`register` wires it into an
+application; ``bot.app.build_application`` calls it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.telegram.conversation import Decision
+from bot.telegram.practice.admin import AdminCommands
+from bot.telegram.practice.flows import FlowKeeper, FlowWatcher
+from bot.telegram.practice.followups import PAIN_ACTION, FollowupSender, book, pain_answer
+from bot.telegram.practice.leads import Person, consent
+from bot.telegram.practice.offers import Offers
+
+if TYPE_CHECKING:
+    from bot.telegram.handlers import Handlers
+    from bot.telegram.runtime import Runtime
+
+__all__ = ["register"]
+
+
+def register(
+    app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime, handlers: Handlers
+) -> None:
+    """Add the practice features to a bot built by ``bot.app.build_application``."""
+    settings = runtime.settings
+    offers = Offers(leads=bool(settings.admin_chat_ids), checkin_days=settings.followup_days)
+    keeper = FlowKeeper(runtime)
+    admin = AdminCommands(runtime, keeper)
+    admin.register(app)
+    buttons = _Buttons(runtime, offers)
+    handlers.actions.update(
+        {"lead": buttons.consent, "checkin": buttons.checkin, PAIN_ACTION: buttons.pain}
+    )
+    runtime.amends.append(offers.amend)
+    runtime.jobs.update(
+        {
+            "flow-watcher": FlowWatcher(keeper).run,
+            "follow-ups": FollowupSender(runtime).run,
+            "admin-menu": admin.set_menu,
+        }
+    )
+
+
+class _Buttons:
+    """The offer buttons' actions (``x|lead|…``, ``x|checkin|…``, ``x|pain|…``)."""
+
+    def __init__(self, runtime: Runtime, offers: Offers) -> None:
+        self.runtime = runtime
+        self.offers = offers
+
+    async def consent(self, update: Update, argument: str) -> None:
+        user = update.effective_user
+        person = Person(user.full_name if user else None, user.username if user else None)
+        admins = self.runtime.settings.admin_chat_ids
+        await self._turn(update, consent(person, admins, self.offers, _pressed(update)))
+
+    async def checkin(self, update: Update, argument: str) -> None:
+        await self._turn(update, book(self.offers, _pressed(update)))
+
+    async def pain(self, update: Update, argument: str) -> None:
+        await self._turn(update, pain_answer(argument, _pressed(update)))
+
+    async def _turn(self, update: Update, decide: Decision) -> None:
+        chat, query = update.effective_chat, update.callback_query
+        if chat is None or query is None:
+            return
+        user = update.effective_user
+        await self.runtime.conversations.take_turn(
+            update_id=update.update_id,
+            chat_id=chat.id,
+            decide=decide,
+            language=user.language_code if user else None,
+            query_id=query.id,
+        )
+
+
+def _pressed(update: Update) -> int | None:
+    query = update.callback_query
+    return query.message.message_id if query and query.message else None

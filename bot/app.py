@@ -26,6 +26,7 @@ from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest
 
 from bot.config import Settings, load_settings
+from bot.telegram import practice
 from bot.telegram.handlers import Handlers
 from bot.telegram.runtime import RUNTIME_KEY, AnyApplication, Runtime, runtime_of, set_commands
 
@@ -69,7 +70,9 @@ def build_application(
     app: AnyApplication = builder.build()
     runtime = Runtime(settings, app.bot)
     app.bot_data[RUNTIME_KEY] = runtime
-    Handlers(runtime).register(app)
+    handlers = Handlers(runtime)
+    handlers.register(app)
+    practice.register(app, runtime, handlers)
     return app
 
 
@@ -79,6 +82,7 @@ async def _post_init(app: AnyApplication) -> None:
     await runtime.outbox.send_unsent()
     runtime.outbox.start()
     await runtime.retention.start()
+    runtime.start_jobs()
     await set_commands(app.bot)
 
 

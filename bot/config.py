@@ -25,6 +25,8 @@ DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
 DEFAULT_EMERGENCY_NUMBER = "999"
 DEFAULT_URGENT_ADVICE = "call 111 or your GP surgery today"
 DEFAULT_RETENTION_DAYS = 90
+DEFAULT_FOLLOWUP_DAYS = 3
+MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -54,6 +56,7 @@ class Settings:
     urgent_advice: str = DEFAULT_URGENT_ADVICE
     log_level: str = "INFO"
     retention_days: int = DEFAULT_RETENTION_DAYS
+    followup_days: int = DEFAULT_FOLLOWUP_DAYS
     bot_username: str | None = None
     webhook_url: str | None = None
     webhook_secret_token: str | None = field(default=None, repr=False)
@@ -140,6 +143,9 @@ def load_settings(
         urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
         log_level=log_level,
         retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
+        followup_days=read.whole(
+            "FOLLOWUP_DAYS", DEFAULT_FOLLOWUP_DAYS, low=1, high=MAX_FOLLOWUP_DAYS
+        ),
         bot_username=username,
         webhook_url=webhook_url,
         webhook_secret_token=secret,

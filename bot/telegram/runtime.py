@@ -8,7 +8,9 @@ hand an update over and learn whether it was applied.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -19,7 +21,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.flow import load_compiled
 from bot.storage import Storage
-from bot.telegram.conversation import Conversations, RunningFlow
+from bot.telegram.conversation import Amend, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.outbox import Outbox
 from bot.telegram.retention import Retention
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 RUNTIME_KEY = "runtime"
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Job = Callable[[], Coroutine[Any, Any, None]]
 
 
 class StartupError(Exception):
@@ -45,6 +48,12 @@ class Runtime:
         self.failed_updates: set[int] = set()
         self._conversations: Conversations | None = None
         self._retention: Retention | None = None
+        # Added by features before start (bot.telegram.practice): amends every change goes
+        # through before its commit, and background jobs that post_init starts once the
+        # database is open and close() cancels before closing it.
+        self.amends: list[Amend] = []
+        self.jobs: dict[str, Job] = {}
+        self._running_jobs: list[asyncio.Task[None]] = []
 
     @property
     def conversations(self) -> Conversations:
@@ -86,11 +95,21 @@ class Runtime:
         storage = await Storage.open(self.settings.database_path)
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
-            self.bot, storage, outbox, RunningFlow(engine, path), self.locks
+            self.bot, storage, outbox, RunningFlow(engine, path), self.locks, self.amends
         )
         self._retention = Retention(storage, self.settings.retention_days)
 
+    def start_jobs(self) -> None:
+        if not self._running_jobs:
+            self._running_jobs = [
+                asyncio.create_task(job(), name=name) for name, job in self.jobs.items()
+            ]
+
     async def close(self) -> None:
+        jobs, self._running_jobs = self._running_jobs, []
+        for task in jobs:
+            task.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         conversations, self._conversations = self._conversations, None
         retention, self._retention = self._retention, None
         if retention is not None:

@@ -48,6 +48,9 @@ from bot.telegram.locks import ChatLocks
 
 log = logging.getLogger(__name__)
 
+# Delivered rows are removed by the next update's commit, whatever its chat; when no update
+# comes for this long, by a transaction of their own.
+FLUSH_IDLE_S = 0.05
 MAX_ATTEMPTS = 30  # with the backoff below: about two and a half hours of trying
 MAX_BACKOFF = 300.0  # seconds
 PAGE = 100  # rows read at a time when a chat's queue is long
@@ -99,6 +102,37 @@ class _Sent(NamedTuple):
     prompt: bool
 
 
+class SentBatch:
+    """Delivered rows handed to an update's commit, which removes them in its transaction::
+
+        with outbox.take_sent() as sent:
+            await storage.commit_update(..., sent=sent)
+
+    If the commit fails they go back to the outbox, to be removed by the next one.
+    """
+
+    __slots__ = ("_batch", "_outbox")
+
+    def __init__(self, outbox: Outbox, batch: list[_Sent]) -> None:
+        self._outbox = outbox
+        self._batch = batch
+
+    def __enter__(self) -> list[tuple[int, int | None]]:
+        return [(sent.item_id, sent.message_id) for sent in self._batch]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self._outbox._removed(self._batch)
+        elif self._batch:
+            self._outbox._sent[:0] = self._batch
+            self._outbox._arm_idle_flush()
+
+
 class Verdict(Enum):
     SENT = "sent"
     DROPPED = "dropped"  # permanent failure, never retried
@@ -120,19 +154,30 @@ class Outbox:
         self._sent: list[_Sent] = []
         self._sent_prompts: dict[int, int] = {}
         self._flushing: asyncio.Task[None] | None = None
+        self._idle_flush: asyncio.TimerHandle | None = None
+        self._last_taken = 0.0  # monotonic time sent rows were last handed to a commit
 
     def prompt_message_id(self, chat_id: int, stored: int | None) -> int | None:
         """The chat's last question message: a sent prompt not yet flushed wins."""
         return self._sent_prompts.get(chat_id, stored)
 
+    def take_sent(self) -> SentBatch:
+        """Hand the rows delivered so far to the caller's commit (see :class:`SentBatch`)."""
+        batch, self._sent = self._sent, []
+        self._last_taken = time.monotonic()
+        return SentBatch(self, batch)
+
     async def flush(self) -> None:
         """Remove sent rows from the database now (before reading the queue, and at stop).
 
-        A reply is removed from the outbox by a background task right after it was sent
-        rather than by the update that sent it: the person sees the reply as soon as Telegram
-        has it, and the removals of several updates share one transaction. A crash before the
-        removal sends the reply again at start, exactly as a crash between send and removal
-        would with a synchronous removal; the window is one database round trip either way.
+        A reply is removed from the outbox after it was sent, not by the update that sent it:
+        the next update's commit removes it in the same transaction (:meth:`take_sent`), so a
+        busy bot spends no transaction, and no second database round trip, on removals (a
+        transaction of their own, running on the database thread beside the next update,
+        cost more than the update's commit). When no update follows within
+        :data:`FLUSH_IDLE_S`, they are removed on their own. A crash before the removal sends
+        the reply again at start, as a crash between send and removal would with a
+        synchronous removal; the window is the next commit or the idle delay.
         """
         while self._flushing is not None and not self._flushing.done():
             await asyncio.shield(self._flushing)
@@ -143,7 +188,16 @@ class Outbox:
 
     async def deliver(self, chat_id: int, items: Sequence[OutboxItem]) -> None:
         """Send ``items`` (just committed) unless older rows of the chat are still queued, in
-        which case the whole queue goes, oldest first."""
+        which case the whole queue goes, oldest first.
+
+        Rows for other chats (a lead's card to the admin chats) are handed to those chats'
+        own queues, sent by the retry task under their own locks at once: their order, their
+        retries and a 403 from them stay theirs, never this chat's.
+        """
+        if any(item.chat_id != chat_id for item in items):
+            for other in {item.chat_id for item in items} - {chat_id}:
+                self.retry_later(other, 0.0)
+            items = [item for item in items if item.chat_id == chat_id]
         if chat_id in self._waiting:
             await self.deliver_queued(chat_id)
         elif items:
@@ -247,7 +301,22 @@ class Outbox:
         if prompt:
             assert message_id is not None
             self._sent_prompts[chat_id] = message_id
-        if self._flushing is None or self._flushing.done():
+        self._arm_idle_flush()
+
+    def _arm_idle_flush(self) -> None:
+        if self._idle_flush is None:
+            loop = asyncio.get_running_loop()
+            self._idle_flush = loop.call_later(FLUSH_IDLE_S, self._flush_if_idle)
+
+    def _flush_if_idle(self) -> None:
+        self._idle_flush = None
+        if not self._sent:
+            return
+        wait = self._last_taken + FLUSH_IDLE_S - time.monotonic()
+        if wait > 0:  # a commit took the rows meanwhile; these came after it
+            loop = asyncio.get_running_loop()
+            self._idle_flush = loop.call_later(wait, self._flush_if_idle)
+        elif self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon(), name="outbox-flush")
 
     async def _flush_soon(self) -> None:
@@ -256,14 +325,13 @@ class Outbox:
                 await self._flush_now()
         except StorageError as error:
             log.error("Cannot record sent messages: %s", error)
+            self._arm_idle_flush()
 
     async def _flush_now(self) -> None:
-        batch, self._sent = self._sent, []
-        try:
-            await self.storage.mark_sent_many([(s.item_id, s.message_id) for s in batch])
-        except BaseException:
-            self._sent[:0] = batch  # keep them for the next try
-            raise
+        with self.take_sent() as sent:
+            await self.storage.mark_sent_many(sent)
+
+    def _removed(self, batch: list[_Sent]) -> None:
         # The database knows these prompts now (unless a newer one was sent meanwhile).
         for sent in batch:
             if sent.prompt and self._sent_prompts.get(sent.chat_id) == sent.message_id:

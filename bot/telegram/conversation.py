@@ -120,18 +120,21 @@ class Conversations:
                     change = amend(view, change)
                 session = change.session
                 session_json = session.to_json() if isinstance(session, Session) else session
-                items = await self.storage.commit_update_returning(
-                    update_id=update_id,
-                    chat_id=chat_id,
-                    session_json=session_json,
-                    outbox=change.outbox,
-                    events=change.events,
-                    source=change.source,
-                    language=change.language,
-                    forget=change.forget,
-                    lead=change.lead,
-                    followup_due_at=change.followup_due_at,
-                )
+                # The rows delivered since the last commit, of any chat, are removed in this one.
+                with self.outbox.take_sent() as sent:
+                    items = await self.storage.commit_update_returning(
+                        update_id=update_id,
+                        chat_id=chat_id,
+                        session_json=session_json,
+                        outbox=change.outbox,
+                        events=change.events,
+                        source=change.source,
+                        language=change.language,
+                        forget=change.forget,
+                        lead=change.lead,
+                        followup_due_at=change.followup_due_at,
+                        sent=sent,
+                    )
             finally:
                 if answering is not None:
                     await answering

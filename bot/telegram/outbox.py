@@ -31,6 +31,7 @@ import logging
 import time
 from collections.abc import Sequence
 from enum import Enum
+from types import TracebackType
 from typing import Any, NamedTuple
 
 from telegram import Bot, InputFile
@@ -227,6 +228,9 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.flush()
+        if self._idle_flush is not None:
+            self._idle_flush.cancel()
+            self._idle_flush = None
 
     async def send_unsent(self) -> int:
         """At start: send what a previous run committed but did not get out. Returns how many

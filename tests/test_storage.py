@@ -401,6 +401,88 @@ async def test_mark_sent_many_and_set_prompt_message(storage: Storage) -> None:
     assert state is not None and state.prompt_message_id is None
 
 
+async def test_a_commit_removes_rows_sent_for_any_chat(storage: Storage) -> None:
+    await storage.commit_update(
+        update_id=1, chat_id=8, session_json=session("a"),
+        outbox=[message(8, "x"), message(8, "y", tag=PROMPT), message(8, "z")],
+    )  # fmt: skip
+    x, y, _ = await storage.pending_outbox()
+    # another chat's update carries the removal of chat 8's delivered rows
+    assert await storage.commit_update(
+        update_id=2, chat_id=9, outbox=[message(9, "hi")], sent=[(x.id, 1), (y.id, 2)]
+    )
+    assert texts(await storage.pending_outbox()) == ["z", "hi"]
+    state = await storage.load_chat(8)
+    assert state is not None and state.prompt_message_id == 2
+
+
+async def test_a_repeated_update_still_removes_the_sent_rows_it_carries(storage: Storage) -> None:
+    await storage.commit_update(
+        update_id=1, chat_id=8, session_json=session("a"), outbox=[message(8, "q", tag=PROMPT)]
+    )
+    (question,) = await storage.pending_outbox()
+    assert not await storage.commit_update(
+        update_id=1, chat_id=8, session_json=session("b"), outbox=[message(8, "again")],
+        sent=[(question.id, 77)],
+    )  # fmt: skip
+    assert await storage.pending_outbox() == []  # removed; the repeat queued nothing
+    state = await storage.load_chat(8)
+    assert state is not None and state.prompt_message_id == 77
+    assert state.session_json == session("a")
+
+
+async def test_sqlite_never_checkpoints_inside_a_commit(tmp_path: Path) -> None:
+    path = tmp_path / "triage.db"
+    store = await Storage.open(path, checkpoint_after_writes=10**6, checkpoint_idle_s=3600)
+    try:
+        size = path.stat().st_size
+        big = "x" * 200_000  # ~50 pages a commit: SQLite's own would run past 1,000 pages
+        for update_id in range(1, 26):
+            await store.commit_update(update_id=update_id, chat_id=1, outbox=[message(1, big)])
+        assert path.stat().st_size == size  # all still in the WAL
+        assert await store.checkpoint() > 1000  # pages copied by hand
+        assert path.stat().st_size > size + 25 * 200_000
+    finally:
+        await store.close()
+
+
+async def test_storage_checkpoints_every_so_many_writes(tmp_path: Path) -> None:
+    path = tmp_path / "triage.db"
+    store = await Storage.open(path, checkpoint_after_writes=5, checkpoint_idle_s=3600)
+    try:
+        size = path.stat().st_size
+        for update_id in range(1, 5):
+            await store.commit_update(
+                update_id=update_id, chat_id=1, outbox=[message(1, "x" * 5000)]
+            )
+        assert path.stat().st_size == size  # all in the WAL so far
+        await store.commit_update(update_id=5, chat_id=1)  # the fifth write: a checkpoint
+        for _ in range(200):  # it runs in the background, between updates (bounded wait)
+            if path.stat().st_size > size:
+                break
+            await asyncio.sleep(0.01)
+        assert path.stat().st_size > size + 4 * 5000
+    finally:
+        await store.close()
+    with raw(path) as conn:
+        assert len(conn.execute("SELECT * FROM outbox").fetchall()) == 4
+
+
+async def test_storage_checkpoints_when_idle(tmp_path: Path) -> None:
+    path = tmp_path / "triage.db"
+    store = await Storage.open(path, checkpoint_after_writes=10**6, checkpoint_idle_s=0.01)
+    try:
+        size = path.stat().st_size
+        await store.commit_update(update_id=1, chat_id=1, outbox=[message(1, "x" * 5000)])
+        for _ in range(200):  # bounded wait for the idle timer
+            if path.stat().st_size > size:
+                break
+            await asyncio.sleep(0.01)
+        assert path.stat().st_size > size + 5000
+    finally:
+        await store.close()
+
+
 async def test_mark_failed_retries_until_permanent(storage: Storage) -> None:
     await storage.commit_update(update_id=1, chat_id=4, outbox=[message(4, "a"), message(4, "b")])
     a, b = await storage.pending_outbox()

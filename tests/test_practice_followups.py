@@ -1,0 +1,156 @@
+"""The gentle check-in: booked under a booking outcome, sent when due (across restarts, once),
+answered 0-10, cancelled by /forget.
+
+The bot runs in-process against the fake Bot API server over real HTTP (tests/bot_inprocess.py),
+restarted on the same SQLite file. Time is moved, never waited for: the follow-ups' clock
+(``followups.now``) is set days ahead.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Storage
+from bot.telegram.practice import followups
+from tests.bot_inprocess import USERNAME, RunningBot, running_bot
+from tests.practice_bot import (
+    CHECKIN,
+    CHECKIN_QUESTION,
+    anonymous_events,
+    at_booking_outcome,
+)
+from tests.support import FakeBotApi, FakeUser
+
+DAY = 86400.0
+BOOKED = "I'll check in with you in 3 days"
+SCALE = [str(n) for n in range(11)]
+
+
+def days_ahead(monkeypatch: pytest.MonkeyPatch, days: float) -> None:
+    monkeypatch.setattr(followups, "now", lambda: time.time() + days * DAY)
+
+
+async def schedule(database: Path, chat_id: int, due_at: float) -> None:
+    async with await Storage.open(database) as storage:
+        await storage.schedule_followup(chat_id, due_at)
+
+
+async def test_a_checkin_survives_restarts_and_goes_out_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "triage.db"
+    telegram = FakeBotApi(username=USERNAME).start()  # the same "Telegram" across restarts
+    try:
+        await booked_then_sent_then_not_again(tmp_path, database, telegram, monkeypatch)
+    finally:
+        telegram.stop()
+
+
+async def booked_then_sent_then_not_again(
+    tmp_path: Path, database: Path, telegram: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_bot(tmp_path, fake=telegram) as bot:
+        person, final = await at_booking_outcome(bot, 7001)
+        person.press(CHECKIN)
+        await person.wait_for_text(BOOKED)
+        booked_at = time.time()
+        outcome = bot.fake.message(person.chat_id, final.message_id)
+        assert outcome is not None and outcome.labels == ["Book a massage"]  # offered once
+        async with bot.storage() as storage:
+            (booked,) = (await storage.export_chat(person.chat_id))["followups"]
+        assert booked["sent_at"] is None
+        assert 3 * DAY - 60 < booked["due_at"] - booked_at <= 3 * DAY
+
+    days_ahead(monkeypatch, 3.01)  # the bot was down while it fell due
+    async with running_bot(tmp_path, fake=telegram) as bot:
+        checkin = await person.wait_for_text(CHECKIN_QUESTION)
+        rows = [[b.text for b in row] for row in checkin.buttons]
+        assert rows == [SCALE[:6], SCALE[6:], ["Book a massage"]]
+        assert checkin.buttons[-1][0].url == "https://clinic.example/book"
+        async with bot.storage() as storage:
+            (sent,) = (await storage.export_chat(person.chat_id))["followups"]
+        assert sent["sent_at"] is not None
+
+    # Started again: another follow-up falls due and goes out, so the job has looked, and the
+    # first one does not come a second time.
+    await schedule(database, 7002, time.time())
+    async with running_bot(tmp_path, fake=telegram) as bot:
+        await bot.fake.user(7002).wait_for_text(CHECKIN_QUESTION)
+        await bot.quiet()
+        assert [t for t in person.texts() if CHECKIN_QUESTION in t] == [checkin.text]
+
+
+async def test_a_severe_answer_gets_a_doctor_not_a_booking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "triage.db"
+    with FakeBotApi(username=USERNAME) as telegram:
+        async with running_bot(tmp_path, fake=telegram, EMERGENCY_NUMBER="112") as bot:
+            person, _ = await at_booking_outcome(bot, 7003)
+            person.press(CHECKIN)
+            await person.wait_for_text(BOOKED)
+
+        days_ahead(monkeypatch, 4)
+        async with running_bot(tmp_path, fake=telegram, EMERGENCY_NUMBER="112") as bot:
+            await answer_eight(bot, person)
+    # Counted anonymously, once: no chat id, no person.
+    assert anonymous_events(database, followups.PAIN_EVENT) == [
+        (followups.PAIN_EVENT, None, "8", None)
+    ]
+
+
+async def answer_eight(bot: RunningBot, person: FakeUser) -> None:
+    """Press 8 twice under the check-in; one severe-pain reply, and no booking push."""
+    checkin = await person.wait_for_text(CHECKIN_QUESTION)
+    eight = person.find_button("^8$")
+    person.tap(eight)
+    person.tap(eight)  # a double tap
+    reply = await person.wait_for_text("worth a doctor's check")
+    assert "call 112 straight away" in (reply.text or "")
+    person.say("thanks")  # answered after both taps were applied
+    await person.wait_for_text("We have finished this check")
+    answered = bot.fake.message(person.chat_id, checkin.message_id)
+    assert answered is not None and answered.buttons == []  # no booking push
+    assert (answered.text or "").endswith("→ 8")
+    assert len([t for t in person.texts() if "worth a doctor's check" in t]) == 1
+    assert not any("Book" in label for m in person.bot_messages()[-2:] for label in m.labels)
+
+
+async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
+    tmp_path: Path,
+) -> None:
+    await schedule(tmp_path / "triage.db", 7004, time.time() - 60)
+    async with running_bot(tmp_path) as bot:
+        person = bot.fake.user(7004)
+        checkin = await person.wait_for_text(CHECKIN_QUESTION)
+        person.press("^2$")
+        await person.wait_for_text("we hope it keeps easing")
+        answered = await bot.fake.wait_for(
+            lambda: (m := bot.fake.message(person.chat_id, checkin.message_id)) and m.edits and m
+        )
+        assert answered.labels == ["Book a massage"]
+
+
+async def test_forget_cancels_the_checkin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [time.time()]
+    monkeypatch.setattr(followups, "now", lambda: clock[0])
+    monkeypatch.setattr(followups, "POLL_SECONDS", 0.05)
+    async with running_bot(tmp_path) as bot:
+        person, _ = await at_booking_outcome(bot, 7005)
+        person.press(CHECKIN)
+        await person.wait_for_text(BOOKED)
+        person.command("forget")
+        ask = await person.wait_for_text("Delete everything we store")
+        person.press("Yes, delete everything", message_id=ask.message_id)
+        await person.wait_for_text("everything we stored about you is deleted")
+        async with bot.storage() as storage:
+            assert (await storage.export_chat(person.chat_id))["followups"] == []
+
+        clock[0] += 4 * DAY  # past the time it was due; another one is due too
+        async with bot.storage() as storage:
+            await storage.schedule_followup(7006, clock[0] - 1)
+        await bot.fake.user(7006).wait_for_text(CHECKIN_QUESTION)
+        assert not person.has_text(CHECKIN_QUESTION)

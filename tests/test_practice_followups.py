@@ -120,11 +120,15 @@ async def answer_eight(bot: RunningBot, person: FakeUser) -> None:
 
 
 async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await schedule(tmp_path / "triage.db", 7004, time.time() - 60)
+    monkeypatch.setattr(followups, "POLL_SECONDS", 0.05)
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(7004)
+        person.start()  # a new conversation is under way when the check-in comes
+        await bot.question(person, "location")
+        async with bot.storage() as storage:
+            await storage.schedule_followup(person.chat_id, time.time() - 60)
         checkin = await person.wait_for_text(CHECKIN_QUESTION)
         person.press("^2$")
         await person.wait_for_text("we hope it keeps easing")
@@ -132,6 +136,11 @@ async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
             lambda: (m := bot.fake.message(person.chat_id, checkin.message_id)) and m.edits and m
         )
         assert answered.labels == ["Book a massage"]
+        # ... and the open question is asked again below, with the only live buttons.
+        again = await bot.question(person, "location")
+        assert again.message_id > checkin.message_id
+        live = [m.message_id for m in person.bot_messages() if m.callback_buttons]
+        assert live == [again.message_id]
 
 
 async def test_forget_cancels_the_checkin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

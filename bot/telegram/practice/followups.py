@@ -109,6 +109,9 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
         values = {k: settings.get(k, "") for k in ("urgent_advice", "emergency_number")}
         reply = say("pain_severe" if severe else "pain_better", language, **values)
         outbox.append(render.text_message(chat.chat_id, reply))
+        if session is not None and not session.finished and chat.engine.is_current(session):
+            # Answered mid-way through a new conversation: its question again, below.
+            outbox += engine_turn(Repeat())(chat).outbox
         event = Event(PAIN_EVENT, outcome=str(score))
         return Change(outbox=outbox, session=marked, events=[event])
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.engine import Engine, Repeat, Session, fill
 from bot.storage import NewLead, OutgoingMessage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
+from bot.telegram.practice.notify import html_message
 from bot.telegram.practice.offers import LEAD_MARK, Offers, booking_outcome
 from bot.telegram.practice.texts import say
 
@@ -142,14 +143,8 @@ def lead_card(lead: NewLead, engine: Engine, session: Session, at: float) -> str
 
 
 def card_message(admin_chat_id: int, about_chat_id: int, card: str) -> OutgoingMessage:
-    params = {
-        "chat_id": admin_chat_id,
-        "text": card,
-        "parse_mode": render.PARSE_MODE,
-        "link_preview_options": {"is_disabled": True},
-    }
     # about_chat_id: /forget withdraws the card while it is still unsent.
-    return OutgoingMessage(admin_chat_id, "sendMessage", params, about_chat_id=about_chat_id)
+    return replace(html_message(admin_chat_id, card), about_chat_id=about_chat_id)
 
 
 def keyboard_edit(

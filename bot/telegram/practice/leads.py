@@ -56,7 +56,7 @@ def consent(
         marked.answers[LEAD_MARK] = session.outcome
         lead = new_lead(chat.chat_id, person, chat.engine, session)
         at = time.time() if now is None else now
-        card = lead_card(lead, chat.engine, session, at)
+        card = lead_card(lead, session.language, at)
         outbox: list[OutgoingMessage] = []
         if pressed_message_id is not None:
             rows = offers.rows(chat.engine, marked)
@@ -115,31 +115,38 @@ def humanise(identifier: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def lead_card(lead: NewLead, engine: Engine, session: Session, at: float) -> str:
-    """The admin's card, HTML: who, how to reach them, the outcome and why, the answers."""
+def lead_card(lead: NewLead, language: str, at: float) -> str:
+    """The admin's card, HTML: who, how to reach them, the outcome and why, the answers.
+
+    Too long for one message (a flow with very many questions)? Whole lines go, answers first,
+    never part of one: a cut tag or entity would make Telegram refuse the card.
+    """
     e = _escape
-    who = e(lead.name or "Someone")
-    lines = [
+    contact = f" (@{e(lead.username)})" if lead.username else ""
+    head = [
         "📋 <b>New request from the triage bot</b>",
-        f'<a href="tg://user?id={int(lead.chat_id)}">{who}</a>'
-        + (f" (@{e(lead.username)})" if lead.username else ""),
+        f'<a href="tg://user?id={int(lead.chat_id)}">{e(lead.name or "Someone")}</a>{contact}',
         f"Outcome: <b>{e(humanise(lead.outcome or '?'))}</b>",
     ]
-    if lead.reasons:
-        lines.append("Why:")
-        lines += [f"• {e(reason)}" for reason in lead.reasons]
-    if lead.summary:
-        lines.append("Answers:")
-        lines += [f"• {e(humanise(step))}: {e(str(words))}" for step, words in lead.summary.items()]
-    language = session.language
-    details = [f"Source: {e(lead.source or 'direct')}", f"Language: {e(language)}"]
-    lines.append(" · ".join(details))
-    lines.append(f"Sent: {format_time(at)}")
-    lines.append("Reply by tapping the name" + (" or the @username." if lead.username else "."))
-    text = "\n".join(lines)
-    if len(text) > render.MAX_TEXT:  # a flow with very many questions: keep the head
-        text = text[: render.MAX_TEXT - 1] + "…"
-    return text
+    reasons = [f"• {e(reason)}" for reason in lead.reasons]
+    answers = [f"• {e(humanise(step))}: {e(str(words))}" for step, words in lead.summary.items()]
+    tail = [
+        f"Source: {e(lead.source or 'direct')} · Language: {e(language)}",
+        f"Sent: {format_time(at)}",
+        "Reply by tapping the name" + (" or the @username." if lead.username else "."),
+    ]
+    omitted = 0
+    while True:
+        shown = [*answers, f"… and {omitted} more (/export has them all)"] if omitted else answers
+        body = [*(["Why:", *reasons] if reasons else []), *(["Answers:", *shown] if shown else [])]
+        text = "\n".join([*head, *body, *tail])
+        if len(text) <= render.MAX_TEXT or not (answers or reasons):
+            return text
+        if answers:
+            answers.pop()
+            omitted += 1
+        else:
+            reasons.pop()
 
 
 def card_message(admin_chat_id: int, about_chat_id: int, card: str) -> OutgoingMessage:

@@ -166,3 +166,17 @@ async def test_forget_after_consent_deletes_the_lead(tmp_path: Path) -> None:
         await person.wait_for_text("everything we stored about you is deleted")
         async with bot.storage() as storage:
             assert await storage.all_leads() == []
+
+
+async def test_mydata_shows_the_summary_and_check_in_not_the_sessions_notes(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS=str(ADMIN)) as bot:
+        person, _ = await at_booking_outcome(bot, 4008)
+        person.press(CONSENT)
+        await person.wait_for_text(CONSENT_SENT)
+        person.press(CHECKIN)
+        await person.wait_for_text("I'll check in with you")
+        person.command("mydata")
+        copy = await person.wait_for_text("What we hold about you")
+    text = copy.text or ""
+    assert "Summaries you sent to the practice" in text and "planned" in text
+    assert "practice:lead" not in text and "practice:checkin" not in text

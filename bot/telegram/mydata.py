@@ -147,8 +147,8 @@ def answers_in_words(engine: Engine, session: Session) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     keys = list(dict.fromkeys([*session.history, *session.answers]))
     for key in keys:
-        if key not in session.answers:
-            continue
+        if key not in session.answers or ":" in key:
+            continue  # ":" marks the practice's notes (summary sent, check-in booked), not answers
         step = engine.flow.steps.get(key)
         if step is None:  # a question the flow has since dropped: still theirs to see
             value = session.answers[key]

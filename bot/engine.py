@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -302,6 +302,19 @@ def normalise_phrase(text: str) -> str:
     return " ".join(_WORDS.sub(" ", text).split())
 
 
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for the safety net: each phrase's words in order, whole words, with at most
+    one other word between two of them ("no siento nada al limpiarme" is "no siento al
+    limpiarme"). Over-matching is the intended error here: it shows emergency advice."""
+    alternatives = sorted(
+        {r"(?: \S+)? ".join(re.escape(word) for word in phrase.split()) for phrase in phrases}
+    )
+    alternatives = [a for a in alternatives if a]
+    if not alternatives:
+        return None
+    return re.compile(r"(?:^| )(?:" + "|".join(alternatives) + r")(?= |$)")
+
+
 def fill(template: str, values: Mapping[str, str]) -> str:
     """Replace ``{name}`` by ``values[name]``; unknown names stay as written.
 
@@ -352,12 +365,14 @@ class Engine:
         self.compiled = compiled
         self.flow: Flow = compiled.flow
         self.settings: dict[str, str] = {k: str(v) for k, v in (settings or {}).items()}
-        # Padded once, so a typed message is checked with plain substring tests.
-        self._phrases = tuple(
-            f" {phrase} "
+        phrases = [
+            phrase
             for phrases in (self.flow.safety_net.phrases.values() if self.flow.safety_net else ())
             for phrase in phrases
-        )
+        ]
+        self._safety_phrases = _phrase_pattern(phrases)
+        # Most messages ("42", "yes") share no word with the start of any phrase: one set test.
+        self._first_words = frozenset(phrase.split()[0] for phrase in phrases if phrase.split())
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -450,10 +465,8 @@ class Engine:
     # -- inputs -------------------------------------------------------------------------------
 
     def _text(self, session: Session, text: str) -> Result:
-        if self._phrases and self.flow.safety_net is not None:
-            said = f" {normalise_phrase(text[:2000])} "
-            if any(phrase in said for phrase in self._phrases):
-                return self._safety_net(session)
+        if self._safety_phrases is not None and self._is_alarming(text):
+            return self._safety_net(session)
         step = self.flow.steps[session.step]
         if session.finished:
             return self._stay(session, self._notice("finished", session), show=False)
@@ -483,6 +496,12 @@ class Engine:
             if wanted in (label, normalise_phrase(option.id)):
                 return option.id
         return None
+
+    def _is_alarming(self, text: str) -> bool:
+        said = normalise_phrase(text[:2000])
+        if self._safety_phrases is None or self._first_words.isdisjoint(said.split()):
+            return False
+        return self._safety_phrases.search(said) is not None
 
     def _choose(self, session: Session, step: Step, option_id: str) -> Result:
         option = step.option(option_id) if step.kind is StepKind.CHOICE else None

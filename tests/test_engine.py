@@ -344,3 +344,13 @@ def test_typing_a_label_at_a_multi_select_ticks_it_and_done_confirms(engine: Eng
 def test_phrase_matching_ignores_case_accents_and_curly_apostrophes() -> None:
     assert normalise_phrase("PÉRDIDA  de control!") == normalise_phrase("perdida de control")
     assert normalise_phrase("Can’t  PEE...") == "can't pee"
+
+
+def test_safety_net_allows_one_extra_word_between_phrase_words() -> None:
+    flow = mini_flow()
+    engine = Engine(compile_flow(flow), SETTINGS)
+    session = engine.start().session
+    assert engine.handle(session, Text("I can't sleep, so I pee")).session.outcome is None
+    assert engine.handle(session, Text("I can't really pee")).session.outcome == "urgent"
+    assert engine.handle(session, Text("numb right down there")).session.outcome == "urgent"
+    assert engine.handle(session, Text("I can pee")).session.outcome is None

@@ -221,7 +221,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
             "Pantorrilla hinchada",
             "Anticoagulantes",
             "Embarazo",
-            "Ninguno de estos",
+            "Ninguna de estas",
             "Listo ✔",
         ],
         [Toggle("doctor_flags", "none"), Done("doctor_flags")],
@@ -235,7 +235,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
     (
         "leg_symptoms",
         ["Última pregunta", "¿Tienes algo de esto en la pierna o el pie?"],
-        ["Adormecimiento u hormigueo", "La siento débil", "Ninguno de estos", "Listo ✔"],
+        ["Adormecimiento u hormigueo", "La siento débil", "Nada de esto", "Listo ✔"],
         [Toggle("leg_symptoms", "none"), Done("leg_symptoms")],
     ),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -55,7 +55,8 @@ ACTION_PREFIX = "x|"
 FORGET_YES = "x|forget|yes"
 FORGET_NO = "x|forget|no"
 
-Action = Callable[[Update, str], Awaitable[None]]
+# A button of the transport's own: (update, argument, id of the pressed message) -> decision.
+ButtonAction = Callable[[Update, str, int | None], Decision]
 
 
 class Handlers:
@@ -64,9 +65,9 @@ class Handlers:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         # Transport button actions by name; later features add their own.
-        self.actions: dict[str, Action] = {
-            "forget": self._forget_answer,
-            "language": self._language_answer,
+        self.actions: dict[str, ButtonAction] = {
+            "forget": lambda update, argument, pressed: _forget(argument == "yes", pressed),
+            "language": lambda update, argument, pressed: switch_language(argument, pressed),
         }
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -102,15 +103,15 @@ class Handlers:
             await self._turn(update, self._group_decision(context), query_id=query.id)
             return
         data = query.data or ""
+        pressed = query.message.message_id if query.message else None
         if data.startswith(ACTION_PREFIX):
             name, _, argument = data.removeprefix(ACTION_PREFIX).partition("|")
             action = self.actions.get(name)
             if action is not None:
-                await action(update, argument)
+                await self._turn(update, action(update, argument, pressed), query_id=query.id)
                 return
         # An old, forged or garbled button: the engine says "moved on" and asks again.
         message: Input = callback.decode(data) or Repeat(notice="moved_on")
-        pressed = query.message.message_id if query.message else None
         decide = engine_turn(message, pressed_message_id=pressed)
         await self._turn(update, decide, query_id=query.id)
 
@@ -177,18 +178,6 @@ class Handlers:
             where = "a background task"
         error = context.error
         log.error("%s failed: %s", where, type(error).__name__, exc_info=error)
-
-    async def _forget_answer(self, update: Update, argument: str) -> None:
-        query = update.callback_query
-        assert query is not None
-        pressed = query.message.message_id if query.message else None
-        await self._turn(update, _forget(argument == "yes", pressed), query_id=query.id)
-
-    async def _language_answer(self, update: Update, argument: str) -> None:
-        query = update.callback_query
-        assert query is not None
-        pressed = query.message.message_id if query.message else None
-        await self._turn(update, switch_language(argument, pressed), query_id=query.id)
 
     async def _turn(self, update: Update, decide: Decision, *, query_id: str | None = None) -> None:
         chat = update.effective_chat

@@ -63,32 +63,14 @@ class _Buttons:
         self.runtime = runtime
         self.offers = offers
 
-    async def consent(self, update: Update, argument: str) -> None:
+    def consent(self, update: Update, argument: str, pressed: int | None) -> Decision:
         user = update.effective_user
         person = Person(user.full_name if user else None, user.username if user else None)
         admins = self.runtime.settings.admin_chat_ids
-        await self._turn(update, consent(person, admins, self.offers, _pressed(update)))
+        return consent(person, admins, self.offers, pressed)
 
-    async def checkin(self, update: Update, argument: str) -> None:
-        await self._turn(update, book(self.offers, _pressed(update)))
+    def checkin(self, update: Update, argument: str, pressed: int | None) -> Decision:
+        return book(self.offers, pressed)
 
-    async def pain(self, update: Update, argument: str) -> None:
-        await self._turn(update, pain_answer(argument, _pressed(update)))
-
-    async def _turn(self, update: Update, decide: Decision) -> None:
-        chat, query = update.effective_chat, update.callback_query
-        if chat is None or query is None:
-            return
-        user = update.effective_user
-        await self.runtime.conversations.take_turn(
-            update_id=update.update_id,
-            chat_id=chat.id,
-            decide=decide,
-            language=user.language_code if user else None,
-            query_id=query.id,
-        )
-
-
-def _pressed(update: Update) -> int | None:
-    query = update.callback_query
-    return query.message.message_id if query and query.message else None
+    def pain(self, update: Update, argument: str, pressed: int | None) -> Decision:
+        return pain_answer(argument, pressed)

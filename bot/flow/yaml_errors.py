@@ -13,10 +13,31 @@ import re
 
 import yaml
 
+from bot.flow.keys import (
+    ALL_STEP_KEYS,
+    OPTION_KEYS,
+    REASON_RULE_KEYS,
+    RULE_KEYS,
+    SAFETY_NET_KEYS,
+    TOP_KEYS,
+)
 from bot.flow.source import SourceProblem, Span
+
+# The names of the flow language: `type number` above `text:` is a missing ':', while
+# `Hello there` above `note: ...` is a text with a ':' in it.
+FLOW_NAMES = TOP_KEYS | ALL_STEP_KEYS | OPTION_KEYS | RULE_KEYS | REASON_RULE_KEYS | SAFETY_NET_KEYS
 
 # `key: "quoted" and more` (also as a list item): YAML reads only the quoted part.
 _QUOTED_START = re.compile(r"""^\s*(?:-\s+)?[^\s:#'"][^:#]*:\s+(["'])(?:(?!\1).)*\1\s*[^\s#]""")
+
+# `type number`: a name, a space and a value, with no ':' between them (not a list item, a
+# comment or a text in quotes). Group 1 is the name, group 2 the value.
+_NAME_WITHOUT_COLON = re.compile(
+    r"""^\s*([A-Za-z_][A-Za-z0-9_]*)[ ]+([^\s:#][^:#]*?)\s*(?:#.*)?$"""
+)
+
+_NAME_ALONE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:#.*)?$")
+_ONE_VALUE = re.compile(r"""^(?:["'{\[].*|[\w.+-]+)$""")
 
 _INDENTATION_HINT = (
     "Check the indentation: the keys of one step (or one rule) must start in exactly the same "
@@ -50,15 +71,24 @@ def _quoted_start(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem |
     return None
 
 
-def _unclosed_earlier(lines: list[str], mark: yaml.Mark | None) -> SourceProblem | None:
+def _unclosed_earlier(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem | None:
     """A quote closed just before the error spot, opened on an earlier line: most likely
-    that earlier text was never closed and YAML read on until the next quote."""
-    if mark is None or mark.line >= len(lines):
-        return None
-    before = lines[mark.line][: mark.column].rstrip()
-    if not before or before[-1] not in "\"'":
-        return None
-    quote = before[-1]
+    that earlier text was never closed and YAML read on until the next quote.
+
+    The spot is the problem's mark, or the start of what YAML was scanning there: in
+    ``es: "**Bold**`` YAML read the closing quote, then took ``*`` for an alias and
+    complained one character later."""
+    for mark in marks:
+        if mark is None or mark.line >= len(lines):
+            continue
+        before = lines[mark.line][: mark.column].rstrip()
+        found = _opened_above(lines, mark, before[-1]) if before[-1:] in ('"', "'") else None
+        if found is not None:
+            return found
+    return None
+
+
+def _opened_above(lines: list[str], mark: yaml.Mark, quote: str) -> SourceProblem | None:
     for index in range(mark.line - 1, max(-1, mark.line - 40), -1):
         text = lines[index].split(" #", 1)[0]
         if text.replace(f"\\{quote}", "").count(quote) % 2 == 1:
@@ -70,6 +100,91 @@ def _unclosed_earlier(lines: list[str], mark: yaml.Mark | None) -> SourceProblem
                 f"next {quote}, on line {mark.line + 1}.",
             )
     return None
+
+
+def _missing_colon(lines: list[str], line: int) -> SourceProblem | None:
+    """``type number`` on ``line`` (0-based): a name and a value without the ':' between.
+
+    Only when the name is one of the flow's own, or the rest is one value (a number, an id,
+    a text in quotes, a group in brackets): ``and more words`` is more likely a text that
+    went on to a line of its own.
+    """
+    if line < 0 or line >= len(lines):
+        return None
+    match = _NAME_WITHOUT_COLON.match(lines[line])
+    if match is None:
+        return None
+    name, value = match.groups()
+    if name not in FLOW_NAMES and not _ONE_VALUE.match(value):
+        return None
+    return SourceProblem(
+        Span(line + 1, match.start(1) + 1, match.end(1) + 1),
+        f"A ':' seems to be missing after '{name}'.",
+        f"Write a ':' and a space between a name and its value:  {name}: {value}",
+    )
+
+
+def _bare_name(lines: list[str], line: int) -> SourceProblem | None:
+    """``welcome`` on ``line`` (0-based) above its indented ``type: message``: the id of a
+    group lost its ':'."""
+    alone = _NAME_ALONE.match(lines[line]) if 0 <= line < len(lines) else None
+    below = _line_below(lines, line)
+    if alone is None or below < 0 or _indent(lines[below]) <= _indent(lines[line]):
+        return None
+    name = alone.group(1)
+    return SourceProblem(
+        Span(line + 1, alone.start(1) + 1, alone.end(1) + 1),
+        f"A ':' seems to be missing after '{name}'.",
+        f"The lines indented below belong to it: write  {name}:",
+    )
+
+
+def _line_below(lines: list[str], line: int) -> int:
+    """The nearest line below ``line`` (0-based) with something on it, or -1."""
+    for index in range(line + 1, len(lines)):
+        text = lines[index].strip()
+        if text and not text.startswith("#"):
+            return index
+    return -1
+
+
+def _line_above(lines: list[str], line: int) -> int:
+    """The nearest line above ``line`` (0-based) with something on it, or -1."""
+    for index in range(min(line, len(lines)) - 1, -1, -1):
+        text = lines[index].strip()
+        if text and not text.startswith("#"):
+            return index
+    return -1
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
+
+
+def _colon_missing_above(lines: list[str], mark: yaml.Mark | None) -> SourceProblem | None:
+    """``type number`` followed by ``text:`` at the same indentation.
+
+    As the first key of a group, the name without its ':' starts a plain text that YAML
+    reads on into the next line (``type number text``) until it meets that line's ':',
+    and complains there. Only when the line above looks like one of the flow's own names
+    and a value: a text going on over several lines can look the same (``Hello there``
+    above ``note: ...``), and then the ':' in the text is the mistake.
+    """
+    if mark is None or mark.line >= len(lines):
+        return None
+    here = lines[mark.line]
+    above = _line_above(lines, mark.line)
+    if above < 0:
+        return None
+    bare = _bare_name(lines, above)
+    if bare is not None:
+        return bare
+    if _indent(lines[above]) != _indent(here):
+        return None
+    match = _NAME_WITHOUT_COLON.match(lines[above])
+    if match is None or not (match.group(1) in FLOW_NAMES or match.group(2)[0] in "\"'{["):
+        return None
+    return _missing_colon(lines, above)
 
 
 def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
@@ -84,7 +199,8 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     quoted = _quoted_start(lines, error.problem_mark, error.context_mark)
     if quoted is not None and ("expected" in problem or "mapping values" in problem):
         return quoted
-    unclosed = _unclosed_earlier(lines, error.problem_mark)
+    scanning = error.context_mark if context.startswith("while scanning") else None
+    unclosed = _unclosed_earlier(lines, error.problem_mark, scanning)
     if unclosed is not None:
         return unclosed
     if "'\\t'" in problem or "\t" in problem:
@@ -101,6 +217,9 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
             "write \\\" for a quote; inside single quotes, write two single quotes ''.",
         )
     if "mapping values are not allowed" in problem:
+        missing = _colon_missing_above(lines, error.problem_mark)
+        if missing is not None:
+            return missing
         return SourceProblem(
             here,
             "YAML did not expect a ':' here.",
@@ -109,6 +228,11 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
             "with the lines around it.",
         )
     if "could not find expected ':'" in problem:
+        if error.context_mark is not None:
+            line = error.context_mark.line
+            missing = _missing_colon(lines, line) or _bare_name(lines, line)
+            if missing is not None:
+                return missing
         return SourceProblem(
             started,
             "I expected 'name: value' on this line.",

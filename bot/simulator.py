@@ -6,6 +6,9 @@ a pain score or an age are typed as they are. ``back`` (or ``/back``) undoes the
 answer, ``restart`` starts again, ``quit`` ends; anything else is passed to the engine as
 typed text, so the free-text safety net works here too. Reads any line source (a terminal,
 a pipe, a test's list of lines) and ends cleanly when it runs out.
+
+The tool's own lines follow the conversation's language (English or Spanish), and the Spanish
+command words (``atrás``, ``reiniciar``, ``salir``, ``ayuda``, ``listo``) work in any language.
 """
 
 from __future__ import annotations
@@ -34,23 +37,107 @@ from bot.engine import (
     Text,
     Toggle,
 )
-from bot.flow.model import StepKind
+from bot.flow.model import Flow, StepKind
 
 DEMO_BOOKING_URL = "https://example.com/book"
-QUIT = {"quit", "/quit", "exit", "/exit", "q"}
-BACK = {"back", "/back", "b"}
-RESTART = {"restart", "/restart", "/start"}
-HELP = {"help", "/help", "?"}
-DONE = {"d", "done"}
+# Both languages' words work whatever the conversation's language: a Spanish speaker reading
+# English questions still types "salir", and the other way round.
+QUIT = {"quit", "/quit", "exit", "/exit", "q", "salir", "/salir", "adios", "adiós"}
+BACK = {"back", "/back", "b", "atrás", "atras", "/atras", "volver"}
+RESTART = {"restart", "/restart", "/start", "reiniciar", "/reiniciar", "empezar"}
+HELP = {"help", "/help", "?", "ayuda", "/ayuda"}
+DONE = {"d", "done", "listo"}
 
-HELP_TEXT = (
-    "Type the number of an answer. In a question where you can tick several, each number "
-    "ticks or unticks one (e.g. '1 3'), then 'd' for Done. Type numbers such as a pain score "
-    "or an age as they are. Commands: back, restart, help, quit."
-)
+# The terminal's own lines (the flow's texts and the engine's notices come from the engine).
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "heading": {
+        "en": "{title} (flow '{flow}', version {version})",
+        "es": "{title} (flujo '{flow}', versión {version})",
+    },
+    "intro": {
+        "en": "Type the number of an answer; 'help' shows the commands.",
+        "es": "Escribe el número de una respuesta; 'ayuda' muestra las órdenes.",
+    },
+    "help": {
+        "en": "Type the number of an answer. In a question where you can tick several, each "
+        "number ticks or unticks one (e.g. '1 3'), then 'd' for Done. Type numbers such as a "
+        "pain score or an age as they are. Commands: back, restart, help, quit.",
+        "es": "Escribe el número de una respuesta. En una pregunta donde puedes marcar varias, "
+        "cada número marca o desmarca una (p. ej. '1 3'); después 'listo' (o 'd'). Escribe los "
+        "números, como la intensidad del dolor o la edad, tal cual. Órdenes: atrás, reiniciar, "
+        "ayuda, salir.",
+    },
+    "number_range": {
+        "en": "(Type a number from {min} to {max}.)",
+        "es": "(Escribe un número del {min} al {max}.)",
+    },
+    "number": {"en": "(Type a number.)", "es": "(Escribe un número.)"},
+    "pick_range": {
+        "en": "Please type a number from 1 to {count}.",
+        "es": "Por favor, escribe un número del 1 al {count}.",
+    },
+    "just_one": {"en": "Please type just one number.", "es": "Por favor, escribe un solo número."},
+    "the_end": {
+        "en": "(The end. Type 'restart' to go again or 'quit'.)",
+        "es": "(Fin. Escribe 'reiniciar' para empezar de nuevo o 'salir'.)",
+    },
+    "demo_link": {
+        "en": "(demo link: set BOOKING_URL)",
+        "es": "(enlace de ejemplo: define BOOKING_URL)",
+    },
+    "goodbye": {"en": "Goodbye.", "es": "Adiós."},
+}
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "ca": "Catalan",
+    "nl": "Dutch",
+}
+
+# Kept for callers that show the help outside a chat (English).
+HELP_TEXT = TEXTS["help"]["en"]
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _NUMBERS = re.compile(r"^\d+(?:[\s,]+\d+)*$")
+
+
+def say_in(key: str, language: str, **values: object) -> str:
+    """One of the terminal's own lines in ``language`` (English when it has no translation)."""
+    texts = TEXTS[key]
+    return (texts.get(language) or texts["en"]).format(**values)
+
+
+def styled(text: str, *, color: bool) -> str:
+    """``**bold**`` as ANSI bold on a terminal, without the stars otherwise."""
+    return _BOLD.sub("\033[1m\\1\033[0m" if color else "\\1", text)
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def language_missing(flow: Flow, language: str | None) -> bool:
+    """Was a language asked for that the flow does not have (``es-MX`` counts as ``es``)?"""
+    if not language:
+        return False
+    code = language.lower().replace("_", "-")
+    return code not in flow.languages and code.split("-")[0] not in flow.languages
+
+
+def language_note(flow: Flow, language: str | None) -> str | None:
+    """What to say when ``language`` is not one of the flow's (None when it is, or not given)."""
+    if not language_missing(flow, language):
+        return None
+    fallback = flow.default_language
+    return (
+        f"This flow has no '{language}'; using {language_name(fallback)} ({fallback}). "
+        f"Languages: {', '.join(flow.languages)}."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +194,22 @@ class TerminalChat:
 
     # -- the loop -------------------------------------------------------------------------------
 
+    @property
+    def spoken(self) -> str:
+        """The conversation's language, which the terminal's own lines follow."""
+        if self.session is not None:
+            return self.session.language
+        return self.engine.pick_language(self.language)
+
+    def text(self, key: str, **values: object) -> str:
+        return say_in(key, self.spoken, **values)
+
     def run(self, lines: Iterable[str]) -> int:
         flow = self.engine.flow
-        title = flow.title.get(self.engine.pick_language(self.language), flow.default_language)
-        self.say(f"{self.bold(title)} (flow '{flow.id}', version {flow.version})")
-        self.say(self.dim("Type the number of an answer; 'help' shows the commands."))
+        title = flow.title.get(self.spoken, flow.default_language)
+        heading = self.text("heading", title=self.bold(title), flow=flow.id, version=flow.version)
+        self.say(heading)
+        self.say(self.dim(self.text("intro")))
         self.show(self.engine.start(language=self.language, source="terminal"))
         for line in _prompted(lines, self.out):
             typed = line.strip()
@@ -121,14 +219,26 @@ class TerminalChat:
             if word in QUIT:
                 break
             if word in HELP:
-                self.say(HELP_TEXT)
+                self.say(self.text("help"))
                 continue
-            for message in self.inputs(typed):
-                self.show(self.engine.handle(self.session, message))
+            self.answer(self.inputs(typed))
         else:
             self.out.write("\n")  # end of input: finish the prompt line
-        self.say(self.dim("Goodbye."))
+        self.say(self.dim(self.text("goodbye")))
         return 0
+
+    def answer(self, messages: list[Input]) -> None:
+        """Hand the inputs to the engine; several ticks typed at once redraw the list once."""
+        results = []
+        for message in messages:
+            result = self.engine.handle(self.session, message)
+            self.session = result.session
+            results.append(result)
+        for index, result in enumerate(results):
+            later = results[index + 1] if index + 1 < len(results) else None
+            if result.refresh and later is not None and later.refresh:
+                continue  # the next redraw shows this tick too
+            self.show(result)
 
     def inputs(self, typed: str) -> list[Input]:
         """What a typed line means at the current step."""
@@ -146,13 +256,13 @@ class TerminalChat:
         if step.kind in (StepKind.CHOICE, StepKind.MULTI) and _NUMBERS.match(typed):
             picked = [int(n) for n in re.split(r"[\s,]+", typed)]
             if not all(1 <= n <= len(step.options) for n in picked):
-                self.say(f"Please type a number from 1 to {len(step.options)}.")
+                self.say(self.text("pick_range", count=len(step.options)))
                 return []
             options = [step.options[n - 1].id for n in picked]
             if step.kind is StepKind.MULTI:
                 return [Toggle(step.id, option) for option in options]
             if len(options) > 1:
-                self.say("Please type just one number.")
+                self.say(self.text("just_one"))
                 return []
             return [Choose(step.id, options[0])]
         # Typed text: a number for a number question, a label, or words for the safety net.
@@ -178,8 +288,9 @@ class TerminalChat:
         if reply.kind is ReplyKind.OUTCOME:
             parts = [f"\n{text}"]
             if reply.link is not None:
-                parts.append(f"\n→ {self.bold(reply.link.label)}: {reply.link.url}")
-            parts.append(self.dim("\n(The end. Type 'restart' to go again or 'quit'.)"))
+                demo = f" {self.dim(self.text('demo_link'))}" if is_demo(reply.link.url) else ""
+                parts.append(f"\n→ {self.bold(reply.link.label)}: {reply.link.url}{demo}")
+            parts.append("\n" + self.dim(self.text("the_end")))
             return "\n".join(parts)
         return f"\n{text}"
 
@@ -188,8 +299,9 @@ class TerminalChat:
         step = self.engine.flow.steps[reply.step or self.session.step]
         if step.kind is StepKind.NUMBER:
             low, high = step.minimum, step.maximum
-            span = f" from {low} to {high}" if low is not None and high is not None else ""
-            return self.dim(f"(Type a number{span}.)")
+            if low is not None and high is not None:
+                return self.dim(self.text("number_range", min=low, max=high))
+            return self.dim(self.text("number"))
         lines = []
         choices = [b for b in reply.buttons if b.action is not Action.DONE]
         for number, button in enumerate(choices, start=1):
@@ -207,15 +319,18 @@ class TerminalChat:
         self.out.flush()
 
     def styled(self, text: str) -> str:
-        """``**bold**`` as ANSI bold on a terminal, plain otherwise."""
-        replacement = "\033[1m\\1\033[0m" if self.color else "\\1"
-        return _BOLD.sub(replacement, text)
+        return styled(text, color=self.color)
 
     def bold(self, text: str) -> str:
         return f"\033[1m{text}\033[0m" if self.color else text
 
     def dim(self, text: str) -> str:
         return f"\033[2m{text}\033[0m" if self.color else text
+
+
+def is_demo(url: str) -> bool:
+    """The stand-in booking link used when BOOKING_URL is not set."""
+    return url == DEMO_BOOKING_URL
 
 
 def _prompted(lines: Iterable[str], out: TextIO) -> Iterator[str]:

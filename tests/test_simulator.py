@@ -30,9 +30,11 @@ def engine() -> Engine:
     return Engine(load_compiled(FLOW), SETTINGS)
 
 
-def chat(engine: Engine, lines: list[str], *, color: bool = False) -> tuple[int, str]:
+def chat(
+    engine: Engine, lines: list[str], *, color: bool = False, language: str | None = None
+) -> tuple[int, str]:
     out = io.StringIO()
-    code = TerminalChat(engine, out, color=color, echo=True).run(iter(lines))
+    code = TerminalChat(engine, out, color=color, echo=True, language=language).run(iter(lines))
     return code, out.getvalue()
 
 
@@ -54,6 +56,46 @@ def test_ticks_show_and_exclusive_none_clears_them(engine: Engine) -> None:
     last = out.rsplit("  1) [", 1)[1]
     assert last.startswith(" ] Numb between legs")  # "None of these" unticked the others
     assert "  10) [x] None of these" in last
+
+
+def test_several_numbers_at_once_tick_all_and_show_the_list_once(engine: Engine) -> None:
+    _, out = chat(engine, ["1", "2", "4", "1 5 9", "quit"])
+    after = out.split("> 1 5 9\n", 1)[1]
+    assert after.count("  1) [") == 1  # one redraw, not one per number
+    assert "  1) [x] Numb between legs" in after
+    assert "  5) [x] Both legs" in after and "  9) [x]" in after
+
+
+def test_the_demo_booking_link_is_marked_and_a_real_one_is_not(engine: Engine) -> None:
+    _, out = chat(engine, PIRIFORMIS)
+    assert "→ Book a massage: https://example.com/book (demo link: set BOOKING_URL)" in out
+    real = Engine(engine.compiled, {**SETTINGS, "booking_url": "https://clinic.example.org/b"})
+    _, out = chat(real, PIRIFORMIS)
+    assert "→ Book a massage: https://clinic.example.org/b\n" in out
+    assert "demo link" not in out
+
+
+def test_the_spanish_chat_speaks_spanish_throughout(engine: Engine) -> None:
+    _, out = chat(engine, ["ayuda", "9", "1", "2", "4", "10", "listo", "quit"], language="es")
+    for english in ("Type", "Please", "Goodbye", "The end", "Commands", "flow '"):
+        assert english not in out, english
+    assert "(flujo 'sciatica', versión" in out
+    assert "Escribe el número de una respuesta; 'ayuda' muestra las órdenes." in out
+    assert "Órdenes: atrás, reiniciar, ayuda, salir." in out  # the help, in Spanish
+    assert "Por favor, escribe un número del 1 al 6." in out
+    assert "(Escribe un número del 0 al 10.)" in out
+    assert "¿Cuántos años tienes?" in out  # "listo" was Done: the next question is asked
+    assert "(Escribe un número del 1 al 120.)" in out
+    assert out.rstrip().endswith("Adiós.")
+
+
+def test_spanish_command_words_work(engine: Engine) -> None:
+    _, out = chat(engine, ["1", "atrás", "reiniciar", "empezar", "salir", "1"], language="es")
+    assert out.count("¿Dónde te duele más?") == 4  # start, back, restart, start again
+    assert out.count("¿Hasta dónde bajan") == 1  # nothing after 'salir'
+    _, out = chat(engine, [*PIRIFORMIS[:-1], "listo"], language="es")
+    assert "(Fin. Escribe 'reiniciar' para empezar de nuevo o 'salir'.)" in out
+    assert "(enlace de ejemplo: define BOOKING_URL)" in out
 
 
 def test_back_undoes_the_last_answer_and_restart_begins_again(engine: Engine) -> None:

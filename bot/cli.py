@@ -2,15 +2,21 @@
 
     triage-bot run                                  start the Telegram bot
     triage-bot chat [FLOW]                          the conversation in this terminal
-    triage-bot flows check [FILE ...]               is the flow file correct?
+    triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?
     triage-bot flows test [FILE ...]                run the scenario tests
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
 
-Exit codes: 0 all well; 1 a flow has errors, a scenario failed or the bot could not start;
-2 the command was used wrongly (unknown option, a missing or invalid answer).
+Exit codes: 0 all well; 1 a flow has errors or cannot be found, a scenario failed or the bot
+could not start; 2 the command was used wrongly (unknown option, a missing or invalid answer,
+a language the flow does not have given to ``flows try``, nothing but scenario files given
+to ``flows check``). ``chat`` with such a language says so once and goes on in the flow's
+first language.
 A flow error is shown as the validator renders it (file:line, the line, the fix), never as
 a traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
+``flows check`` skips scenario files (so ``flows check flows/*.yaml`` works) and checks every
+flow file in a folder it is given. ``flows try --json`` prints one JSON object on stdout
+even when it fails (``"error"`` says why, ``"outcome"`` is null).
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import Engine
-from bot.flow import FlowError, check_flow, load_compiled, render_problems
+from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, render_problems
 from bot.scenarios import (
     SCENARIO_SUFFIX,
     AnswerError,
     ScenarioFileError,
+    count_scenarios,
     example_value,
     flow_path_for,
     format_result,
@@ -54,23 +61,58 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+class FlowNotFound(Exception):
+    """A flow file that is not there; ``str()`` is one sentence saying where we looked."""
+
+
+def _is_bare_name(name: str | Path) -> bool:
+    path = Path(name)
+    return not path.suffix and len(path.parts) == 1
+
+
 def resolve_flow(name: str | Path) -> Path:
     """A path as given, or ``flows/<name>.yaml`` for a bare flow name."""
     path = Path(name)
-    if not path.exists() and not path.suffix:
+    if not path.exists() and _is_bare_name(path):
         candidate = FLOWS_DIR / f"{path.name}.yaml"
         if candidate.exists():
             return candidate
     return path
 
 
-def flow_files() -> list[Path]:
-    """The shipped flows: flows/*.yaml without the scenario files."""
-    return sorted(p for p in FLOWS_DIR.glob("*.yaml") if not p.name.endswith(SCENARIO_SUFFIX))
+def find_flow(name: str | Path) -> Path:
+    """The flow file ``name`` means, or :class:`FlowNotFound` saying where we looked."""
+    path = resolve_flow(name)
+    if path.is_file():
+        return path
+    # Relative names are looked up from here: the usual slip is running outside the project.
+    advice = "" if path.is_absolute() else "; run from the project folder or give the file's path"
+    if path.is_dir():
+        raise FlowNotFound(
+            f"{path} is a folder, not a flow file; give a file such as {path}/x.yaml."
+        )
+    if _is_bare_name(name):
+        raise FlowNotFound(
+            f"No flow '{name}': looked for {name} and {FLOWS_DIR / f'{name}.yaml'}{advice}."
+        )
+    raise FlowNotFound(f"There is no flow file at {path}{advice}.")
+
+
+def is_scenario_file(path: Path) -> bool:
+    return path.name.endswith(SCENARIO_SUFFIX)
+
+
+def flow_files(folder: Path = FLOWS_DIR) -> list[Path]:
+    """The flows in a folder: its *.yaml files without the scenario files."""
+    return sorted(p for p in folder.glob("*.yaml") if not is_scenario_file(p))
 
 
 def _engine(path: Path, texts: dict[str, str] | None = None) -> Engine:
-    return Engine(load_compiled(path), texts or {})
+    return Engine(_compiled(path), texts or {})
+
+
+def _compiled(path: Path) -> CompiledFlow:
+    return load_compiled(find_flow(path))
 
 
 def _chat_settings() -> ChatSettings:
@@ -122,23 +164,66 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.simulator import run_terminal_chat
+    from bot.simulator import language_note, run_terminal_chat
 
     settings = _chat_settings()
-    engine = _engine(resolve_flow(args.flow) if args.flow else settings.flow_file, settings.texts)
+    if args.flow:
+        path = Path(args.flow)
+    else:
+        path = settings.flow_file
+        if not path.exists():
+            raise FlowNotFound(
+                f"There is no flow file at {path} (FLOW_FILE); run from the project folder "
+                "or give the flow: triage-bot chat path/to/flow.yaml."
+            )
+    engine = _engine(path, settings.texts)
+    note = language_note(engine.flow, args.language)
+    if note:
+        _err(note)
     return run_terminal_chat(engine, language=args.language)
 
 
 # --- triage-bot flows check ----------------------------------------------------------------------
 
 
+def _files_to_check(names: Sequence[str]) -> tuple[list[Path], bool]:
+    """The flow files meant by ``names`` (files, folders, flow names); were any left out?"""
+    if not names:
+        return flow_files(), False
+    files: list[Path] = []
+    skipped = False
+    for name in names:
+        path = resolve_flow(name)
+        if path.is_dir():
+            found = flow_files(path)
+            if not found:
+                _err(f"There are no flow files (*.yaml) in {path}/.")
+                skipped = True
+            files.extend(found)
+        elif is_scenario_file(path):
+            # `flows check flows/*.yaml` names the scenario files too: say so, don't fail.
+            _err(f"{path} is a scenario file: run `triage-bot flows test {path}`.")
+            skipped = True
+        else:
+            files.append(path)
+    return files, skipped
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    files = [resolve_flow(f) for f in args.files] or flow_files()
+    files, skipped = _files_to_check(args.files)
     if not files:
+        if skipped:
+            return USAGE
         _err(f"There are no flow files in {FLOWS_DIR}/.")
         return FAILED
     failed = False
     for path in files:
+        try:
+            path = find_flow(path)
+        except FlowNotFound as error:
+            _err(str(error))
+            failed = True
+            continue
         problems = check_flow(path)
         errors = [p for p in problems if p.is_error]
         failed = failed or bool(errors)
@@ -165,24 +250,62 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     return answers
 
 
+class TryError(Exception):
+    """``flows try`` cannot give an answer: the message, and the exit code it means."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
 def cmd_try(args: argparse.Namespace) -> int:
-    path = resolve_flow(args.flow)
-    engine = _engine(path, _chat_settings().texts)
     try:
-        answers = _parse_answers(args.answer)
-        for message in unknown_answer_keys(engine.flow, answers).values():
-            _err(f"Note: {message} It is ignored.")
-        result = walk(engine, answers, language=args.language)
-    except AnswerError as error:
+        return _try(args)
+    except TryError as error:
         _err(error.message)
-        if error.missing:
-            example = example_value(engine.flow.steps[error.step])
-            _err(f"Add it, for example: --answer {error.step}={example}")
-        return USAGE
-    if args.json:
-        print(json.dumps(result.to_json_dict(), ensure_ascii=False))
-        return OK
+        if args.json:
+            # Scripts read stdout: they get an object on failure too, with the reason.
+            failure: dict[str, Any] = {"error": error.message, "outcome": None}
+            failure.update(reasons=[], path=[], answers={}, ignored=[])
+            print(json.dumps(failure, ensure_ascii=False))
+        return error.code
+
+
+def _try(args: argparse.Namespace) -> int:
+    from bot.simulator import is_demo, language_missing, say_in, styled, wants_color
+
+    try:
+        engine = _engine(Path(args.flow), _chat_settings().texts)
+    except FlowNotFound as error:
+        raise TryError(str(error), FAILED) from error
+    except FlowError as error:
+        raise TryError(str(error), FAILED) from error
     flow = engine.flow
+    if language_missing(flow, args.language):
+        raise TryError(
+            f"This flow has no '{args.language}'. Languages: {', '.join(flow.languages)}.", USAGE
+        )
+    try:
+        given = _parse_answers(args.answer)
+        unknown = unknown_answer_keys(flow, given)
+        for message in unknown.values():
+            _err(f"Note: {message} It is ignored.")
+        result = walk(engine, given, language=args.language)
+    except AnswerError as error:
+        message = error.message
+        if error.missing:
+            example = example_value(flow.steps[error.step])
+            message += f"\nAdd it, for example: --answer {error.step}={example}"
+        raise TryError(message, USAGE) from error
+    ignored = [key for key in given if key not in result.answers]
+    not_asked = [key for key in ignored if key not in unknown]
+    if not_asked:
+        _err(f"Note: not asked on this path: {', '.join(not_asked)}.")
+    if args.json:
+        print(json.dumps({**result.to_json_dict(), "ignored": ignored}, ensure_ascii=False))
+        return OK
+    path = find_flow(Path(args.flow))
     print(f"Path through {path}:")
     for number, step_id in enumerate(result.path, start=1):
         words = engine.answer_words(result.session, step_id)
@@ -193,11 +316,15 @@ def cmd_try(args: argparse.Namespace) -> int:
     print(f"Outcome: {result.outcome}{'  (urgent)' if outcome.urgent else ''}")
     print(f"Reasons: {', '.join(result.reasons) or '(none)'}")
     if args.show:
+        color = wants_color(sys.stdout)
         print()
         for reply in result.replies:
-            print(reply.text)
+            print(styled(reply.text, color=color))
             if reply.link is not None:
-                print(f"[{reply.link.label}: {reply.link.url}]")
+                demo = ""
+                if is_demo(reply.link.url):
+                    demo = " " + say_in("demo_link", result.session.language)
+                print(f"[{reply.link.label}: {reply.link.url}]{demo}")
     return OK
 
 
@@ -221,25 +348,34 @@ def _scenario_files(names: Sequence[str]) -> list[Path]:
     return files
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     files = _scenario_files(args.files)
     if not files:
         _err(f"There are no scenario files (*{SCENARIO_SUFFIX}) in {FLOWS_DIR}/.")
         return FAILED
-    passed = failed = 0
+    passed = failed = unreadable = 0
     for path in files:
         if not path.exists():
             _err(f"{path}: there is no scenario file here.")
-            failed += 1
+            unreadable += 1
             continue
         try:
             engine = _engine(flow_path_for(path))
             scenarios = load_scenarios(path, engine.flow)
-        except (FlowError, ScenarioFileError) as error:
+        except (FlowError, ScenarioFileError, FlowNotFound) as error:
+            # The file's own mistakes, not failing scenarios: say so rather than count them.
             _err(str(error))
-            failed += 1
+            held = count_scenarios(path)
+            inside = f" ({_plural(held, 'scenario')} not run)" if held else ""
+            _err(f"{path}: the file could not be used{inside}; fix the mistakes above.")
+            unreadable += 1
             continue
-        print(f"{path} ({len(scenarios)} scenarios, flow {engine.flow.id} v{engine.flow.version})")
+        counted = _plural(len(scenarios), "scenario")
+        print(f"{path} ({counted}, flow {engine.flow.id} v{engine.flow.version})")
         for result in run_scenarios(engine, scenarios):
             if result.passed:
                 passed += 1
@@ -248,8 +384,11 @@ def cmd_test(args: argparse.Namespace) -> int:
             else:
                 failed += 1
                 print(format_result(result))
-    print(f"{passed} passed, {failed} failed.")
-    return FAILED if failed else OK
+    summary = f"{passed} passed, {failed} failed"
+    if unreadable:
+        summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
+    print(f"{summary}.")
+    return FAILED if failed or unreadable else OK
 
 
 # --- triage-bot flows graph ----------------------------------------------------------------------
@@ -258,8 +397,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 def cmd_graph(args: argparse.Namespace) -> int:
     from bot.graph import mermaid, render_image
 
-    path = resolve_flow(args.flow)
-    flow = load_compiled(path).flow
+    flow = _compiled(Path(args.flow)).flow
     text = mermaid(flow)
     if args.out is None:
         sys.stdout.write(text)
@@ -306,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     tools = flows.add_subparsers(dest="tool", metavar="TOOL", required=True)
 
     check = tools.add_parser("check", help="validate flow files (default: flows/*.yaml)")
-    check.add_argument("files", nargs="*", metavar="FILE")
+    check.add_argument(
+        "files", nargs="*", metavar="FILE", help="flow files or folders (scenario files skipped)"
+    )
     check.set_defaults(handler=cmd_check)
 
     try_ = tools.add_parser("try", help="walk a flow with given answers, print path and outcome")
@@ -319,9 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="an answer; a multi-select takes a comma-separated list (doctor_flags=none)",
     )
-    try_.add_argument("--json", action="store_true", help="print one JSON object")
+    try_.add_argument(
+        "--json", action="store_true", help="print one JSON object (also on an error)"
+    )
     try_.add_argument("--show", action="store_true", help="also print the outcome message")
-    try_.add_argument("--language", help="e.g. en or es")
+    try_.add_argument("--language", help="e.g. en or es (one the flow has, else exit 2)")
     try_.set_defaults(handler=cmd_try)
 
     test = tools.add_parser("test", help="run scenario files (default: flows/*.scenarios.yaml)")
@@ -354,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except FlowError as error:
+    except (FlowError, FlowNotFound) as error:
         _err(str(error))
         return FAILED
     except BrokenPipeError:

@@ -252,6 +252,15 @@ def scenario_path_for(flow_file: str | Path) -> Path:
     return path.with_name(path.stem + SCENARIO_SUFFIX)
 
 
+def count_scenarios(path: str | Path) -> int | None:
+    """How many scenarios a file holds, when it is at least a YAML list (for messages)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return len(data) if isinstance(data, list) else None
+
+
 _SCENARIO_KEYS = {"name", "answers", "expect", "language"}
 _EXPECT_KEYS = {"outcome", "reasons", "path"}
 

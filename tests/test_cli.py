@@ -6,7 +6,9 @@ subprocess proves the ``python -m bot`` entry point and the JSON on stdout.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +90,72 @@ def test_check_of_a_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[
     assert "There is no flow file at flows/no_such_flow.yaml" in err
 
 
+def test_check_of_the_flows_glob_skips_the_scenario_file_with_a_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # What the shell makes of `triage-bot flows check flows/*.yaml`.
+    code, out, err = run(capsys, "flows", "check", str(FLOW), str(SCENARIOS))
+    assert code == 0
+    assert f"{FLOW}: OK" in out
+    assert f"{SCENARIOS} is a scenario file: run `triage-bot flows test" in err
+    assert "holds a list" not in err and "error" not in err
+
+
+def test_check_of_only_a_scenario_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "flows", "check", str(SCENARIOS))
+    assert code == 2
+    assert out == "" and "is a scenario file" in err
+
+
+def test_check_of_a_folder_checks_its_flow_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken, line = broken_copy(tmp_path, "    next: radiation\n", "    next: radiaton\n")
+    shutil.copy(FLOW, tmp_path / "good.yaml")
+    shutil.copy(SCENARIOS, tmp_path / "good.scenarios.yaml")
+    code, out, err = run(capsys, "flows", "check", str(tmp_path))
+    assert code == 1
+    assert f"{broken}:{line}:" in err
+    assert f"{tmp_path / 'good.yaml'}: OK" in out
+    assert "scenarios" not in out + err  # a folder's scenario files are left out quietly
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat", "sciatica"],
+        ["flows", "try", "sciatica", "--answer", "location=buttock"],
+        ["flows", "graph", "sciatica"],
+    ],
+)
+def test_a_flow_name_outside_the_project_is_one_clear_sentence(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err == (
+        "No flow 'sciatica': looked for sciatica and flows/sciatica.yaml; "
+        "run from the project folder or give the file's path.\n"
+    )
+    assert out == ""
+
+
+def test_chat_without_a_flow_outside_the_project_names_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "chat")
+    assert code == 1
+    assert "There is no flow file at flows/sciatica.yaml (FLOW_FILE)" in err
+    assert "Found 1 error" not in err
+
+
 # --- flows try ------------------------------------------------------------------------------------
 
 
@@ -118,11 +186,14 @@ def test_try_json_is_the_contract_object(capsys: pytest.CaptureFixture[str]) -> 
             "worse_sitting": "yes",
             "leg_symptoms": ["none"],
         },
+        "ignored": [],
     }
 
 
-def test_try_ignores_answers_the_path_never_asks(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
+def test_try_ignores_answers_the_path_never_asks_and_lists_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
         capsys,
         "flows",
         "try",
@@ -142,6 +213,8 @@ def test_try_ignores_answers_the_path_never_asks(capsys: pytest.CaptureFixture[s
     assert data["outcome"] == "emergency"
     assert data["reasons"] == ["saddle_numbness", "bladder_change"]
     assert "age" not in data["answers"] and "worse_sitting" not in data["answers"]
+    assert data["ignored"] == ["age", "worse_sitting"]
+    assert "Note: not asked on this path: age, worse_sitting." in err
 
 
 def test_try_prints_path_outcome_and_reasons(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,6 +224,42 @@ def test_try_prints_path_outcome_and_reasons(capsys: pytest.CaptureFixture[str])
     assert "Outcome: likely_piriformis" in out
     assert "Reasons: buttock_pain, sitting_worse" in out
     assert "piriformis is a small muscle" in out  # --show prints the message itself
+    assert "**" not in out  # bold is rendered, not shown as markers (plain when not a terminal)
+    assert "Why we suggest this:" in out
+    assert "https://example.com/book] (demo link: set BOOKING_URL)" in out
+
+
+def test_try_show_gives_the_real_booking_link_without_a_demo_note(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOOKING_URL", "https://massage.example.org/book")
+    code, out, _ = run(capsys, "flows", "try", str(FLOW), *answers(*ADULT_BUTTOCK), "--show")
+    assert code == 0
+    assert "https://massage.example.org/book]" in out and "demo link" not in out
+
+
+def test_try_with_a_language_the_flow_lacks_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["flows", "try", str(FLOW), *answers(*ADULT_BUTTOCK), "--language", "fr"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert "This flow has no 'fr'. Languages: en, es." in err
+    code, out, _ = run(capsys, *argv, "--json")
+    assert code == 2
+    assert json.loads(out)["error"] == "This flow has no 'fr'. Languages: en, es."
+    code, out, _ = run(capsys, *argv[:-1], "es-MX", "--json")  # a regional code is its language
+    assert code == 0 and json.loads(out)["outcome"] == "likely_piriformis"
+
+
+def test_chat_with_a_language_the_flow_lacks_says_so_once_and_goes_on_in_english(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("quit\n"))
+    code, out, err = run(capsys, "chat", str(FLOW), "--language", "fr")
+    assert code == 0
+    assert err.count("This flow has no 'fr'; using English (en). Languages: en, es.") == 1
+    assert "Where is the pain worst?" in out and "Goodbye." in out
 
 
 @pytest.mark.parametrize(
@@ -172,9 +281,24 @@ def test_try_missing_or_invalid_answers_exit_2_with_a_clear_message(
 ) -> None:
     code, out, err = run(capsys, "flows", "try", str(FLOW), *answers(*given), "--json")
     assert code == 2
-    assert out == ""
     assert expected in err
     assert "Traceback" not in err
+    data = json.loads(out)  # scripts still get an object on stdout
+    assert expected in data["error"]
+    assert data["outcome"] is None and data["path"] == [] and data["ignored"] == []
+
+
+def test_try_json_for_a_missing_or_broken_flow_is_still_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "flows", "try", "nosuch", "--json")
+    assert code == 1
+    assert json.loads(out)["error"].startswith("No flow 'nosuch': looked for nosuch and")
+    assert "No flow 'nosuch'" in err
+    path, line = broken_copy(tmp_path, "    min: 0\n", "    min: zero\n")
+    code, out, err = run(capsys, "flows", "try", str(path), "--json")
+    assert code == 1
+    assert f"{path}:{line}:" in json.loads(out)["error"] and f"{path}:{line}:" in err
 
 
 def test_try_warns_about_answer_keys_that_are_not_questions(
@@ -224,6 +348,29 @@ def test_test_runs_the_shipped_scenarios(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "flows", "test")
     assert code == 0
     assert " 0 failed." in out and "FAIL" not in out
+    assert " scenarios, flow sciatica v" in out
+
+
+def test_one_scenario_is_counted_in_the_singular(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = scenario_dir(tmp_path, FAILING.split("- name: wrongly")[0])
+    code, out, _ = run(capsys, "flows", "test", str(path))
+    assert code == 0
+    assert f"{path} (1 scenario, flow sciatica v" in out
+    assert "1 passed, 0 failed." in out
+
+
+def test_an_unusable_scenario_file_is_reported_as_such_not_as_failures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = scenario_dir(tmp_path, FAILING.replace("outcome: emergency", "outcome: emergncy"))
+    code, out, err = run(capsys, "flows", "test", str(path))
+    assert code == 1
+    assert "'emergncy' is not an outcome" in err
+    assert f"{path}: the file could not be used (2 scenarios not run)" in err
+    assert "0 passed, 0 failed; 1 scenario file could not be used." in out
+    assert "1 failed" not in out
 
 
 def scenario_dir(tmp_path: Path, scenarios: str) -> Path:
@@ -382,3 +529,38 @@ def test_link_refuses_a_source_telegram_would_reject(
     assert main(["link", "--source", "summer flyer", "--out", str(tmp_path)]) == 2
     assert "summer_flyer" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_the_website_kit_link_writes_by_default_is_not_committed() -> None:
+    # `triage-bot link` writes into website/ unless told otherwise.
+    done = subprocess.run(
+        ["git", "check-ignore", "-q", "website/telegram-website.png"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+
+
+def _without_line_numbers(text: str) -> str:
+    # The flow file grows above the mistake; the rest of the message must stay as shown.
+    text = re.sub(r"\.yaml:\d+:", ".yaml:N:", text)
+    return re.sub(r"(?m)^(\s*)\d+ \|", r"\1N |", text)
+
+
+def test_the_guides_first_example_is_what_flows_check_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    guide = (ROOT / "docs" / "flow-language.md").read_text(encoding="utf-8")
+    block = re.search(r"\n    \$ (triage-bot flows check .*?)\n((?:    .*\n|\n)+?)\n(?! )", guide)
+    assert block is not None
+    shown = "\n".join(line[4:] for line in block.group(2).splitlines())
+    (tmp_path / "flows").mkdir()
+    broken = FLOW.read_text(encoding="utf-8").replace(
+        "    next: radiation\n", "    next: radiaton\n", 1
+    )
+    (tmp_path / "flows" / "sciatica.yaml").write_text(broken, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *block.group(1).split()[1:])
+    assert code == 1 and "Found 1 error" in shown
+    assert _without_line_numbers(shown.strip()) == _without_line_numbers(err.strip())

@@ -35,7 +35,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # BotFather tokens: the bot's numeric id, a colon, then ~35 URL-safe characters.
 _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
 # Telegram usernames: 5-32 characters, letters, digits and underscores, starting with a letter.
-_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 # Telegram's rule for setWebhook's secret_token.
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -54,6 +54,8 @@ class Settings:
     flow_file: Path = Path(DEFAULT_FLOW_FILE)
     emergency_number: str = DEFAULT_EMERGENCY_NUMBER
     urgent_advice: str = DEFAULT_URGENT_ADVICE
+    # URGENT_ADVICE_ES=... and the like: the same advice in another language of the flow.
+    urgent_advice_by_language: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
     retention_days: int = DEFAULT_RETENTION_DAYS
     followup_days: int = DEFAULT_FOLLOWUP_DAYS
@@ -75,6 +77,8 @@ class Settings:
     def texts(self) -> dict[str, str]:
         """The values the engine may put into flow texts (``{booking_url}`` ...)."""
         values = {"emergency_number": self.emergency_number, "urgent_advice": self.urgent_advice}
+        for language, advice in self.urgent_advice_by_language.items():
+            values[f"urgent_advice:{language}"] = advice  # the engine prefers these
         if self.booking_url:
             values["booking_url"] = self.booking_url
         return values
@@ -141,6 +145,7 @@ def load_settings(
         flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),
         emergency_number=read.text("EMERGENCY_NUMBER") or DEFAULT_EMERGENCY_NUMBER,
         urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
+        urgent_advice_by_language=_per_language(values, "URGENT_ADVICE"),
         log_level=log_level,
         retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
         followup_days=read.whole(
@@ -208,3 +213,13 @@ class _Reader:
                     f"12345678,-1001234567890), but {part!r} is not a whole number."
                 ) from None
         return frozenset(ids)
+
+
+def _per_language(values: Mapping[str, str], name: str) -> dict[str, str]:
+    """``NAME_ES=...`` -> ``{"es": ...}`` for every two-letter language code given."""
+    found = {}
+    for key, value in values.items():
+        match = re.fullmatch(rf"{name}_([A-Z]{{2}})", key)
+        if match and value.strip():
+            found[match.group(1).lower()] = value.strip()
+    return found

@@ -339,7 +339,9 @@ class _TextValues(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         if key in self._session.answers:
             return self._engine.answer_words(self._session, key)
-        return self._engine.settings[key]
+        settings = self._engine.settings
+        # "urgent_advice:es" is the Spanish wording of the setting, where the practice gave one.
+        return settings.get(f"{key}:{self._session.language}") or settings[key]
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

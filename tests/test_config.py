@@ -162,3 +162,10 @@ def test_env_example_itself_loads_once_a_token_is_given(tmp_path: Path) -> None:
     loaded = load_settings({}, env_file=env_file)
     assert loaded.database_path == Path("data/triage.db")
     assert loaded.urgent_advice == "call 111 or your GP surgery today"
+
+
+def test_urgent_advice_may_be_given_per_language() -> None:
+    loaded = settings(URGENT_ADVICE_ES="llama al 112 hoy", URGENT_ADVICE_FR="  ")
+    assert loaded.urgent_advice_by_language == {"es": "llama al 112 hoy"}
+    assert loaded.texts()["urgent_advice:es"] == "llama al 112 hoy"
+    assert loaded.texts()["urgent_advice"] == "call 111 or your GP surgery today"

@@ -539,3 +539,31 @@ def test_spanish_buttons_are_short_and_their_data_fits_telegram(engine: Engine) 
             assert size(action, step.id, option.id) <= MAX_BYTES, (step.id, option.id)
     assert len(engine.ui("book_button", "es")) <= MAX_BUTTON_LABEL
     assert engine.ui("book_button", "es") == "Reservar un masaje"
+
+
+def test_a_spanish_urgent_advice_setting_is_used_for_spanish_speakers() -> None:
+    compiled = load_compiled(FLOW_FILE)
+    texts = {
+        "emergency_number": "112",
+        "urgent_advice": "call 111",
+        "urgent_advice:es": "llama al 061",
+    }
+    engine = Engine(compiled, texts)
+    for language, wanted, unwanted in (
+        ("es", "llama al 061", "call 111"),
+        ("en", "call 111", "061"),
+    ):
+        session, _ = answer(
+            engine,
+            engine.start(language=language).session,
+            Choose("location", "buttock"),
+            Choose("radiation", "none"),
+            Number("severity", 3),
+            Toggle("emergency_flags", "none"),
+            Done("emergency_flags"),
+            Number("age", 40),
+            Toggle("doctor_flags", "fever_unwell"),
+        )
+        outcome = engine.handle(session, Done("doctor_flags")).replies[-1]
+        assert outcome.outcome == "see_doctor_soon"
+        assert wanted in outcome.text and unwanted not in outcome.text

@@ -47,6 +47,7 @@ class Graph:
     bits: dict[str, int] = field(default_factory=dict)
     must_bits: dict[str, int] = field(default_factory=dict)
     may_bits: dict[str, int] = field(default_factory=dict)
+    start: str | None = None  # the first step (its likely meaning when misspelt)
 
     def must(self, step_id: str) -> AnswerSet | None:
         mask = self.must_bits.get(step_id)
@@ -102,7 +103,7 @@ def _net_target(draft: FlowDraft) -> str | None:
     return net.target
 
 
-def _search(roots: list[str], edges: dict[str, list[str]]) -> set[str]:
+def search(roots: list[str], edges: dict[str, list[str]]) -> set[str]:
     seen = set(roots)
     queue = deque(roots)
     while queue:
@@ -121,8 +122,8 @@ def analyse_graph(draft: FlowDraft, report: Report) -> Graph:
         # Without a first step nothing can be said about paths; every step counts as reached.
         return Graph(edges, set(draft.steps))
     roots = [start] + ([net] if net else [])
-    reachable = _search(roots, edges)
-    graph = Graph(edges, reachable)
+    reachable = search(roots, edges)
+    graph = Graph(edges, reachable, start=start)
     _unreachable(draft, report, graph)
     looping = _message_loops(draft, report, graph)
     _dead_ends(draft, report, graph, looping)
@@ -147,7 +148,7 @@ def _unreachable(draft: FlowDraft, report: Report, graph: Graph) -> None:
     for step_id in beginnings:
         if step_id in covered:
             continue
-        onward = _search([step_id], graph.edges)
+        onward = search([step_id], graph.edges)
         behind = [s for s in unreached if s in onward and s not in covered and s != step_id]
         covered.update(behind, {step_id})
         also = ""
@@ -174,9 +175,9 @@ def _dead_ends(draft: FlowDraft, report: Report, graph: Graph, looping: set[str]
     # one mistake is reported once.
     exits = [s.id for s in draft.steps.values() if s.kind in (StepKind.OUTCOME, None)]
     exits += [s.id for s in draft.steps.values() if not s.rules]
-    can_finish = _search(exits, reverse)
+    can_finish = search(exits, reverse)
     trapped = [s for s in draft.steps if s in graph.reachable and s not in can_finish]
-    onward = {s: _search([s], graph.edges) for s in trapped}
+    onward = {s: search([s], graph.edges) for s in trapped}
     reported: set[str] = set(looping)  # message loops are reported as such
     for step_id in trapped:
         circle = onward[step_id]

@@ -24,9 +24,11 @@ from typing import Any
 
 from bot.flow.analysis import AnswerSet, Graph
 from bot.flow.conditions import Compare, ListLiteral, Literal, Name, Node, compile_condition, walk
+from bot.flow.domains import domain
 from bot.flow.draft import ConditionDraft, FlowDraft, RuleDraft, StepDraft
 from bot.flow.model import StepKind
 from bot.flow.report import Report
+from bot.flow.walks import Walks
 
 MAX_COMBINATIONS = 4096  # per step
 MAX_EVALUATIONS = 200_000  # per flow: a bound on the whole analysis
@@ -70,43 +72,6 @@ def _mentioned(trees: Sequence[Node], key: str) -> list[Any]:
                     elif isinstance(other, ListLiteral):
                         values.extend(item.value for item in other.items)
     return values
-
-
-def domain(question: StepDraft, mentioned: Sequence[Any]) -> list[Any]:
-    """The answers of ``question`` that can make a difference to these conditions."""
-    if question.kind is StepKind.CHOICE:
-        # Options no rule mentions all behave alike: one of them stands for the rest.
-        named = [o for o in question.option_ids if o in mentioned]
-        others = [o for o in question.option_ids if o not in mentioned]
-        return named + others[:1]
-    if question.kind is StepKind.MULTI:
-        return _tick_sets(question, {v for v in mentioned if isinstance(v, str)})
-    low, high = question.minimum, question.maximum
-    if low is None or high is None or low > high:
-        return []
-    points = {low, high}
-    for value in mentioned:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        for near in {math.floor(value), math.ceil(value)}:
-            points.update((near - 1, near, near + 1))
-    return sorted(p for p in points if low <= p <= high)
-
-
-def _tick_sets(question: StepDraft, mentioned: set[str]) -> list[Any]:
-    plain = [o.id for o in question.options if not o.exclusive]
-    exclusive = [o.id for o in question.options if o.exclusive]
-    named = [o for o in plain if o in mentioned]
-    others = [o for o in plain if o not in mentioned]
-    pool = named + others[:1]
-    sets: list[Any] = []
-    for size in range(1, len(pool) + 1):
-        for chosen in itertools.combinations(pool, size):
-            sets.append(list(chosen))
-    named_exclusive = [o for o in exclusive if o in mentioned]
-    other_exclusive = [o for o in exclusive if o not in mentioned][:1]
-    sets.extend([o] for o in named_exclusive + other_exclusive)
-    return sets
 
 
 def _space(
@@ -166,6 +131,7 @@ def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
     answers with each other): their steps are not analysed, to avoid a second report.
     """
     budget = Budget()
+    walks = Walks(draft, graph)
     for step in draft.steps.values():
         if step.id not in graph.reachable:
             continue
@@ -173,7 +139,7 @@ def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
         if answered is None:
             continue
         if step.rules:
-            _routes(draft, report, step, answered, skip, budget)
+            _routes(draft, report, step, answered, skip, budget, walks)
         must = graph.must(step.id) or AnswerSet(0, {})
         for rule in step.reasons:
             if rule.condition is not None:
@@ -191,6 +157,7 @@ def _routes(
     answered: AnswerSet,
     skip: set[int],
     budget: Budget,
+    walks: Walks,
 ) -> None:
     rules = step.rules
     default = next((i for i, rule in enumerate(rules) if rule.condition is None), None)
@@ -234,6 +201,9 @@ def _routes(
                     hidden_by[index].add(first)
         if first < 0 and gap is None:
             gap = answers
+    if gap is not None:
+        own = domains[keys.index(step.id)] if step.id in keys else []
+        gap = walks.gap_example(step, [v for v in own if v is not UNANSWERED]) or gap
     _report_routes(draft, report, step, rules, keys, ever_true, ever_first, hidden_by, gap)
 
 

@@ -106,3 +106,23 @@ def test_checker_reports_exactly_what_brute_force_finds(
                 in " ".join(reported)) == (never_wins and not never_true)  # fmt: skip
     gap_reported = any(p.message.startswith("Some answers match none") for p in problems)
     assert gap_reported == (default is None and None in winners)
+
+
+def test_a_gap_example_is_answers_the_routing_lets_through() -> None:
+    """In the default flow, buttock pain above the knee is always asked worse_sitting first:
+    without leg_symptoms' default, the example must not leave worse_sitting unanswered there."""
+    default_flow = Path(__file__).resolve().parents[2] / "flows" / "sciatica.yaml"
+    lines = default_flow.read_text(encoding="utf-8").split("\n")
+    rules_start = lines.index("  leg_symptoms:")
+    last_default = next(
+        i for i in range(rules_start, len(lines)) if lines[i].strip() == "- goto: non_specific"
+    )
+    text = "\n".join(lines[:last_default] + lines[last_default + 1 :])
+
+    gaps = [p for p in check_flow("f.yaml", text=text) if "match none" in p.message]
+
+    assert len(gaps) == 1 and "'leg_symptoms'" in gaps[0].message
+    example = gaps[0].hint.split(". Add a last rule")[0]
+    assert "'worse_sitting' not answered" in example  # only asked for buttock pain...
+    assert "'location' is 'buttock'" not in example  # ...so this one is not buttock pain
+    assert "'radiation' is 'below_knee'" not in example and "'foot'" not in example

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
-from bot.telegram.runner import serve
-from tests.support import FAKE_TOKEN, FakeBotApi, FakeUser
-from tests.support.botprocess import BOOKING_URL, FLOW, BotProcesses
+from tests.bot_inprocess import running_bot
+from tests.support import FakeBotApi, FakeUser
+from tests.support.botprocess import BOOKING_URL, BotProcesses
 from tests.support.conversation import OUTCOME_TEXT, PATHS, converse, wait_for_outcome
 
 BOOKING_OUTCOMES = {"likely_nerve_root", "likely_piriformis", "likely_sacroiliac", "non_specific"}
@@ -100,26 +99,9 @@ async def test_fifty_chats_at_once_keep_their_own_answers(
 @pytest.mark.filterwarnings("ignore:Please use 'Bot:telegram.warnings.PTBUserWarning")
 async def test_every_outcome_in_process(fake: FakeBotApi, tmp_path: Path) -> None:
     """The same application (bot.app.build_application, via the runner) in the test's loop."""
-    settings = load_settings(
-        {
-            "TELEGRAM_BOT_TOKEN": FAKE_TOKEN,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "DATABASE_PATH": str(tmp_path / "triage.db"),
-            "FLOW_FILE": str(FLOW),
-            "BOOKING_URL": BOOKING_URL,
-        },
-        env_file=None,
-    )
-    stop = asyncio.Event()
-    running = asyncio.create_task(serve(settings, stop))
-    try:
-        await fake.wait_for(lambda: fake.calls("getUpdates") or running.done(), timeout=20)
+    async with running_bot(tmp_path, fake=fake):
         people = {outcome: fake.user(3100 + i) for i, outcome in enumerate(PATHS)}
         await asyncio.gather(*(converse(people[o], PATHS[o]) for o in PATHS))
         for outcome, person in people.items():
             await wait_for_outcome(person, outcome)
             assert outcome_texts_in(person) == {outcome}, person.transcript()
-    finally:
-        stop.set()
-        code = await asyncio.wait_for(running, timeout=20)
-    assert code == 0

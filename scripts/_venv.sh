@@ -13,7 +13,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     echo "Creating $VENV ..." >&2
     "$PYTHON" -m venv "$VENV"
 fi
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+installed() { [ -f "$1" ] && [ "$(cat "$1")" = "$wanted" ]; }
+# The dev install holds everything the plain one does.
+if ! installed "$stamp" && ! installed "$VENV/.installed-dev"; then
     echo "Installing dependencies into $VENV (first run takes a minute) ..." >&2
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
     "$VENV/bin/python" -m pip install --quiet -e ".${extras:+[$extras]}" >&2

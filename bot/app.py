@@ -81,7 +81,7 @@ async def _post_init(app: AnyApplication) -> None:
     await runtime.open()
     await runtime.outbox.send_unsent()
     runtime.outbox.start()
-    await runtime.retention.start()
+    await runtime.retention.catch_up()
     runtime.start_jobs()
     await set_commands(app.bot)
 

@@ -94,7 +94,8 @@ async def test_while_running_it_runs_again_when_the_day_is_over(tmp_path: Path) 
         await storage.set_meta(LAST_RUN_KEY, repr(clock_at_start - DAY + 0.5))
         await seed_person(storage, AGED, at=clock_at_start - 100 * DAY)
         retention = Retention(storage, 90)
-        await retention.start()
+        await retention.catch_up()
+        job = asyncio.create_task(retention.daily())
         try:
             assert personal(await storage.export_chat(AGED))  # not due yet at start
             for _ in range(100):  # bounded: the run is due within a second or two
@@ -102,7 +103,8 @@ async def test_while_running_it_runs_again_when_the_day_is_over(tmp_path: Path) 
                     break
                 await asyncio.sleep(0.05)
         finally:
-            await retention.stop()
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
         assert not personal(await storage.export_chat(AGED))
         last = await retention.last_run()
         assert last is not None and last > clock_at_start

@@ -14,7 +14,6 @@ little to delete. Logs carry counts only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +36,6 @@ class Retention:
         self.storage = storage
         self.days = days
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
 
     @property
     def keep_seconds(self) -> float:
@@ -75,24 +73,15 @@ class Retention:
 
     # -- running with the bot ------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Run now if due, then keep running daily in a background task (see :meth:`stop`)."""
-        if self._task is not None:
-            return
+    async def catch_up(self) -> None:
+        """At start, before the bot serves anyone: run now if a day has passed."""
         try:
             await self.run_if_due()
         except StorageError as error:
             log.error("Retention could not run: %s", error)
-        self._task = asyncio.create_task(self._daily(), name="retention")
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _daily(self) -> None:
+    async def daily(self) -> None:
+        """Run whenever a day has passed, forever: a background job of the runtime."""
         while True:
             try:
                 wait = await self.due_in()

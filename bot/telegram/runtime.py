@@ -76,7 +76,8 @@ class Runtime:
 
     @property
     def retention(self) -> Retention:
-        """The daily deletion of old personal data (started by ``post_init``)."""
+        """The daily deletion of old personal data (a job of this runtime, caught up in
+        ``post_init``)."""
         if self._retention is None:
             raise RuntimeError("the bot's runtime is not open yet (post_init has not run)")
         return self._retention
@@ -98,6 +99,7 @@ class Runtime:
             self.bot, storage, outbox, RunningFlow(engine, path), self.locks, self.amends
         )
         self._retention = Retention(storage, self.settings.retention_days)
+        self.jobs["retention"] = self._retention.daily
 
     def start_jobs(self) -> None:
         if not self._running_jobs:
@@ -111,9 +113,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
         conversations, self._conversations = self._conversations, None
-        retention, self._retention = self._retention, None
-        if retention is not None:
-            await retention.stop()
+        self._retention = None
         if conversations is not None:
             await conversations.outbox.stop()
             await conversations.storage.close()

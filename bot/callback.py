@@ -8,7 +8,7 @@ answers "this question has moved on".
 
 from __future__ import annotations
 
-from bot.engine import Action, Button, Choose, Done, Input, Number, Toggle
+from bot.engine import Action, Button, Choose, Confirm, Done, Input, Number, Toggle
 
 VERSION = "1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -37,6 +37,8 @@ def decode(data: str | None) -> Input | None:
         return Toggle(step, value)
     if action == Action.DONE:
         return Done(step)
+    if action == Action.CONFIRM and value in ("yes", "no"):
+        return Confirm(step, value == "yes")
     if action == Action.NUMBER:
         try:
             return Number(step, int(value))

@@ -4,7 +4,8 @@
     triage-bot chat [FLOW]                          the conversation in this terminal
     triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?
-    triage-bot flows test [FILE ...]                run the scenario tests
+    triage-bot flows test [FILE ...]                run the scenario tests and safety examples
+    triage-bot flows screen [FLOW] [--json]         what the safety net makes of messages
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
 
 Exit codes: 0 all well; 1 a flow has errors or cannot be found, a scenario failed or the bot
@@ -14,8 +15,9 @@ to ``flows check``). ``chat`` with such a language says so once and goes on in t
 first language.
 A flow error is shown as the validator renders it (file:line, the line, the fix), never as
 a traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
-``flows check`` skips scenario files (so ``flows check flows/*.yaml`` works) and checks every
-flow file in a folder it is given. ``flows try --json`` prints one JSON object on stdout
+``flows check`` skips scenario and safety-examples files (so ``flows check flows/*.yaml``
+works), checks every flow file in a folder it is given, and checks each flow's safety-examples
+file (``<flow>.safety.yaml``) with it. ``flows try --json`` prints one JSON object on stdout
 even when it fails (``"error"`` says why, ``"outcome"`` is null).
 """
 
@@ -30,6 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine import Engine
 from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, render_problems
+from bot.safety_examples import (
+    examples_path_for,
+    flow_path_for_examples,
+    is_examples_file,
+    read_examples,
+    run_examples,
+)
+from bot.safety_examples import format_result as format_example
 from bot.scenarios import (
     SCENARIO_SUFFIX,
     AnswerError,
@@ -102,9 +112,14 @@ def is_scenario_file(path: Path) -> bool:
     return path.name.endswith(SCENARIO_SUFFIX)
 
 
+def is_companion_file(path: Path) -> bool:
+    """A scenario or safety-examples file: it belongs to a flow but is not one."""
+    return is_scenario_file(path) or is_examples_file(path)
+
+
 def flow_files(folder: Path = FLOWS_DIR) -> list[Path]:
-    """The flows in a folder: its *.yaml files without the scenario files."""
-    return sorted(p for p in folder.glob("*.yaml") if not is_scenario_file(p))
+    """The flows in a folder: its *.yaml files without their scenario and examples files."""
+    return sorted(p for p in folder.glob("*.yaml") if not is_companion_file(p))
 
 
 def _engine(path: Path, texts: dict[str, str] | None = None) -> Engine:
@@ -204,6 +219,11 @@ def _files_to_check(names: Sequence[str]) -> tuple[list[Path], bool]:
             # `flows check flows/*.yaml` names the scenario files too: say so, don't fail.
             _err(f"{path} is a scenario file: run `triage-bot flows test {path}`.")
             skipped = True
+        elif is_examples_file(path):
+            # Checked with its flow; a glob that names it as well need not check it twice.
+            flow = flow_path_for_examples(path)
+            if flow not in files and not (names and str(flow) in names):
+                files.append(flow)
         else:
             files.append(path)
     return files, skipped
@@ -225,6 +245,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             failed = True
             continue
         problems = check_flow(path)
+        if not any(p.is_error for p in problems) and examples_path_for(path).exists():
+            _, found = read_examples(examples_path_for(path), load_compiled(path).flow)
+            problems += found
         errors = [p for p in problems if p.is_error]
         failed = failed or bool(errors)
         if problems:
@@ -348,6 +371,41 @@ def _scenario_files(names: Sequence[str]) -> list[Path]:
     return files
 
 
+def _examples_files(names: Sequence[str]) -> list[Path]:
+    """The safety-examples files beside the flows that ``names`` mean (all in flows/ by
+    default)."""
+    if not names:
+        return sorted(FLOWS_DIR.glob("*.safety.yaml"))
+    found = []
+    for name in names:
+        path = resolve_flow(name)
+        if is_examples_file(path):
+            found.append(path)
+        elif not is_scenario_file(path) and examples_path_for(path).exists():
+            found.append(examples_path_for(path))
+    return found
+
+
+def _run_examples_file(path: Path, *, verbose: bool) -> tuple[int, int] | None:
+    """(passed, failed) for one safety-examples file, or None when it could not be used."""
+    try:
+        compiled = _compiled(flow_path_for_examples(path))
+    except (FlowError, FlowNotFound) as error:
+        _err(str(error))
+        return None
+    examples, problems = read_examples(path, compiled.flow)
+    if any(p.is_error for p in problems):
+        _err(render_problems(problems))
+        _err(f"{path}: the file could not be used; fix the mistakes above.")
+        return None
+    results = run_examples(compiled.screener, examples)
+    print(f"{path} ({_plural(len(results), 'safety example')}, flow {compiled.flow.id})")
+    failed = [r for r in results if not r.passed]
+    for result in results if verbose else failed:
+        print(format_example(result))
+    return len(results) - len(failed), len(failed)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -384,11 +442,60 @@ def cmd_test(args: argparse.Namespace) -> int:
             else:
                 failed += 1
                 print(format_result(result))
+    for path in _examples_files(args.files):
+        outcome = _run_examples_file(path, verbose=args.verbose)
+        if outcome is None:
+            unreadable += 1
+            continue
+        passed += outcome[0]
+        failed += outcome[1]
     summary = f"{passed} passed, {failed} failed"
     if unreadable:
         summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
     print(f"{summary}.")
     return FAILED if failed or unreadable else OK
+
+
+# --- triage-bot flows screen ---------------------------------------------------------------------
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    """What the safety net does with each message at a question step: one line (or one JSON
+    object) per message, in order, with the words that made it act."""
+    compiled = _compiled(Path(args.flow) if args.flow else FLOWS_DIR / "sciatica.yaml")
+    flow = compiled.flow
+    if args.language and args.language not in flow.languages:
+        _err(f"This flow has no '{args.language}'. Languages: {', '.join(flow.languages)}.")
+        return USAGE
+    if flow.safety_net is None:
+        _err(f"{flow.source} has no safety net: every message would pass unread.")
+        return FAILED
+    language = args.language or flow.default_language
+    messages = [args.text] if args.text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for text in messages:
+        screening = compiled.screener.screen(text)
+        if args.json:
+            record = {
+                "text": text,
+                "verdict": screening.verdict.value,
+                "concept": screening.concept,
+                "evidence": screening.evidence,
+            }
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+            continue
+        print(_screen_line(flow, text, screening, language), flush=True)
+    return OK
+
+
+def _screen_line(flow: Any, text: str, screening: Any, language: str) -> str:
+    if screening.concept is None:
+        return f"none       {text}"
+    concept = flow.safety_net.concept(screening.concept)
+    sign = concept.sign.get(language, flow.default_language) if concept else screening.concept
+    return (
+        f"{screening.verdict.value:<10} {text}\n"
+        f"           {screening.concept}: “{screening.evidence}” ({sign})"
+    )
 
 
 # --- triage-bot flows graph ----------------------------------------------------------------------
@@ -466,10 +573,21 @@ def build_parser() -> argparse.ArgumentParser:
     try_.add_argument("--language", help="e.g. en or es (one the flow has, else exit 2)")
     try_.set_defaults(handler=cmd_try)
 
-    test = tools.add_parser("test", help="run scenario files (default: flows/*.scenarios.yaml)")
+    test = tools.add_parser(
+        "test", help="run scenario and safety-examples files (default: all in flows/)"
+    )
     test.add_argument("files", nargs="*", metavar="FILE")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing scenarios too")
     test.set_defaults(handler=cmd_test)
+
+    screen = tools.add_parser(
+        "screen", help="what the safety net does with messages (one per line on stdin)"
+    )
+    screen.add_argument("flow", nargs="?", metavar="FLOW", help="default: flows/sciatica.yaml")
+    screen.add_argument("--language", help="the language of the sign's name in the output")
+    screen.add_argument("--json", action="store_true", help="one JSON object per message")
+    screen.add_argument("--text", help="screen this one message instead of standard input")
+    screen.set_defaults(handler=cmd_screen)
 
     graph = tools.add_parser("graph", help="draw a flow: Mermaid text, and an image with Graphviz")
     graph.add_argument("flow", metavar="FLOW")

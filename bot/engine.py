@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from bot.flow.compiler import CompiledFlow
 from bot.flow.model import Flow, LocalText, Step, StepKind
+from bot.flow.safety import Screening, Verdict
+
+UNDO_EMERGENCY = "undo_emergency"  # Session.pending: "was that a mistake?" after /back
 
 # --- sessions --------------------------------------------------------------------------------
 
@@ -41,6 +44,10 @@ class Session:
     source: str | None = None
     outcome: str | None = None
     reasons: list[str] = field(default_factory=list)
+    # A yes/no question asked over the open step: a safety-net concept id to confirm, or
+    # UNDO_EMERGENCY ("was that a mistake?" after /back at an emergency outcome).
+    pending: str | None = None
+    withdrawn: bool = False  # an emergency answer was taken back (counted, shown on the lead)
 
     @property
     def finished(self) -> bool:
@@ -67,6 +74,8 @@ class Session:
             "source": self.source,
             "outcome": self.outcome,
             "reasons": self.reasons,
+            **({"pending": self.pending} if self.pending else {}),
+            **({"withdrawn": True} if self.withdrawn else {}),
         }
 
     def to_json(self) -> str:
@@ -86,6 +95,8 @@ class Session:
                 source=data.get("source"),
                 outcome=data.get("outcome"),
                 reasons=[str(r) for r in data.get("reasons") or []],
+                pending=str(data["pending"]) if data.get("pending") else None,
+                withdrawn=bool(data.get("withdrawn")),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SessionError(f"unreadable session: {error}") from error
@@ -142,6 +153,24 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class Confirm:
+    """The answer to the yes/no question over ``step`` (see :attr:`Session.pending`)."""
+
+    step: str
+    yes: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Amend:
+    """The person edited the message that answered ``step``: answer it again with ``text``
+    when it is still the last answer given and the next question is open; otherwise the
+    edited text is read as a new message."""
+
+    step: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Back:
     pass
 
@@ -158,7 +187,7 @@ class Repeat:
     notice: str | None = None  # a ui text id, e.g. "unsupported"
 
 
-Input = Start | Choose | Toggle | Done | Number | Text | Back | Restart | Repeat
+Input = Start | Choose | Toggle | Done | Number | Text | Confirm | Amend | Back | Restart | Repeat
 
 
 # --- replies ---------------------------------------------------------------------------------
@@ -178,6 +207,7 @@ class Action(StrEnum):
     TOGGLE = "t"
     DONE = "d"
     NUMBER = "n"
+    CONFIRM = "k"  # value "yes" or "no"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +254,8 @@ class Result:
     accepted: bool  # the input moved the conversation (or ticked a box)
     answered: Answered | None = None
     refresh: bool = False  # a multi-select tick: redraw the question in place
+    screening: Screening | None = None  # what the safety net made of typed text, if alarming
+    withdrawn: bool = False  # this input took back an emergency answer
 
 
 # --- texts the engine itself says ------------------------------------------------------------
@@ -279,6 +311,33 @@ UI_DEFAULTS: Mapping[str, Mapping[str, str]] = {
         "en": "what you wrote may be a warning sign that needs urgent care",
         "es": "lo que escribiste puede ser una señal de alarma que necesita atención urgente",
     },
+    "confirm_sign": {
+        "en": "Before we go on, I need to check one thing to keep you safe. Do you have "
+        "{sign} right now?",
+        "es": "Antes de seguir, necesito comprobar una cosa por tu seguridad. ¿Tienes ahora "
+        "{sign}?",
+    },
+    "confirm_no": {
+        "en": "Thank you for checking. Let's carry on where we were.",
+        "es": "Gracias por comprobarlo. Sigamos donde lo dejamos.",
+    },
+    "confirm_no_finished": {
+        "en": "Thank you for checking. If that changes, please send a message at any time.",
+        "es": "Gracias por comprobarlo. Si eso cambia, escríbenos cuando quieras.",
+    },
+    "undo_emergency": {
+        "en": "Was that answer a mistake? If you do have that sign, please follow the advice "
+        "above now.",
+        "es": "¿Esa respuesta fue un error? Si tienes esa señal, sigue ahora el consejo de arriba.",
+    },
+    "undo_kept": {
+        "en": "Thank you. Please follow the advice above now.",
+        "es": "Gracias. Sigue ahora el consejo de arriba.",
+    },
+    "yes_button": {"en": "Yes", "es": "Sí"},
+    "no_button": {"en": "No", "es": "No"},
+    "mistake_yes_button": {"en": "Yes, it was a mistake", "es": "Sí, fue un error"},
+    "mistake_no_button": {"en": "No, it was right", "es": "No, era correcto"},
     "book_button": {"en": "Book an appointment", "es": "Reservar una cita"},
     "done_button": {"en": "Done ✔", "es": "Listo ✔"},
 }
@@ -287,6 +346,9 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DIGITS = re.compile(r"^\s*(-?\d{1,4})\s*(?:/\s*10)?\s*[.!]?\s*$")
 _WORDS = re.compile(r"[^\w']+")
 MAX_NUMBER_BUTTONS = 12
+# Typed answers to a yes/no question, after normalise_phrase (the button labels count too).
+_YES = frozenset({"yes", "y", "yeah", "yep", "yup", "si", "s", "sip", "claro", "correcto"})
+_NO = frozenset({"no", "n", "nope", "nah", "not really", "para nada", "nop"})
 
 
 def normalise_phrase(text: str) -> str:
@@ -300,19 +362,6 @@ def normalise_phrase(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     return " ".join(_WORDS.sub(" ", text).split())
-
-
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for the safety net: each phrase's words in order, whole words, with at most
-    one other word between two of them ("no siento nada al limpiarme" is "no siento al
-    limpiarme"). Over-matching is the intended error here: it shows emergency advice."""
-    alternatives = sorted(
-        {r"(?: \S+)? ".join(re.escape(word) for word in phrase.split()) for phrase in phrases}
-    )
-    alternatives = [a for a in alternatives if a]
-    if not alternatives:
-        return None
-    return re.compile(r"(?:^| )(?:" + "|".join(alternatives) + r")(?= |$)")
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -367,14 +416,6 @@ class Engine:
         self.compiled = compiled
         self.flow: Flow = compiled.flow
         self.settings: dict[str, str] = {k: str(v) for k, v in (settings or {}).items()}
-        phrases = [
-            phrase
-            for phrases in (self.flow.safety_net.phrases.values() if self.flow.safety_net else ())
-            for phrase in phrases
-        ]
-        self._safety_phrases = _phrase_pattern(phrases)
-        # Most messages ("42", "yes") share no word with the start of any phrase: one set test.
-        self._first_words = frozenset(phrase.split()[0] for phrase in phrases if phrase.split())
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -397,6 +438,13 @@ class Engine:
         if isinstance(message, Start):
             language = message.language or (session.language if session else None)
             return self.start(language=language, source=message.source)
+        if isinstance(message, Text | Amend):
+            # Typed text meets the safety net first, whatever the state of the conversation.
+            screening = self.screen(message.text)
+            if screening.verdict is Verdict.EMERGENCY:
+                return self._safety_net(self._carry_on(session), screening)
+            if screening.verdict is Verdict.CONFIRM and (session is None or not session.pending):
+                return self._ask(self._carry_on(session), screening)
         if session is None:
             return self.start()
         if not self.is_current(session):
@@ -410,10 +458,14 @@ class Engine:
         if isinstance(message, Repeat):
             notices = (self._notice(message.notice, session),) if message.notice else ()
             return self._stay(session, *notices)
+        if session.pending is not None:
+            return self._pending(session, message)
+        if isinstance(message, Amend):
+            return self._amend(session, message)
         if isinstance(message, Text):
             return self._text(session, message.text)
         step = self.flow.steps[session.step]
-        if session.finished or message.step != session.step:
+        if session.finished or message.step != session.step or isinstance(message, Confirm):
             return self._stay(session, self._notice("moved_on", session))
         if isinstance(message, Choose):
             return self._choose(session, step, message.option)
@@ -423,8 +475,20 @@ class Engine:
             return self._done(session, step)
         return self._number(session, step, message.value)
 
+    def screen(self, text: str) -> Screening:
+        """What the safety net makes of ``text`` (see :mod:`bot.flow.safety`)."""
+        return self.compiled.screener.screen(text)
+
+    def urgent_reply(self, screening: Screening, language: str | None) -> Reply:
+        """The safety net's outcome for someone with no conversation stored (before consent):
+        the advice needs no storage."""
+        session = self._carry_on(None, language)
+        return self._safety_net(session, screening).replies[-1]
+
     def current(self, session: Session) -> tuple[Reply, ...]:
         """What the person should see now: the open question, or the outcome."""
+        if session.pending is not None:
+            return (self._pending_question(session),)
         step = self.flow.steps[session.step]
         if step.is_outcome:
             return (self._outcome_reply(session, step),)
@@ -467,8 +531,6 @@ class Engine:
     # -- inputs -------------------------------------------------------------------------------
 
     def _text(self, session: Session, text: str) -> Result:
-        if self._safety_phrases is not None and self._is_alarming(text):
-            return self._safety_net(session)
         step = self.flow.steps[session.step]
         if session.finished:
             return self._stay(session, self._notice("finished", session), show=False)
@@ -490,6 +552,14 @@ class Engine:
             return self._done(session, step)
         return self._stay(session, self._tick_notice(session, step, "tick_then_done"))
 
+    def _amend(self, session: Session, message: Amend) -> Result:
+        """A corrected typed answer: the last answer given, while the next question is open."""
+        if session.finished or not session.history or session.history[-1] != message.step:
+            return self._text(session, message.text)
+        undone = self._back(session).session
+        result = self._text(undone, message.text)
+        return result if result.accepted else self._stay(session, *result.replies[:-1])
+
     def _typed_option(self, session: Session, step: Step, text: str) -> str | None:
         """The option whose label (or id) the person typed instead of pressing its button."""
         wanted = normalise_phrase(text)
@@ -498,12 +568,6 @@ class Engine:
             if wanted in (label, normalise_phrase(option.id)):
                 return option.id
         return None
-
-    def _is_alarming(self, text: str) -> bool:
-        said = normalise_phrase(text[:2000])
-        if self._safety_phrases is None or self._first_words.isdisjoint(said.split()):
-            return False
-        return self._safety_phrases.search(said) is not None
 
     def _choose(self, session: Session, step: Step, option_id: str) -> Result:
         option = step.option(option_id) if step.kind is StepKind.CHOICE else None
@@ -552,9 +616,22 @@ class Engine:
         return self._answered(new, step, str(value))
 
     def _back(self, session: Session) -> Result:
+        if session.pending is not None and session.pending != UNDO_EMERGENCY:
+            new = session.copy()  # /back at the safety question: back to where they were
+            new.pending = None
+            return Result(new, self.current(new), accepted=True)
+        if session.finished and self.flow.steps[session.step].urgent and not session.pending:
+            new = session.copy()  # an emergency is not undone by one tap: ask first
+            new.pending = UNDO_EMERGENCY
+            return Result(new, self.current(new), accepted=True)
+        return self._undo_last(session)
+
+    def _undo_last(self, session: Session) -> Result:
+        """Take the last answer back and ask that question again."""
         if not session.history:
             return self._stay(session, self._notice("nothing_to_undo", session))
         new = session.copy()
+        new.pending = None
         previous = new.history.pop()
         undone = new.answers.pop(previous, None)
         new.step = previous
@@ -563,17 +640,86 @@ class Engine:
         new.draft = list(undone) if isinstance(undone, list) else []
         return Result(new, self.current(new), accepted=True)
 
-    def _safety_net(self, session: Session) -> Result:
+    # -- the safety net -----------------------------------------------------------------------
+
+    def _carry_on(self, session: Session | None, language: str | None = None) -> Session:
+        """The session a safety-net answer builds on: the person's own, or a new one (a first
+        message, or a conversation the flow has changed under)."""
+        if session is not None and self.is_current(session):
+            return session
+        language = language or (session.language if session else None)
+        source = session.source if session else None
+        return self.start(language=language, source=source).session
+
+    def _safety_net(self, session: Session, screening: Screening) -> Result:
         assert self.flow.safety_net is not None
         new = session.copy()
         if not session.finished:
             new.history.append(session.step)
         new.draft = []
+        new.pending = None
         target = self.flow.steps[self.flow.safety_net.target]
         new.step = target.id
         new.outcome = target.id
-        new.reasons = ["safety_net"]
-        return Result(new, (self._outcome_reply(new, target),), accepted=True)
+        new.reasons = [screening.concept or "safety_net"]
+        reply = self._outcome_reply(new, target)
+        return Result(new, (reply,), accepted=True, screening=screening)
+
+    def _ask(self, session: Session, screening: Screening) -> Result:
+        """A negated or doubtful mention: one yes/no question naming the sign."""
+        new = session.copy()
+        new.pending = screening.concept
+        return Result(new, self.current(new), accepted=True, screening=screening)
+
+    def _pending(self, session: Session, message: Input) -> Result:
+        """The answer to the yes/no question; anything else asks it again."""
+        answer: bool | None = None
+        if isinstance(message, Confirm) and message.step == session.step:
+            answer = message.yes
+        elif isinstance(message, Text | Amend):
+            answer = self._yes_or_no(message.text, session.language)
+        if answer is None:
+            typed = isinstance(message, Text | Amend)
+            return self._stay(session, self._notice("tap_button" if typed else "moved_on", session))
+        new = session.copy()
+        new.pending = None
+        if session.pending == UNDO_EMERGENCY:
+            if not answer:
+                return Result(new, (self._notice("undo_kept", new),), accepted=True)
+            new.withdrawn = True
+            return replace(self._undo_last(new), withdrawn=True)
+        if answer:
+            concept = session.pending or ""
+            return self._safety_net(new, Screening(Verdict.EMERGENCY, concept, None))
+        key = "confirm_no_finished" if new.finished else "confirm_no"
+        replies = (self._notice(key, new), *(() if new.finished else self.current(new)))
+        return Result(new, replies, accepted=True)
+
+    def _yes_or_no(self, text: str, language: str) -> bool | None:
+        said = normalise_phrase(text)
+        if said in _YES or said == normalise_phrase(self.ui("yes_button", language)):
+            return True
+        if said in _NO or said == normalise_phrase(self.ui("no_button", language)):
+            return False
+        return None
+
+    def _pending_question(self, session: Session) -> Reply:
+        language = session.language
+        if session.pending == UNDO_EMERGENCY:
+            text = self.ui("undo_emergency", language)
+            yes = self.ui("mistake_yes_button", language)
+            no = self.ui("mistake_no_button", language)
+        else:
+            net = self.flow.safety_net
+            concept = net.concept(session.pending or "") if net else None
+            sign = self._say(concept.sign, session) if concept else ""
+            text = self.ui("confirm_sign", language, sign=sign)
+            yes, no = self.ui("yes_button", language), self.ui("no_button", language)
+        buttons = (
+            Button(Action.CONFIRM, session.step, "yes", yes),
+            Button(Action.CONFIRM, session.step, "no", no),
+        )
+        return Reply(ReplyKind.QUESTION, text, session.step, buttons, columns=2)
 
     # -- moving on ----------------------------------------------------------------------------
 
@@ -704,13 +850,16 @@ class Engine:
         text = self.flow.reasons.get(reason)
         if text is not None:
             return self._say(text, session)
-        if reason == "safety_net":
+        if reason == "safety_net":  # a session stored before the net named its concepts
             return self.ui("safety_net_reason", session.language)
+        concept = self.flow.safety_net.concept(reason) if self.flow.safety_net else None
         for rule in step.reasons:
             if rule.each is not None:
                 source = self.flow.steps[rule.each]
                 if source.option(reason) is not None:
                     return self._option_label(source, reason, session.language)
+        if concept is not None:  # a sign typed in the person's own words
+            return self._say(concept.sign, session)
         return reason
 
     def _notice(self, key: str, session: Session) -> Reply:

@@ -132,8 +132,8 @@ def mermaid(flow: Flow) -> str:
         lines.append(f"    {_mermaid_id(step.id)}{left}{label}{right}")
         groups.setdefault(group, []).append(_mermaid_id(step.id))
     if flow.safety_net is not None:
-        phrases = next(iter(flow.safety_net.phrases.values()), ())
-        example = ", ".join(f"'{p}'" for p in phrases[:3])
+        concepts = [c.id.replace("_", " ") for c in flow.safety_net.concepts]
+        example = ", ".join(concepts[:3])
         label = _mermaid_label("Typed at any step:", f"{example} …")
         lines.append(f'    {SAFETY_NET_NODE}["{label}"]')
         groups.setdefault("note", []).append(SAFETY_NET_NODE)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.engine import (
+    UNDO_EMERGENCY,
     Action,
+    Amend,
     Back,
     Choose,
+    Confirm,
     Done,
     Engine,
     Number,
@@ -31,10 +34,12 @@ from bot.flow.model import (
     Option,
     ReasonRule,
     Route,
+    SafetyConcept,
     SafetyNet,
     Step,
     StepKind,
 )
+from bot.flow.safety import Concept
 
 
 def t(en: str, es: str | None = None) -> LocalText:
@@ -113,8 +118,26 @@ def mini_flow() -> Flow:
         steps={s.id: s for s in steps},
         disclaimer=t("A massage therapist cannot diagnose."),
         safety_line=t("Numb between the legs? Call {emergency_number}."),
-        safety_net=SafetyNet("urgent", {"en": ("can't pee", "numb down there")}),
-        reasons={"severe": t("your pain is {pain} out of 10"), "numb": t("numbness")},
+        safety_net=SafetyNet(
+            "urgent",
+            words={
+                "cannot": {"en": ("cannot",)},
+                "pee": {"en": ("pee",)},
+                "numb": {"en": ("numb",)},
+                "saddle": {"en": ("down there",)},
+            },
+            concepts=(
+                SafetyConcept(Concept("bladder", (("cannot", "pee"),)), t("trouble peeing")),
+                SafetyConcept(Concept("numb", (("numb", "saddle"),)), t("numbness down there")),
+            ),
+            negations={"en": ("no", "not")},
+            doubts={"en": ("maybe",)},
+        ),
+        reasons={
+            "severe": t("your pain is {pain} out of 10"),
+            "numb": t("numbness"),
+            "bladder": t("you wrote that you cannot pee"),
+        },
     )
 
 
@@ -253,14 +276,103 @@ def test_back_at_the_start_says_there_is_nothing_to_undo(engine: Engine) -> None
     assert not result.accepted and "nothing to go back" in result.replies[0].text
 
 
-def test_safety_net_phrase_jumps_to_urgent_from_any_step(engine: Engine) -> None:
+def test_a_clear_warning_jumps_to_urgent_from_any_step(engine: Engine) -> None:
     session = walk_to_pain(engine)
     result = engine.handle(session, Text("Honestly I CAN’T pee since yesterday!!"))
     assert result.session.outcome == "urgent"
-    assert result.session.reasons == ["safety_net"]
-    assert "warning sign" in result.replies[-1].text
-    # and back returns to where the person was
-    assert engine.handle(result.session, Back()).session.step == "pain"
+    assert result.session.reasons == ["bladder"]  # the concept, explained by its reason text
+    assert "you wrote that you cannot pee" in result.replies[-1].text
+    assert result.screening is not None and result.screening.evidence == "CAN’T pee"
+
+
+def test_back_after_an_emergency_asks_whether_it_was_a_mistake(engine: Engine) -> None:
+    urgent = engine.handle(walk_to_pain(engine), Text("cant pee")).session
+    asked = engine.handle(urgent, Back())
+    assert asked.session.pending == UNDO_EMERGENCY and asked.session.step == "urgent"
+    assert "mistake" in asked.replies[0].text
+    assert [b.action for b in asked.replies[0].buttons] == [Action.CONFIRM, Action.CONFIRM]
+    kept = engine.handle(asked.session, Confirm("urgent", yes=False))
+    assert kept.session.outcome == "urgent" and kept.session.pending is None
+    assert not kept.withdrawn
+    undone = engine.handle(asked.session, Confirm("urgent", yes=True))
+    assert undone.withdrawn and undone.session.withdrawn
+    assert undone.session.step == "pain" and undone.session.outcome is None  # where they were
+
+
+def test_a_negated_warning_asks_one_yes_no_question_naming_the_sign(engine: Engine) -> None:
+    session = walk_to_pain(engine)
+    asked = engine.handle(session, Text("there is no numbness down there"))
+    assert asked.session.pending == "numb" and asked.session.outcome is None
+    (question,) = asked.replies
+    assert "numbness down there" in question.text
+    assert [b.value for b in question.buttons] == ["yes", "no"]
+    yes = engine.handle(asked.session, Confirm("pain", yes=True))
+    assert yes.session.outcome == "urgent" and yes.session.reasons == ["numb"]
+
+
+def test_no_to_the_safety_question_returns_to_exactly_where_they_were(engine: Engine) -> None:
+    session = engine.start().session
+    session = engine.handle(session, Choose("where", "buttock")).session
+    ticked = engine.handle(session, Toggle("flags", "fever")).session
+    asked = engine.handle(ticked, Text("maybe a bit numb down there?")).session
+    assert asked.pending == "numb"
+    answered = engine.handle(asked, Text("no"))
+    assert answered.session.pending is None
+    assert answered.session.step == "flags" and answered.session.draft == ["fever"]  # kept
+    assert answered.replies[-1].kind is ReplyKind.QUESTION and answered.replies[-1].step == "flags"
+
+
+def test_anything_but_yes_or_no_asks_the_safety_question_again(engine: Engine) -> None:
+    asked = engine.handle(walk_to_pain(engine), Text("no numbness down there")).session
+    for other in (Text("what?"), Number("pain", 3), Choose("where", "buttock")):
+        result = engine.handle(asked, other)
+        assert not result.accepted and result.session.pending == "numb"
+        assert result.replies[-1].buttons[0].action is Action.CONFIRM
+
+
+def test_a_clear_warning_in_the_first_message_is_answered_without_a_conversation() -> None:
+    engine = Engine(compile_flow(mini_flow()), SETTINGS)
+    result = engine.handle(None, Text("i cant pee"))
+    assert result.session.outcome == "urgent" and result.replies[-1].urgent
+    doubtful = engine.handle(None, Text("not sure, maybe numb down there"))
+    assert doubtful.session.pending == "numb"
+
+
+def test_a_warning_is_heard_when_the_flow_changed_under_the_conversation(engine: Engine) -> None:
+    stale = walk_to_pain(engine)
+    stale.flow_version = "an older version"
+    stale.step = "a step that is gone"
+    result = engine.handle(stale, Text("numb down there"))
+    assert result.session.outcome == "urgent" and result.session.flow_version == "1-test"
+
+
+def test_a_warning_typed_after_an_outcome_still_leads_to_urgent(engine: Engine) -> None:
+    done = engine.handle(walk_to_pain(engine), Number("pain", 2)).session
+    assert done.outcome == "book"
+    assert engine.handle(done, Text("now i cannot pee")).session.outcome == "urgent"
+
+
+def test_the_whole_of_a_long_message_is_read(engine: Engine) -> None:
+    long = "the pain started when I lifted a box. " * 200 + "and now I cannot pee"
+    assert len(long) > 5000
+    assert engine.handle(walk_to_pain(engine), Text(long)).session.outcome == "urgent"
+
+
+def test_an_edited_last_answer_corrects_it_while_the_next_question_is_open() -> None:
+    flow = mini_flow()
+    engine = Engine(compile_flow(flow), SETTINGS)
+    pain = walk_to_pain(engine)
+    # the "where" question is a choice; amending "flags" (a multi) cannot be typed, so
+    # amend the typed number on a fresh session: answer pain, then correct it.
+    done = engine.handle(pain, Text("8")).session
+    assert done.outcome == "doctor"
+    # Finished: an edit is read as a new message (the outcome stays).
+    assert engine.handle(done, Amend("pain", "2")).session.outcome == "doctor"
+    # Before the outcome: the last answer is corrected.
+    where = engine.start().session
+    where = engine.handle(where, Choose("where", "buttock")).session
+    corrected = engine.handle(where, Amend("where", "buttock"))
+    assert corrected.session.step == "flags" and corrected.session.answers == {"where": "buttock"}
 
 
 def test_safety_net_needs_whole_words(engine: Engine) -> None:
@@ -346,11 +458,11 @@ def test_phrase_matching_ignores_case_accents_and_curly_apostrophes() -> None:
     assert normalise_phrase("Can’t  PEE...") == "can't pee"
 
 
-def test_safety_net_allows_one_extra_word_between_phrase_words() -> None:
+def test_words_of_a_term_may_have_one_other_word_between_them() -> None:
     flow = mini_flow()
     engine = Engine(compile_flow(flow), SETTINGS)
     session = engine.start().session
-    assert engine.handle(session, Text("I can't sleep, so I pee")).session.outcome is None
+    assert engine.handle(session, Text("I can't sleep, so I peeled")).session.outcome is None
     assert engine.handle(session, Text("I can't really pee")).session.outcome == "urgent"
     assert engine.handle(session, Text("numb right down there")).session.outcome == "urgent"
     assert engine.handle(session, Text("I can pee")).session.outcome is None

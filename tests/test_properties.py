@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import (
+    UNDO_EMERGENCY,
     Back,
     Choose,
+    Confirm,
     Done,
     Engine,
     Input,
@@ -170,6 +172,10 @@ def test_back_then_the_same_answer_gives_the_same_session(data: st.DataObject) -
         answered = ENGINE.handle(result.session, answer)
         back = ENGINE.handle(answered.session, Back())
         assert back.accepted
+        if back.session.pending == UNDO_EMERGENCY:  # an emergency is undone only on "yes"
+            back = ENGINE.handle(back.session, Confirm(back.session.step, yes=True))
+            assert back.withdrawn and back.session.withdrawn
+            back.session.withdrawn = False
         assert back.session.to_dict() == asking  # ticks of a multi-select come back too
         again = ENGINE.handle(back.session, answer)
         assert again.session.to_dict() == answered.session.to_dict()

@@ -8,7 +8,7 @@ library's own semantics, not something we re-implement.
 One machine serves every conversation: it is built with ``model=None`` and each step is taken
 by triggering the event on a throw-away :class:`_Cursor` (a slot object holding only a state
 name), as the transitions FAQ describes for many light models. No per-person machine, no
-``add_model`` per update.
+``add_model`` per update. The safety net is compiled here too, once per flow.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from transitions import Machine
 
 from bot.flow.model import Flow, Step
+from bot.flow.safety import Screener
 
 NEXT = "next"
 
@@ -39,6 +40,7 @@ class _Cursor:
 class CompiledFlow:
     flow: Flow
     machine: Machine
+    screener: Screener  # the safety net, compiled once with the flow
 
     def route(self, step_id: str, answers: Mapping[str, Any]) -> str:
         """The step that follows ``step_id`` for these answers."""
@@ -68,4 +70,18 @@ def compile_flow(flow: Flow) -> CompiledFlow:
         for route in step.routes:
             test = route.condition.test if route.condition is not None else _always
             machine.add_transition(NEXT, step.id, route.target, conditions=[test])
-    return CompiledFlow(flow=flow, machine=machine)
+    return CompiledFlow(flow=flow, machine=machine, screener=compile_screener(flow))
+
+
+def compile_screener(flow: Flow) -> Screener:
+    """The flow's safety net as one :class:`~bot.flow.safety.Screener` (empty without one)."""
+    net = flow.safety_net
+    if net is None:
+        return Screener({}, ())
+    return Screener(
+        net.words,
+        [c.concept for c in net.concepts],
+        negations=net.negations,
+        doubts=net.doubts,
+        ignore=net.ignore,
+    )

@@ -17,11 +17,13 @@ from bot.flow.model import (
     Option,
     ReasonRule,
     Route,
+    SafetyConcept,
     SafetyNet,
     Step,
     StepKind,
     Where,
 )
+from bot.flow.safety import Concept
 from bot.flow.source import Span, YMap, YNode, YScalar
 
 
@@ -148,8 +150,28 @@ class StepDraft:
 class SafetyNetDraft:
     target: str | None
     target_node: YNode | None
-    phrases: dict[str, tuple[str, ...]]
     node: YMap
+    words: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    negations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    doubts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ignore: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    concepts: list[ConceptDraft] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseDraft:
+    groups: tuple[str, ...]
+    node: YNode
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptDraft:
+    id: str
+    key: YNode
+    sign: LocalText | None
+    when: tuple[ClauseDraft, ...]
+    ask: tuple[ClauseDraft, ...]
+    near: int
 
 
 @dataclass(eq=False, slots=True)
@@ -168,6 +190,7 @@ class FlowDraft:
     safety_net: SafetyNetDraft | None = None
     reasons: dict[str, LocalText] = field(default_factory=dict)
     reason_keys: dict[str, YScalar] = field(default_factory=dict)
+    safety_net_groups: dict[str, YScalar] = field(default_factory=dict)
     ui: dict[str, LocalText] = field(default_factory=dict)
     texts: list[TextUse] = field(default_factory=list)
     root: YMap | None = None
@@ -195,7 +218,29 @@ class FlowDraft:
         steps = {step_id: self._step(step) for step_id, step in self.steps.items()}
         safety_net = None
         if self.safety_net is not None and self.safety_net.target is not None:
-            safety_net = SafetyNet(self.safety_net.target, dict(self.safety_net.phrases))
+            net = self.safety_net
+            target = self.safety_net.target
+            concepts = tuple(
+                SafetyConcept(
+                    Concept(
+                        c.id,
+                        tuple(clause.groups for clause in c.when),
+                        tuple(clause.groups for clause in c.ask),
+                        c.near,
+                    ),
+                    c.sign or LocalText.plain(c.id, self.default_language),
+                    self.where(c.key),
+                )
+                for c in net.concepts
+            )
+            safety_net = SafetyNet(
+                target,
+                dict(net.words),
+                concepts,
+                dict(net.negations),
+                dict(net.doubts),
+                dict(net.ignore),
+            )
         return Flow(
             id=self.id,
             version=version,

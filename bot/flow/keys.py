@@ -46,7 +46,8 @@ ALL_STEP_KEYS = frozenset().union(*STEP_KEYS.values())
 OPTION_KEYS = frozenset({"label", "exclusive"})  # the long form of an option
 RULE_KEYS = frozenset({"if", "goto"})  # a routing rule under `next:`
 REASON_RULE_KEYS = frozenset({"if", "reason", "each"})  # under an outcome's `reasons:`
-SAFETY_NET_KEYS = frozenset({"goto", "phrases"})
+SAFETY_NET_KEYS = frozenset({"goto", "negations", "doubts", "ignore", "words", "concepts"})
+CONCEPT_KEYS = frozenset({"sign", "when", "ask", "near"})  # one warning sign of the net
 
 # Settings the engine fills into texts ({booking_url} ...), see bot.engine.Engine(settings).
 SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.flow.conditions import Node, Predicate
+from bot.flow.safety import Concept
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +123,36 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class SafetyConcept:
+    """A warning sign the safety net recognises (see :mod:`bot.flow.safety`), with the plain
+    words that name it in the yes/no question asked after a negated or doubtful mention."""
+
+    concept: Concept
+    sign: LocalText
+    where: Where | None = None
+
+    @property
+    def id(self) -> str:
+        return self.concept.id
+
+
+@dataclass(frozen=True, slots=True)
 class SafetyNet:
-    """Phrases that, typed at any point, jump straight to ``target`` (an outcome)."""
+    """Warning signs that, typed at any point, lead to ``target`` (an urgent outcome).
+
+    ``words`` holds the word groups (group -> language -> terms as written), ``negations`` and
+    ``doubts`` the words that turn a mention into a question, ``ignore`` phrases whose words
+    never count, per language."""
 
     target: str
-    phrases: Mapping[str, tuple[str, ...]]  # language -> phrases, already normalised
+    words: Mapping[str, Mapping[str, tuple[str, ...]]]
+    concepts: tuple[SafetyConcept, ...]
+    negations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    doubts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ignore: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def concept(self, concept_id: str) -> SafetyConcept | None:
+        return next((c for c in self.concepts if c.id == concept_id), None)
 
 
 @dataclass(frozen=True, slots=True)

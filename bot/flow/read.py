@@ -8,10 +8,11 @@ every answer has a way on, rules can hold) is checked afterwards on the draft.
 
 from __future__ import annotations
 
-from bot.flow.draft import FlowDraft, SafetyNetDraft
+from bot.flow.draft import ClauseDraft, ConceptDraft, FlowDraft, SafetyNetDraft
 from bot.flow.errors import did_you_mean
-from bot.flow.keys import SAFETY_NET_KEYS, TOP_KEYS, TOP_REQUIRED
+from bot.flow.keys import CONCEPT_KEYS, SAFETY_NET_KEYS, TOP_KEYS, TOP_REQUIRED
 from bot.flow.read_steps import StepReader
+from bot.flow.safety import DEFAULT_NEAR, STEMMERS, term_problem
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 from bot.flow.values import LANGUAGE
 
@@ -128,7 +129,8 @@ class FlowReader(StepReader):
         if not isinstance(node, YMap):
             self.report.error(
                 node,
-                "safety_net: needs goto: (an outcome) and phrases: (per language).",
+                "safety_net: needs goto: (an outcome), words: (word groups) and concepts: "
+                "(the warning signs).",
                 "See the safety net section of docs/flow-language.md.",
             )
             return
@@ -140,24 +142,41 @@ class FlowReader(StepReader):
                 "The safety net has no 'goto'.",
                 "Add goto: with the id of the emergency outcome.",
             )
-        target = self.step_ref(target_node)
-        phrases = self.read_phrases(node.get("phrases"), node)
-        self.draft.safety_net = SafetyNetDraft(target, target_node, phrases, node)
+        net = SafetyNetDraft(self.step_ref(target_node), target_node, node)
+        net.words = self.read_word_groups(node.get("words"), node)
+        net.negations = self.read_terms(node.get("negations"), "negations") or {}
+        net.doubts = self.read_terms(node.get("doubts"), "doubts") or {}
+        net.ignore = self.read_terms(node.get("ignore"), "ignore") or {}
+        self.read_concepts(node.get("concepts"), node, net)
+        self.draft.safety_net = net
 
-    def read_phrases(self, node: YNode | None, parent: YMap) -> dict[str, tuple[str, ...]]:
-        from bot.engine import normalise_phrase  # lazily: bot.engine imports this package
-
-        if node is None:
+    def read_word_groups(
+        self, node: YNode | None, parent: YMap
+    ) -> dict[str, dict[str, tuple[str, ...]]]:
+        if node is None or not isinstance(node, YMap):
             self.report.error(
-                parent.span,
-                "The safety net has no 'phrases'.",
-                "Add phrases: with, per language, a list of words people may type, e.g. "
-                'en: ["can\'t pee"].',
+                node or parent.span,
+                "The safety net needs words: with its word groups, one per line.",
+                'For example:  words:\n    numb:\n      en: [numb, tingling, "no feeling"]',
             )
             return {}
-        groups: list[tuple[str, YNode]] = []
+        groups: dict[str, dict[str, tuple[str, ...]]] = {}
+        for _name, key, value in node.items():
+            group = self.check_id(key, "a word group")
+            terms = self.read_terms(value, "a word group")
+            if group is not None and terms is not None:
+                groups[group] = terms
+                self.draft.safety_net_groups[group] = key
+        return groups
+
+    def read_terms(self, node: YNode | None, what: str) -> dict[str, tuple[str, ...]] | None:
+        """Words per language: ``en: [numb, "no feeling"]``; a plain list is the first
+        language's."""
+        if node is None:
+            return None
+        lists: list[tuple[str, YNode]] = []
         if isinstance(node, YSeq):
-            groups.append((self.draft.default_language, node))
+            lists.append((self.draft.default_language, node))
         elif isinstance(node, YMap):
             for language, key, value in node.items():
                 if language not in self.draft.languages:
@@ -167,27 +186,102 @@ class FlowReader(StepReader):
                         did_you_mean(language, list(self.draft.languages), "Languages"),
                     )
                     continue
-                groups.append((language, value))
+                if language not in STEMMERS:
+                    self.report.warning(
+                        key,
+                        f"Word endings are not understood for '{language}': its words are "
+                        "matched as written.",
+                        "Add the word forms people type, or a * at the end of a word.",
+                    )
+                lists.append((language, value))
         else:
             self.report.error(
                 node,
-                "phrases: lists, per language, the words to look for.",
-                'For example:  en: ["can\'t pee", "numb down there"]',
+                f"{what} lists, per language, the words to look for.",
+                'For example:  en: [numb, tingling, "no feeling"]',
             )
-            return {}
-        phrases: dict[str, tuple[str, ...]] = {}
-        for language, value in groups:
+            return None
+        terms: dict[str, tuple[str, ...]] = {}
+        for language, value in lists:
             items = value.items if isinstance(value, YSeq) else [value]
             found: list[str] = []
             for item in items:
-                phrase = normalise_phrase(item.text) if isinstance(item, YScalar) else ""
-                if not phrase:
-                    self.report.error(
-                        item, "This phrase is empty or has no letters or digits to look for."
-                    )
+                text = item.text if isinstance(item, YScalar) and item.value is not None else ""
+                problem = term_problem(text) if text else "This word is empty."
+                if problem is not None:
+                    self.report.error(item, problem)
                     continue
-                found.append(phrase)
-            phrases[language] = tuple(dict.fromkeys(found))
-        return phrases
+                found.append(" ".join(text.split()))
+            terms[language] = tuple(dict.fromkeys(found))
+        return terms
+
+    def read_concepts(self, node: YNode | None, parent: YMap, net: SafetyNetDraft) -> None:
+        if node is None or not isinstance(node, YMap):
+            self.report.error(
+                node or parent.span,
+                "The safety net needs concepts: with the warning signs it looks for.",
+                "For example:  concepts:\n    saddle_numbness:\n      sign: ...\n"
+                "      when: [numb + saddle]",
+            )
+            return
+        for _name, key, value in node.items():
+            concept_id = self.check_id(key, "a concept id")
+            if concept_id is None:
+                continue
+            if not isinstance(value, YMap):
+                self.report.error(
+                    value or key,
+                    f"The concept '{concept_id}' needs sign: and when:.",
+                    "sign: names it in plain words; when: lists the word groups that mean it, "
+                    "like  when: [numb + saddle].",
+                )
+                continue
+            self.check_keys(value, CONCEPT_KEYS, "a safety-net concept")
+            sign = self.text(value.get("sign"), "sign")
+            if value.get("sign") is None:
+                self.report.error(
+                    key,
+                    f"The concept '{concept_id}' has no sign:.",
+                    'Add sign: with the sign in plain words, as in "do you have ...?".',
+                )
+            when = self.read_clauses(value.get("when"), net)
+            if value.get("when") is None:
+                self.report.error(
+                    key,
+                    f"The concept '{concept_id}' has no when:.",
+                    "Add when: with the word groups that mean it, like  when: [numb + saddle].",
+                )
+            ask = self.read_clauses(value.get("ask"), net)
+            near = DEFAULT_NEAR
+            near_node = value.get("near")
+            if near_node is not None:
+                number = self.integer(near_node, "near")
+                if number is not None and not 2 <= number <= 30:
+                    self.report.error(near_node, "near: is a number of words from 2 to 30.")
+                elif number is not None:
+                    near = number
+            net.concepts.append(ConceptDraft(concept_id, key, sign, tuple(when), tuple(ask), near))
+
+    def read_clauses(self, node: YNode | None, net: SafetyNetDraft) -> list[ClauseDraft]:
+        """``[numb + saddle, cauda_equina]``: each clause names word groups joined by +."""
+        if node is None:
+            return []
+        items = node.items if isinstance(node, YSeq) else [node]
+        clauses: list[ClauseDraft] = []
+        for item in items:
+            text = item.text if isinstance(item, YScalar) and item.value is not None else ""
+            groups = tuple(part.strip() for part in text.split("+"))
+            if not text.strip() or not all(groups):
+                self.report.error(
+                    item,
+                    "Expected word groups joined by +, like  numb + saddle.",
+                    "Each name is a group under words:.",
+                )
+                continue
+            if len(groups) > 4:
+                self.report.error(item, "A clause joins at most four word groups.")
+                continue
+            clauses.append(ClauseDraft(groups, item))
+        return clauses
 
     # -- steps --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ def validate(draft: FlowDraft, report: Report) -> None:
     checked = check_conditions(draft, report, graph)
     analyse_rules(draft, report, graph, checked)
     check_reasons(draft, report)
+    check_safety_net(draft, report)
     check_texts(draft, report, graph)
     check_limits(draft, report)
 
@@ -108,9 +109,36 @@ def check_reasons(draft: FlowDraft, report: Report) -> None:
                 + f' Add  {rule.reason}: "you told us ..."  under reasons: at the top.',
             )
     for reason_id, key in draft.reason_keys.items():
-        if reason_id not in used and reason_id != "safety_net":
+        concepts = {c.id for c in draft.safety_net.concepts} if draft.safety_net else set()
+        if reason_id not in used and reason_id not in concepts:
             report.warning(
                 key,
                 f"The reason '{reason_id}' is not used by any outcome.",
                 "Use it in an outcome's reasons:, or remove it.",
+            )
+
+
+def check_safety_net(draft: FlowDraft, report: Report) -> None:
+    """Clauses name existing word groups, and every group is used by some concept."""
+    net = draft.safety_net
+    if net is None:
+        return
+    groups = sorted(net.words)
+    used: set[str] = set()
+    for concept in net.concepts:
+        for clause in (*concept.when, *concept.ask):
+            for group in clause.groups:
+                used.add(group)
+                if group not in net.words:
+                    report.error(
+                        clause.node,
+                        f"'{group}' is not a word group of the safety net.",
+                        did_you_mean(group, groups, "Word groups"),
+                    )
+    for group, key in draft.safety_net_groups.items():
+        if group not in used:
+            report.warning(
+                key,
+                f"The word group '{group}' is not used by any concept.",
+                "Use it in a concept's when: (like  numb + saddle), or remove it.",
             )

@@ -83,13 +83,13 @@ def test_example_flow_loads_into_the_model_with_positions() -> None:
         ("none", True),
     ]
     assert signs.options[2].label.get("es", "en") == "Ninguno"
-    assert signs.where == Where(str(EXAMPLE), 43, 3)
+    assert signs.where == Where(str(EXAMPLE), 67, 3)
     first_rule = signs.routes[0]
     assert first_rule.target == "emergency"
     assert first_rule.condition is not None
     assert first_rule.condition.source == '"saddle_numbness" in warning_signs'
     # The condition starts after the quote of the YAML string.
-    assert first_rule.condition.where == Where(str(EXAMPLE), 59, 14)
+    assert first_rule.condition.where == Where(str(EXAMPLE), 83, 14)
     assert first_rule.condition.test({"warning_signs": ["saddle_numbness"]})
     assert signs.routes[-1].condition is None
     severity = flow.steps["severity"]
@@ -101,8 +101,9 @@ def test_example_flow_loads_into_the_model_with_positions() -> None:
     assert [r.each for r in flow.steps["see_doctor"].reasons] == ["warning_signs", None]
     assert flow.reasons["below_knee"].get("es", "en") == "el dolor baja por debajo de la rodilla"
     assert flow.safety_net is not None and flow.safety_net.target == "emergency"
-    assert flow.safety_net.phrases == {"en": ("can't pee", "numb down there"),
-                                       "es": ("no puedo orinar",)}  # fmt: skip
+    assert [c.id for c in flow.safety_net.concepts] == ["saddle_numbness", "bladder_change"]
+    assert flow.safety_net.concepts[1].concept.when == (("cannot", "pee"),)
+    assert flow.safety_net.words["pee"]["es"] == ("orin*", "pis", "vejiga")
 
 
 def test_any_change_to_the_file_changes_the_version() -> None:
@@ -121,14 +122,17 @@ def test_yes_and_no_stay_option_ids_not_booleans() -> None:
     assert compiled.route("sitting", {"sitting": "no"}) == "general"
 
 
-def test_safety_net_phrases_are_normalised_like_typed_text() -> None:
-    text = SMALL.replace(
-        "start: sitting\n",
-        'start: sitting\nsafety_net:\n  goto: general\n  phrases:\n    en: ["Can’t  PEE!"]\n',
+def test_safety_net_words_keep_what_the_therapist_wrote_and_match_like_typed_text() -> None:
+    net = (
+        "start: sitting\nsafety_net:\n  goto: general\n  words:\n"
+        '    cannot: {en: ["Can’t", unable]}\n    pee: {en: [PEE]}\n'
+        "  concepts:\n    bladder:\n      sign: trouble peeing\n      when: [cannot + pee]\n"
     )
-    flow = load_flow("f.yaml", text=text)
-    assert flow.safety_net is not None
-    assert flow.safety_net.phrases == {"en": ("can't pee",)}
+    compiled = load_compiled("f.yaml", text=SMALL.replace("start: sitting\n", net))
+    assert compiled.flow.safety_net is not None
+    assert compiled.flow.safety_net.words["cannot"] == {"en": ("Can’t", "unable")}
+    assert compiled.screener.screen("i cant peeee").verdict.value == "none"  # a typo of 2
+    assert compiled.screener.screen("I CAN NOT pee!").verdict.value == "emergency"
 
 
 def test_defaults_for_optional_keys() -> None:

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "docs" / "flow.schema.json"
 EXAMPLE = ROOT / "docs" / "examples" / "mini.yaml"
 FLOWS = sorted((ROOT / "flows").glob("*.yaml"))
-FLOW_FILES = [p for p in FLOWS if not p.name.endswith(".scenarios.yaml")]
+FLOW_FILES = [p for p in FLOWS if not p.name.endswith((".scenarios.yaml", ".safety.yaml"))]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,488 @@
+"""The safety net: warning signs recognised in people's own words.
+
+A flow declares *word groups* (lists of words and short phrases, per language, that a clinician
+can read and extend) and *concepts* (the warning signs), each made of groups that must appear
+near one another: a sensation-loss word near a saddle-area word, a lost-control word near a
+bladder word. :class:`Screener` compiles them once per flow and reads a message in one pass:
+
+    text ─► tokens (invisible characters dropped, accents folded, contractions opened)
+         ─► each token's Snowball stem per language, one-letter typos of long words corrected
+         ─► the groups' terms found in the tokens
+         ─► concepts whose groups sit within ``near`` tokens of each other
+         ─► "emergency" (a clear mention), "confirm" (negated, doubtful, or a clause the flow
+            marks as one to ask about), or "none"
+
+Matching is by stem, so word endings do not matter ("wiping", "wiped"; "orinando", "orino"),
+and a word written with ``*`` at its end matches any word starting so ("incontin*"); a word
+written with ``=`` in front matches only as written ("=legs", not "leg"). Negation and doubt
+words ("no", "never", "not sure", "maybe") only count when they are not part of the sign's own
+words: "no feeling down there" is a clear mention, "no numbness down there" a negated one.
+Phrases the flow lists under ``ignore`` hide their words from every sign ("chest of drawers").
+
+Every step is linear in the length of the message: tokens come from one regular-expression
+scan with no backtracking, terms are found through a dictionary keyed by their first word, and
+each clause is checked with a sliding window over the positions found. Over-triage is the
+intended error: a doubtful mention asks the person rather than letting it pass.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+
+import Stemmer
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extractOne
+
+DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
+NEGATION_REACH = 3  # a negation this many tokens before a sign (same sentence) negates it
+DOUBT_REACH = 6  # a doubt word this many tokens before or after a sign makes it doubtful
+MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("can't really feel")
+TYPO_MIN_LENGTH = 5  # shorter words are never corrected ("numb"/"dumb", "wipe"/"wife")
+
+# Languages the Snowball stemmer knows, by the codes flows use.
+STEMMERS = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+    "tr": "turkish",
+}
+
+# Characters that draw nothing but would split or hide a word: zero-width space and joiners,
+# word joiner, soft hyphen, byte-order mark, bidirectional marks ... (Unicode category Cf).
+_INVISIBLE = dict.fromkeys(
+    c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf" and c != 0x200D
+)
+_INVISIBLE[0x200D] = None  # zero-width joiner too (emoji sequences lose nothing we read)
+
+# One scan: words (letters and digits, with inner apostrophes) and sentence breaks.
+_TOKEN = re.compile(r"(\w+(?:['’`´]\w+)*)|([.!?;:\n]+)")
+
+# English contractions, opened so that "cant", "can't", "can not" and "cannot" read alike and
+# "don't" carries its "not". Spanish needs none.
+_CONTRACTIONS: Mapping[str, tuple[str, ...]] = {
+    "can't": ("cannot",),
+    "cant": ("cannot",),
+    "cannot": ("cannot",),
+    "won't": ("will", "not"),
+    "wont": ("will", "not"),
+    "ain't": ("is", "not"),
+    "aint": ("is", "not"),
+    "dont": ("do", "not"),
+    "doesnt": ("does", "not"),
+    "didnt": ("did", "not"),
+    "havent": ("have", "not"),
+    "hasnt": ("has", "not"),
+    "hadnt": ("had", "not"),
+    "isnt": ("is", "not"),
+    "wasnt": ("was", "not"),
+    "arent": ("are", "not"),
+    "werent": ("were", "not"),
+    "couldnt": ("could", "not"),
+    "wouldnt": ("would", "not"),
+    "shouldnt": ("should", "not"),
+}
+# Words that end a sentence's reach for negation as a full stop does ("no pain but numb ...").
+_BREAK_WORDS = frozenset({"but", "although", "though", "however", "pero", "aunque", "sino"})
+
+
+class Verdict(StrEnum):
+    EMERGENCY = "emergency"
+    CONFIRM = "confirm"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """A warning sign: ``when`` lists the clauses (groups that must appear near each other)
+    that mean it; ``ask`` the clauses that only ever lead to the yes/no question."""
+
+    id: str
+    when: tuple[tuple[str, ...], ...]
+    ask: tuple[tuple[str, ...], ...] = ()
+    near: int = DEFAULT_NEAR
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What the net made of one message."""
+
+    verdict: Verdict
+    concept: str | None = None
+    evidence: str | None = None  # the words that matched, as the person wrote them
+
+    @property
+    def alarming(self) -> bool:
+        return self.verdict is not Verdict.NONE
+
+
+NOTHING = Screening(Verdict.NONE)
+_IGNORE = "\x00ignore"  # phrases whose words never count ("chest of drawers", "pissed off")
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def fold(word: str) -> str:
+    """Lower case, no accents, plain apostrophes: "Pérdida" -> "perdida". The ñ stays: in
+    Spanish it is a letter of its own ("año" is a year, "ano" the back passage)."""
+    letters: list[str] = []
+    for c in unicodedata.normalize("NFKD", word.casefold()):
+        if not unicodedata.combining(c):
+            letters.append(c)
+        elif c == "\u0303" and letters and letters[-1] == "n":
+            letters[-1] = "ñ"
+    return "".join(letters).replace("’", "'").replace("`", "'").replace("´", "'")
+
+
+def _open_contraction(word: str) -> tuple[str, ...]:
+    opened = _CONTRACTIONS.get(word)
+    if opened is not None:
+        return opened
+    if word.endswith("n't") and len(word) > 3:
+        return (word[:-3], "not")
+    if word.endswith("'s"):
+        return (word[:-2],)
+    return (word.replace("'", ""),) if "'" in word else (word,)
+
+
+@dataclass(slots=True)
+class _Token:
+    word: str  # folded
+    start: int  # where it stands in the cleaned text
+    end: int
+    sentence: int  # which sentence (negation does not reach across one)
+
+
+def tokenize(text: str) -> tuple[str, list[_Token]]:
+    """The cleaned text (NFC, invisible characters dropped) and its word tokens."""
+    cleaned = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    tokens: list[_Token] = []
+    sentence = 0
+    previous: str | None = None
+    for match in _TOKEN.finditer(cleaned):
+        raw = match.group(1)
+        if raw is None:
+            sentence += 1
+            continue
+        for word in _open_contraction(fold(raw)):
+            if word in _BREAK_WORDS:
+                sentence += 1
+            if word == "not" and previous == "can" and tokens:
+                tokens[-1].word = "cannot"  # "can not" reads as "cannot"
+                tokens[-1].end = match.end()
+                previous = "cannot"
+                continue
+            tokens.append(_Token(word, match.start(), match.end(), sentence))
+            previous = word
+    return cleaned, tokens
+
+
+# --- terms -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """One word of a term: a stem to compare, a prefix (``orin*``), or an exact form."""
+
+    text: str
+    how: str  # "stem" | "prefix" | "exact"
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    words: tuple[_Word, ...]
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    group: str
+    start: int  # token positions, inclusive
+    end: int
+
+
+def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
+    """A term as written in the flow ("can't feel", "orin*", "=legs") as words to match."""
+    words: list[_Word] = []
+    for raw in text.split():
+        how = "stem"
+        if raw.startswith("="):
+            how, raw = "exact", raw[1:]
+        elif raw.endswith("*"):
+            how, raw = "prefix", raw[:-1]
+        for part in _open_contraction(fold(raw)):
+            if not part:
+                continue
+            if how == "stem":
+                words.append(_Word(stem.stemWord(part), how, language))
+            else:
+                words.append(_Word(part, how, language))
+    return tuple(words)
+
+
+def term_problem(text: str) -> str | None:
+    """Why a term cannot be used, in plain words, or None."""
+    if not any(c.isalnum() for c in text):
+        return "This has no letters or digits to look for."
+    for raw in text.split():
+        if raw.endswith("*") and len(raw.rstrip("*").lstrip("=")) < 3:
+            return f"'{raw}' is too short to match the start of words (3 letters at least)."
+        if "*" in raw.rstrip("*") or raw.count("*") > 1:
+            return f"'{raw}': a * may only stand at the end of a word."
+    return None
+
+
+# --- the screener ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Language:
+    code: str
+    stemmer: Stemmer.Stemmer
+    by_stem: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+    by_exact: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+    by_prefix: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, term: _Term) -> None:
+        first = term.words[0]
+        if first.how == "stem":
+            self.by_stem[first.text].append(term)
+        elif first.how == "exact":
+            self.by_exact[first.text].append(term)
+        else:
+            self.by_prefix[first.text[:3]].append(term)
+
+    def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
+        if word.how == "stem":
+            return stems[word.language] == word.text
+        if word.how == "exact":
+            return token == word.text
+        return token.startswith(word.text)
+
+    def candidates(self, token: str, stems: Mapping[str, str]) -> Iterable[_Term]:
+        yield from self.by_stem.get(stems[self.code], ())
+        yield from self.by_exact.get(token, ())
+        for term in self.by_prefix.get(token[:3], ()):
+            if token.startswith(term.words[0].text):
+                yield term
+
+
+class Screener:
+    """A flow's safety net, compiled: :meth:`screen` one message at a time."""
+
+    def __init__(
+        self,
+        words: Mapping[str, Mapping[str, Sequence[str]]],
+        concepts: Sequence[Concept],
+        *,
+        negations: Mapping[str, Sequence[str]] = {},
+        doubts: Mapping[str, Sequence[str]] = {},
+        ignore: Mapping[str, Sequence[str]] = {},
+    ) -> None:
+        self.concepts = tuple(concepts)
+        codes = sorted({lang for group in words.values() for lang in group} | set(negations))
+        codes = [code for code in codes if code in STEMMERS]
+        self._languages = {code: _Language(code, Stemmer.Stemmer(STEMMERS[code])) for code in codes}
+        self._vocabulary: set[str] = set()  # whole words of terms, for typo correction
+        groups = dict(words)
+        groups["\x00negation"] = negations
+        groups["\x00doubt"] = doubts
+        groups[_IGNORE] = ignore
+        for group, by_language in groups.items():
+            for code, terms in by_language.items():
+                language = self._languages.get(code)
+                if language is None:
+                    continue
+                for text in terms:
+                    parsed = parse_term(text, code, language.stemmer)
+                    if parsed:
+                        language.add(_Term(parsed, group))
+                    self._vocabulary.update(
+                        fold(w) for w in text.split() if w.isalpha() and len(w) >= TYPO_MIN_LENGTH
+                    )
+        self._typo_choices = sorted(self._vocabulary)
+        self._stem_cache: dict[str, dict[str, str]] = {}
+
+    # -- reading a message ---------------------------------------------------------------------
+
+    def screen(self, text: str) -> Screening:
+        """What the safety net does with ``text`` at a question step."""
+        if not self.concepts or not text:
+            return NOTHING
+        cleaned, tokens = tokenize(text)
+        if not tokens:
+            return NOTHING
+        stems = [self._stems(token.word) for token in tokens]
+        found = self._find_terms(tokens, stems)
+        if not found:
+            return NOTHING
+        return self._judge(cleaned, tokens, found)
+
+    def _stems(self, word: str) -> dict[str, str]:
+        cached = self._stem_cache.get(word)
+        if cached is not None:
+            return cached
+        corrected = self._correct(word)
+        stems = {code: lang.stemmer.stemWord(corrected) for code, lang in self._languages.items()}
+        stems[""] = corrected
+        if len(self._stem_cache) > 50_000:  # bounded: an adversary sends endless new words
+            self._stem_cache.clear()
+        self._stem_cache[word] = stems
+        return stems
+
+    def _correct(self, word: str) -> str:
+        """A one-letter typo of a long word of the net ("numbnes", "bladdder") -> that word.
+        Only words of five letters or more, never a word of the net itself, and the first
+        letter must agree ("ladder" is not "bladder", "painting" is not "fainting")."""
+        if len(word) < TYPO_MIN_LENGTH or word in self._vocabulary or not word.isalpha():
+            return word
+        limit = 2 if len(word) >= 10 else 1
+        best = extractOne(word, self._typo_choices, scorer=Levenshtein.distance, score_cutoff=limit)
+        if best is None or best[0][0] != word[0]:
+            return word
+        return str(best[0])
+
+    def _find_terms(self, tokens: list[_Token], stems: list[dict[str, str]]) -> list[_Found]:
+        found: list[_Found] = []
+        count = len(tokens)
+        for i in range(count):
+            token = stems[i][""]
+            for language in self._languages.values():
+                for term in language.candidates(token, stems[i]):
+                    end = self._term_end(language, term, tokens, stems, i)
+                    if end is not None:
+                        found.append(_Found(term.group, i, end))
+        return found
+
+    def _term_end(
+        self,
+        language: _Language,
+        term: _Term,
+        tokens: list[_Token],
+        stems: list[dict[str, str]],
+        start: int,
+    ) -> int | None:
+        """Where ``term`` ends when its first word is at ``start``, or None if it is not there.
+        Each later word may come after at most :data:`MAX_TERM_GAP` other words."""
+        position = start
+        for word in term.words[1:]:
+            for step in range(1, MAX_TERM_GAP + 2):
+                candidate = position + step
+                if candidate >= len(tokens):
+                    return None
+                if language.word_matches(word, stems[candidate][""], stems[candidate]):
+                    position = candidate
+                    break
+            else:
+                return None
+        return position
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    def _judge(self, cleaned: str, tokens: list[_Token], found: list[_Found]) -> Screening:
+        ignored = {i for f in found if f.group == _IGNORE for i in range(f.start, f.end + 1)}
+        by_group: dict[str, list[_Found]] = defaultdict(list)
+        for item in found:
+            if item.group == _IGNORE or (ignored and _overlaps(item, ignored)):
+                continue
+            by_group[item.group].append(item)
+        cues = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
+        clear: tuple[int, Screening] | None = None  # the most specific clear mention
+        doubtful: Screening | None = None
+        for concept in self.concepts:
+            for clauses, ask in ((concept.when, False), (concept.ask, True)):
+                for clause in clauses:
+                    if not all(group in by_group for group in clause):
+                        continue
+                    window = _window(clause, by_group, concept.near)
+                    if window is None:
+                        continue
+                    verdict = Verdict.CONFIRM if ask else self._clear_or_not(tokens, window, *cues)
+                    screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
+                    if verdict is Verdict.CONFIRM:
+                        doubtful = doubtful or screening
+                    elif clear is None or len(clause) > clear[0]:
+                        clear = (len(clause), screening)
+        return clear[1] if clear else doubtful or NOTHING
+
+    @staticmethod
+    def _clear_or_not(
+        tokens: list[_Token],
+        window: Sequence[_Found],
+        negations: list[_Found],
+        doubts: list[_Found],
+    ) -> Verdict:
+        """EMERGENCY for a clear mention; CONFIRM when a negation or doubt word that is not
+        part of the sign's own words stands close before it (same sentence) or inside it."""
+        start = min(f.start for f in window)
+        end = max(f.end for f in window)
+        own = {i for f in window for i in range(f.start, f.end + 1)}
+        first_sentence = tokens[start].sentence
+        last_sentence = tokens[end].sentence
+
+        def reaches(cue: _Found, before: int, after: int) -> bool:
+            if any(i in own for i in range(cue.start, cue.end + 1)):
+                return False
+            if start <= cue.start <= end:
+                return True
+            if start - before <= cue.end < start:
+                return tokens[cue.end].sentence == first_sentence
+            if end < cue.start <= end + after:
+                return tokens[cue.start].sentence == last_sentence
+            return False
+
+        if any(reaches(cue, NEGATION_REACH, 0) for cue in negations):
+            return Verdict.CONFIRM
+        if any(reaches(cue, DOUBT_REACH, NEGATION_REACH) for cue in doubts):
+            return Verdict.CONFIRM
+        return Verdict.EMERGENCY
+
+
+def _overlaps(item: _Found, positions: set[int]) -> bool:
+    return any(i in positions for i in range(item.start, item.end + 1))
+
+
+def _window(
+    clause: Sequence[str], by_group: Mapping[str, list[_Found]], near: int
+) -> list[_Found] | None:
+    """The tightest set of one occurrence per group of ``clause`` spanning at most ``near``
+    tokens, found with a sliding window over the occurrences in position order."""
+    if len(clause) == 1:
+        return [by_group[clause[0]][0]]
+    items = sorted(
+        ((item, index) for index, group in enumerate(clause) for item in by_group[group]),
+        key=lambda pair: (pair[0].start, pair[0].end),
+    )
+    latest: dict[int, _Found] = {}
+    for item, index in items:
+        latest[index] = item
+        if len(latest) == len(clause):
+            chosen = list(latest.values())
+            if max(f.end for f in chosen) - min(f.start for f in chosen) < near:
+                return chosen
+    return None
+
+
+def _evidence(cleaned: str, tokens: list[_Token], window: Sequence[_Found]) -> str:
+    start = tokens[min(f.start for f in window)].start
+    end = tokens[max(f.end for f in window)].end
+    return " ".join(cleaned[start:end].split())

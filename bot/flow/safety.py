@@ -37,7 +37,6 @@ from functools import lru_cache
 
 import Stemmer
 from rapidfuzz.distance import Levenshtein
-from rapidfuzz.process import extractOne
 
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
 NEGATION_REACH = 3  # a negation this many tokens before a sign (same sentence) negates it
@@ -71,8 +70,9 @@ _INVISIBLE = dict.fromkeys(
 )
 _INVISIBLE[0x200D] = None  # zero-width joiner too (emoji sequences lose nothing we read)
 
-# One scan: words (letters and digits, with inner apostrophes) and sentence breaks.
-_TOKEN = re.compile(r"(\w+(?:['’`´]\w+)*)|([.!?;:\n]+)")
+# One scan: words (letters and digits, with inner apostrophes) and breaks. A comma breaks too:
+# "no, I can't feel down there" is no negated mention, nor is "the paper, not sure why".
+_TOKEN = re.compile(r"(\w+(?:['’`´]\w+)*)|([.,!?;:()\n]+)")
 
 # English contractions, opened so that "cant", "can't", "can not" and "cannot" read alike and
 # "don't" carries its "not". Spanish needs none.
@@ -254,22 +254,40 @@ def term_problem(text: str) -> str | None:
 # --- the screener ----------------------------------------------------------------------------
 
 
+def _key(word: _Word) -> str | None:
+    """How a word of a term is looked up: by its stem or as written (None for a prefix)."""
+    if word.how == "stem":
+        return f"s:{word.text}"
+    if word.how == "exact":
+        return f"e:{word.text}"
+    return None
+
+
 @dataclass(slots=True)
 class _Language:
+    """One language's terms, indexed so that a token finds only the terms that can start at
+    it: one-word terms by their word, longer ones by their first two words (the second may
+    come one word later), and terms that start with a prefix by its first three letters."""
+
     code: str
     stemmer: Stemmer.Stemmer
-    by_stem: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
-    by_exact: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+    single: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+    pairs: dict[str, dict[str, list[_Term]]] = field(default_factory=dict)
     by_prefix: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, term: _Term) -> None:
-        first = term.words[0]
-        if first.how == "stem":
-            self.by_stem[first.text].append(term)
-        elif first.how == "exact":
-            self.by_exact[first.text].append(term)
+        first = _key(term.words[0])
+        if first is None:
+            self.by_prefix[term.words[0].text[:3]].append(term)
+            return
+        second = _key(term.words[1]) if len(term.words) > 1 else None
+        if second is None:
+            self.single[first].append(term)  # one word, or a prefix second word: check all
         else:
-            self.by_prefix[first.text[:3]].append(term)
+            self.pairs.setdefault(first, defaultdict(list))[second].append(term)
+
+    def keys(self, stems: Mapping[str, str]) -> tuple[str, str]:
+        return stems[f"s:{self.code}"], stems["e:"]
 
     def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
         if word.how == "stem":
@@ -278,12 +296,22 @@ class _Language:
             return token == word.text
         return token.startswith(word.text)
 
-    def candidates(self, token: str, stems: Mapping[str, str]) -> Iterable[_Term]:
-        yield from self.by_stem.get(stems[self.code], ())
-        yield from self.by_exact.get(token, ())
+    def candidates(self, stems: list[dict[str, str]], i: int) -> set[_Term]:
+        """The terms that may start at token ``i``."""
+        token = stems[i][""]
+        found: set[_Term] = set()
+        for key in self.keys(stems[i]):
+            found.update(self.single.get(key, ()))
+            after = self.pairs.get(key)
+            if after is None:
+                continue
+            for j in range(i + 1, min(i + 2 + MAX_TERM_GAP, len(stems))):
+                for second in self.keys(stems[j]):
+                    found.update(after.get(second, ()))
         for term in self.by_prefix.get(token[:3], ()):
             if token.startswith(term.words[0].text):
-                yield term
+                found.add(term)
+        return found
 
 
 class Screener:
@@ -319,7 +347,11 @@ class Screener:
                     self._vocabulary.update(
                         fold(w) for w in text.split() if w.isalpha() and len(w) >= TYPO_MIN_LENGTH
                     )
-        self._typo_choices = sorted(self._vocabulary)
+        # Typo candidates by first letter and length: a word is compared only with the few
+        # net words it could be one or two edits away from.
+        self._typo_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(self._vocabulary):
+            self._typo_buckets[word[0], len(word)].append(word)
         self._stem_cache: dict[str, dict[str, str]] = {}
 
     # -- reading a message ---------------------------------------------------------------------
@@ -343,7 +375,10 @@ class Screener:
             return cached
         corrected = self._correct(word)
         stems = {code: lang.stemmer.stemWord(corrected) for code, lang in self._languages.items()}
+        for code in self._languages:
+            stems[f"s:{code}"] = f"s:{stems[code]}"  # the index keys, made once per word
         stems[""] = corrected
+        stems["e:"] = f"e:{corrected}"
         if len(self._stem_cache) > 50_000:  # bounded: an adversary sends endless new words
             self._stem_cache.clear()
         self._stem_cache[word] = stems
@@ -356,18 +391,18 @@ class Screener:
         if len(word) < TYPO_MIN_LENGTH or word in self._vocabulary or not word.isalpha():
             return word
         limit = 2 if len(word) >= 10 else 1
-        best = extractOne(word, self._typo_choices, scorer=Levenshtein.distance, score_cutoff=limit)
-        if best is None or best[0][0] != word[0]:
-            return word
-        return str(best[0])
+        for length in range(len(word) - limit, len(word) + limit + 1):
+            for candidate in self._typo_buckets.get((word[0], length), ()):
+                if Levenshtein.distance(word, candidate, score_cutoff=limit) <= limit:
+                    return candidate
+        return word
 
     def _find_terms(self, tokens: list[_Token], stems: list[dict[str, str]]) -> list[_Found]:
         found: list[_Found] = []
         count = len(tokens)
         for i in range(count):
-            token = stems[i][""]
             for language in self._languages.values():
-                for term in language.candidates(token, stems[i]):
+                for term in language.candidates(stems, i):
                     end = self._term_end(language, term, tokens, stems, i)
                     if end is not None:
                         found.append(_Found(term.group, i, end))
@@ -406,12 +441,13 @@ class Screener:
                 continue
             by_group[item.group].append(item)
         cues = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
+        present = set(by_group)
         clear: tuple[int, Screening] | None = None  # the most specific clear mention
         doubtful: Screening | None = None
         for concept in self.concepts:
             for clauses, ask in ((concept.when, False), (concept.ask, True)):
                 for clause in clauses:
-                    if not all(group in by_group for group in clause):
+                    if not present.issuperset(clause):
                         continue
                     window = _window(clause, by_group, concept.near)
                     if window is None:
@@ -464,8 +500,9 @@ def _overlaps(item: _Found, positions: set[int]) -> bool:
 def _window(
     clause: Sequence[str], by_group: Mapping[str, list[_Found]], near: int
 ) -> list[_Found] | None:
-    """The tightest set of one occurrence per group of ``clause`` spanning at most ``near``
-    tokens, found with a sliding window over the occurrences in position order."""
+    """A set of one occurrence per group of ``clause`` whose first and last tokens are at most
+    ``near`` apart, found with one pass over the occurrences in position order (the latest
+    occurrence of each group so far)."""
     if len(clause) == 1:
         return [by_group[clause[0]][0]]
     items = sorted(
@@ -477,7 +514,7 @@ def _window(
         latest[index] = item
         if len(latest) == len(clause):
             chosen = list(latest.values())
-            if max(f.end for f in chosen) - min(f.start for f in chosen) < near:
+            if max(f.end for f in chosen) - min(f.start for f in chosen) <= near:
                 return chosen
     return None
 

@@ -41,7 +41,9 @@ from rapidfuzz.distance import Levenshtein
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
 NEGATION_REACH = 3  # a negation this many tokens before a sign (same sentence) negates it
 DOUBT_REACH = 6  # a doubt word this many tokens before or after a sign makes it doubtful
-MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("can't really feel")
+MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("no real feeling")
+MAX_FILLERS = 3  # ... besides a few words that only colour it ("can't really properly feel")
+LOOKAHEAD = 1 + MAX_TERM_GAP + MAX_FILLERS  # how far the next word of a term may be
 TYPO_MIN_LENGTH = 5  # shorter words are never corrected ("numb"/"dumb", "wipe"/"wife")
 
 # Languages the Snowball stemmer knows, by the codes flows use.
@@ -98,6 +100,12 @@ _CONTRACTIONS: Mapping[str, tuple[str, ...]] = {
     "wouldnt": ("would", "not"),
     "shouldnt": ("should", "not"),
 }
+# Words that colour a phrase without changing it: skipped inside a term, within MAX_FILLERS.
+_FILLERS = frozenset(
+    {"really", "properly", "actually", "even", "quite", "fully", "totally", "just", "very",
+     "much", "literally", "completely", "exactly", "bien", "muy", "realmente", "mucho",
+     "totalmente", "completamente", "nada"}
+)  # fmt: skip
 # Words that end a sentence's reach for negation as a full stop does ("no pain but numb ...").
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "pero", "aunque", "sino"})
 
@@ -305,7 +313,7 @@ class _Language:
             after = self.pairs.get(key)
             if after is None:
                 continue
-            for j in range(i + 1, min(i + 2 + MAX_TERM_GAP, len(stems))):
+            for j in range(i + 1, min(i + 1 + LOOKAHEAD, len(stems))):
                 for second in self.keys(stems[j]):
                     found.update(after.get(second, ()))
         for term in self.by_prefix.get(token[:3], ()):
@@ -417,16 +425,21 @@ class Screener:
         start: int,
     ) -> int | None:
         """Where ``term`` ends when its first word is at ``start``, or None if it is not there.
-        Each later word may come after at most :data:`MAX_TERM_GAP` other words."""
+        Each later word may come after at most :data:`MAX_TERM_GAP` other words, not counting
+        up to :data:`MAX_FILLERS` filler words ("really", "properly")."""
         position = start
         for word in term.words[1:]:
-            for step in range(1, MAX_TERM_GAP + 2):
-                candidate = position + step
-                if candidate >= len(tokens):
-                    return None
+            others = fillers = 0
+            for candidate in range(position + 1, min(position + 1 + LOOKAHEAD, len(tokens))):
                 if language.word_matches(word, stems[candidate][""], stems[candidate]):
                     position = candidate
                     break
+                if tokens[candidate].word in _FILLERS and fillers < MAX_FILLERS:
+                    fillers += 1
+                else:
+                    others += 1
+                if others > MAX_TERM_GAP:
+                    return None
             else:
                 return None
         return position
@@ -514,9 +527,15 @@ def _window(
         latest[index] = item
         if len(latest) == len(clause):
             chosen = list(latest.values())
-            if max(f.end for f in chosen) - min(f.start for f in chosen) <= near:
+            if max(f.end for f in chosen) - min(f.start for f in chosen) <= near and _apart(chosen):
                 return chosen
     return None
+
+
+def _apart(items: Sequence[_Found]) -> bool:
+    """No two parts of a sign share a word ("me hice encima" is not also "encima")."""
+    ordered = sorted(items, key=lambda f: f.start)
+    return all(a.end < b.start for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 def _evidence(cleaned: str, tokens: list[_Token], window: Sequence[_Found]) -> str:

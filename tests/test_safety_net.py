@@ -1,0 +1,210 @@
+"""The safety net of the shipped flow: warning signs typed the way people in pain type.
+
+Each case names the behaviour it pins (endings, contractions, typos, slang, word order, long
+messages, invisible characters, negation and doubt). The therapist's own examples are run by
+``triage-bot flows test`` (flows/sciatica.safety.yaml); the measured rates on held-out
+messages are in docs/safety-net-evaluation.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.flow.loader import load_compiled
+from bot.flow.safety import Concept, Screener, Verdict, fold, tokenize
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENER = load_compiled(ROOT / "flows" / "sciatica.yaml").screener
+
+
+def verdict(text: str) -> Verdict:
+    return SCREENER.screen(text).verdict
+
+
+def concept(text: str) -> str | None:
+    return SCREENER.screen(text).concept
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        # word endings
+        ("been wiping and cant feel it", "saddle_numbness"),
+        ("I peed myself on the bus", "bladder_change"),
+        ("no puedo seguir orinando bien, no me sale", "bladder_change"),
+        # contractions, and their absence
+        ("I can't pee", "bladder_change"),
+        ("i cant pee", "bladder_change"),
+        ("I can not pee", "bladder_change"),
+        ("i cannot pee", "bladder_change"),
+        ("i havent been able to pee since yesterday", "bladder_change"),
+        # one-letter typos in longer words
+        ("numbnes down there", "saddle_numbness"),
+        ("cant control my bladdder", "bladder_change"),
+        # either word order
+        ("my privates have gone numb", "saddle_numbness"),
+        ("numb privates", "saddle_numbness"),
+        # questions
+        ("should I worry that I can't feel the paper when I wipe?", "saddle_numbness"),
+        ("¿es normal que no sienta nada al limpiarme?", "saddle_numbness"),
+        # slang and euphemism
+        ("my bits feel numb", "saddle_numbness"),
+        ("tingling down below", "saddle_numbness"),
+        ("its numb round my back passage", "saddle_numbness"),
+        ("my willy has gone numb", "saddle_numbness"),
+        ("tengo el culo dormido", "saddle_numbness"),
+        ("tengo acorchada la entrepierna", "saddle_numbness"),
+        ("no siento nada en mis partes", "saddle_numbness"),
+        ("hormigueo en la zona íntima", "saddle_numbness"),
+        ("me hice caca encima sin darme cuenta", "bowel_change"),
+        ("no puedo mear", "bladder_change"),
+        # words between the two halves
+        ("i cant really properly feel anything when i wipe", "saddle_numbness"),
+        # accents or none, capitals, emoji
+        ("NO SIENTO NADA AL LIMPIARME 😟", "saddle_numbness"),
+        ("no siento nada al limpiarme", "saddle_numbness"),
+        ("pérdida de control de esfínteres", "bowel_change"),
+        # the other typed emergencies
+        ("fell off a ladder and landed on my back", "major_trauma"),
+        ("crushing pain in my chest", "chest_or_breathing"),
+        ("me falta el aire de repente", "chest_or_breathing"),
+        ("sudden agony in my stomach and back and I nearly passed out", "tummy_pain_faint"),
+        ("pain in both legs now", "both_legs"),
+        ("my foot drags when I walk", "weakness_worsening"),
+        ("can't get an erection since the pain started", "sexual_change"),
+    ],
+)
+def test_a_clear_warning_goes_straight_to_emergency(text: str, sign: str) -> None:
+    screening = SCREENER.screen(text)
+    assert screening.verdict is Verdict.EMERGENCY, text
+    assert screening.concept == sign
+    assert screening.evidence and screening.evidence in text  # the person's own words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there is no numbness in that area",
+        "not sure if I can feel when I wipe",
+        "no numbness down there",
+        "maybe a bit numb down there?",
+        "no tengo problemas para orinar",
+        "no tengo hormigueo en la zona íntima",
+        "no problems with my bladder",
+    ],
+)
+def test_a_negated_or_doubtful_mention_asks(text: str) -> None:
+    assert verdict(text) is Verdict.CONFIRM, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "42",
+        "yes",
+        "my bum hurts when i sit on the toilet",
+        "i cannot sit on the toilet for long",
+        "my left leg is numb",
+        "pins and needles in my right foot",
+        "I fell off a chair laughing, not really",  # no height, no vehicle
+        "lifted a chest of drawers and hurt my back",
+        "I'm so pissed off with this pain",
+        "hace un año que me duele la pierna dormida",  # año is a year, not the back passage
+        "i fell off a ladder... no wait, i tripped on a ladder in the shed",
+        "me duele la nalga al sentarme",
+        "I can't sleep and I can't bend down",
+    ],
+)
+def test_ordinary_pain_talk_triggers_nothing(text: str) -> None:
+    if "ladder" in text:
+        # a height is named, and over-triage is the intended error: the question at least
+        assert verdict(text) is not Verdict.NONE
+        return
+    assert verdict(text) is Verdict.NONE, (text, SCREENER.screen(text))
+
+
+def test_the_whole_message_is_read_however_long() -> None:
+    story = "The pain started when I lifted a heavy box at work last month. " * 200
+    assert len(story) > 10_000
+    assert verdict(story) is Verdict.NONE
+    assert verdict(story + " Oh and now I can't feel anything when I wipe.") is Verdict.EMERGENCY
+    assert verdict("I can't pee. " + story) is Verdict.EMERGENCY
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u2060", "\u00ad", "\ufeff", "\u200d"])
+def test_invisible_characters_never_hide_a_word(invisible: str) -> None:
+    assert verdict(f"numb{invisible}ness down there") is Verdict.EMERGENCY
+    assert verdict(f"can{invisible}'t pe{invisible}e") is Verdict.EMERGENCY
+
+
+def test_a_typo_is_corrected_only_towards_a_word_of_the_net() -> None:
+    # "ladder" is itself a word of the net: never read as "bladder"
+    assert concept("fell off a ladder") == "major_trauma"
+    # the first letter must be right: "painting" is not "fainting"
+    assert verdict("stomach pain after painting the fence") is Verdict.NONE
+    # short words are never corrected ("numb"/"dumb")
+    assert verdict("dumb down there") is Verdict.NONE
+
+
+def test_a_comma_or_but_ends_the_reach_of_a_negation() -> None:
+    assert verdict("no, I can't feel anything when I wipe") is Verdict.EMERGENCY
+    assert verdict("no back pain but my privates are numb") is Verdict.EMERGENCY
+    assert verdict("no numbness, no tingling down there") is Verdict.CONFIRM
+
+
+def test_folding_keeps_the_spanish_n_with_tilde() -> None:
+    assert fold("AÑO") == "año" and fold("Pérdida") == "perdida"
+    assert fold("can’t") == "can't"
+
+
+def test_tokens_open_english_contractions() -> None:
+    _, tokens = tokenize("I don't, can't; can not")
+    assert [t.word for t in tokens] == ["i", "do", "not", "cannot", "cannot"]
+    assert len({t.sentence for t in tokens}) == 3  # the comma and semicolon break
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=3000))
+def test_any_text_is_screened_without_error(text: str) -> None:
+    screening = SCREENER.screen(text)
+    assert screening.verdict in Verdict
+    if screening.evidence is not None:
+        assert screening.concept is not None
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["numb", " ", "down", "there", "no", "'", "cant", "pee", "\u200b", "x"]),
+        max_size=2000,
+    )
+)
+def test_adversarial_repetitions_of_the_net_words_are_screened(parts: list[str]) -> None:
+    # Long runs of the very words the net looks for: every step stays linear, so this
+    # finishes (a backtracking pattern would not) and gives a verdict.
+    assert SCREENER.screen("".join(parts)).verdict in Verdict
+
+
+def test_a_screener_without_concepts_lets_everything_pass() -> None:
+    assert Screener({}, ()).screen("I can't pee").verdict is Verdict.NONE
+
+
+def test_an_ask_clause_only_ever_asks() -> None:
+    screener = Screener(
+        {"numb": {"en": ["numb"]}, "cheek": {"en": ["buttock"]}},
+        [Concept("saddle", when=(), ask=(("numb", "cheek"),))],
+    )
+    assert screener.screen("my buttock is numb").verdict is Verdict.CONFIRM
+
+
+def test_prefix_and_exact_words() -> None:
+    screener = Screener(
+        {"tingle": {"en": ["tingl*"]}, "legs": {"en": ["=legs"]}},
+        [Concept("both", when=(("tingle", "legs"),))],
+    )
+    assert screener.screen("tingly legs").verdict is Verdict.EMERGENCY
+    assert screener.screen("tingly leg").verdict is Verdict.NONE  # =legs: only as written

@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 
 import Stemmer
 from rapidfuzz.distance import Levenshtein
@@ -535,7 +536,7 @@ def _window(
 def _apart(items: Sequence[_Found]) -> bool:
     """No two parts of a sign share a word ("me hice encima" is not also "encima")."""
     ordered = sorted(items, key=lambda f: f.start)
-    return all(a.end < b.start for a, b in zip(ordered, ordered[1:], strict=False))
+    return all(a.end < b.start for a, b in pairwise(ordered))
 
 
 def _evidence(cleaned: str, tokens: list[_Token], window: Sequence[_Found]) -> str:

@@ -682,8 +682,9 @@ class Engine:
             lines = [self.ui("reasons_header", language)]
             lines += [f"• {self._reason_text(session, step, r)}" for r in session.reasons]
             parts.append("\n".join(lines))
-        if self.flow.disclaimer is not None:
-            parts.append(self._say(self.flow.disclaimer, session))
+        disclaimer = self.flow.disclaimer_for(step)
+        if disclaimer is not None:
+            parts.append(self._say(disclaimer, session))
         if self.flow.safety_line is not None and not step.urgent:
             parts.append(self._say(self.flow.safety_line, session))
         link = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.engine import (
@@ -179,6 +181,22 @@ def test_emergency_multi_select_goes_straight_to_urgent_outcome(engine: Engine) 
     reply = result.replies[-1]
     assert reply.urgent and "Call 999 now." in reply.text
     assert "pain" not in result.session.answers
+
+
+def test_an_urgent_outcome_closes_with_the_urgent_disclaimer_when_the_flow_has_one() -> None:
+    flow = replace(mini_flow(), urgent_disclaimer=t("We cannot diagnose; the emergency team will."))
+    engine = Engine(compile_flow(flow), SETTINGS)
+    urgent = engine.handle(engine.start().session, Text("can't pee")).replies[-1].text
+    assert urgent.endswith("We cannot diagnose; the emergency team will.")
+    assert "A massage therapist cannot diagnose." not in urgent  # not both closings
+    calm = engine.handle(walk_to_pain(engine), Number("pain", 2)).replies[-1].text
+    assert "A massage therapist cannot diagnose." in calm
+    assert "the emergency team" not in calm
+
+
+def test_without_an_urgent_disclaimer_urgent_outcomes_keep_the_disclaimer(engine: Engine) -> None:
+    urgent = engine.handle(engine.start().session, Text("can't pee")).replies[-1].text
+    assert "A massage therapist cannot diagnose." in urgent
 
 
 def test_exclusive_option_clears_the_others_and_vice_versa(engine: Engine) -> None:

@@ -104,7 +104,7 @@ class TextUse:
     text: LocalText
     node: YNode
     nodes: dict[str, YScalar]  # language -> the scalar holding that text
-    role: str  # step | label | reason | disclaimer | safety_line | title | ui
+    role: str  # step | paragraph | label | reason | disclaimer | urgent_disclaimer | ...
     step: str | None = None  # the step showing it, for step texts and labels
     plain: bool = False  # written as one string, not per language
     ui_key: str | None = None
@@ -164,6 +164,7 @@ class FlowDraft:
     start_node: YNode | None = None
     steps: dict[str, StepDraft] = field(default_factory=dict)
     disclaimer: LocalText | None = None
+    urgent_disclaimer: LocalText | None = None
     safety_line: LocalText | None = None
     safety_net: SafetyNetDraft | None = None
     reasons: dict[str, LocalText] = field(default_factory=dict)
@@ -176,6 +177,12 @@ class FlowDraft:
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def disclaimer_for(self, urgent: bool) -> LocalText | None:
+        """The closing text of an outcome, as :meth:`Flow.disclaimer_for` picks it."""
+        if urgent and self.urgent_disclaimer is not None:
+            return self.urgent_disclaimer
+        return self.disclaimer
 
     @property
     def questions(self) -> dict[str, StepDraft]:
@@ -205,6 +212,7 @@ class FlowDraft:
             start=self.start or next(iter(self.steps)),
             steps=steps,
             disclaimer=self.disclaimer,
+            urgent_disclaimer=self.urgent_disclaimer,
             safety_line=self.safety_line,
             safety_net=safety_net,
             reasons=dict(self.reasons),

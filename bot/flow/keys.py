@@ -16,6 +16,7 @@ TOP_KEYS = frozenset(
         "languages",
         "start",
         "disclaimer",
+        "urgent_disclaimer",
         "safety_line",
         "safety_net",
         "reasons",

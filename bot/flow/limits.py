@@ -103,7 +103,7 @@ def _message_length(draft: FlowDraft, report: Report, step: StepDraft) -> None:
         parts = [_get(step.text, language, fallback)]
         what = "This text"
         if step.kind is StepKind.OUTCOME:
-            parts.append(_get(draft.disclaimer, language, fallback))
+            parts.append(_get(draft.disclaimer_for(step.urgent), language, fallback))
             if not step.urgent:
                 parts.append(_get(draft.safety_line, language, fallback))
             what = "This outcome, with the disclaimer and safety line added,"

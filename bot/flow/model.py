@@ -139,6 +139,7 @@ class Flow:
     start: str
     steps: Mapping[str, Step]
     disclaimer: LocalText | None = None
+    urgent_disclaimer: LocalText | None = None  # instead of `disclaimer` under urgent outcomes
     safety_line: LocalText | None = None
     safety_net: SafetyNet | None = None
     reasons: Mapping[str, LocalText] = field(default_factory=dict)
@@ -147,6 +148,13 @@ class Flow:
 
     def step(self, step_id: str) -> Step:
         return self.steps[step_id]
+
+    def disclaimer_for(self, step: Step) -> LocalText | None:
+        """The closing text of an outcome. An emergency gets its own short one when the flow
+        has it: "if you are worried, see your doctor" would undercut "call an ambulance now"."""
+        if step.urgent and self.urgent_disclaimer is not None:
+            return self.urgent_disclaimer
+        return self.disclaimer
 
     @property
     def outcomes(self) -> tuple[Step, ...]:

@@ -131,11 +131,26 @@ def test_safety_net_phrases_are_normalised_like_typed_text() -> None:
     assert flow.safety_net.phrases == {"en": ("can't pee",)}
 
 
+def test_urgent_outcomes_read_their_own_disclaimer() -> None:
+    text = SMALL.replace(
+        "start: sitting\n",
+        'start: sitting\ndisclaimer: "If worried, see your doctor."\n'
+        'urgent_disclaimer: { en: "We cannot diagnose." }\n',
+    ).replace("    booking: true\n", "    urgent: true\n")
+    flow = load_flow("f.yaml", text=text)
+    assert flow.urgent_disclaimer is not None
+    assert flow.urgent_disclaimer.get("en", "en") == "We cannot diagnose."
+    urgent, calm = flow.steps["piriformis"], flow.steps["general"]
+    assert flow.disclaimer_for(urgent) is flow.urgent_disclaimer
+    assert flow.disclaimer_for(calm) is flow.disclaimer
+
+
 def test_defaults_for_optional_keys() -> None:
     flow = load_flow("f.yaml", text=SMALL)
     assert flow.languages == ("en",)
     assert flow.title.get("en", "en") == "small"
     assert flow.disclaimer is None and flow.safety_net is None
+    assert flow.urgent_disclaimer is None
     assert flow.steps["sitting"].columns == 1
     assert not flow.steps["general"].booking and not flow.steps["general"].urgent
 

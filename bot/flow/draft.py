@@ -15,6 +15,7 @@ from bot.flow.model import (
     Flow,
     LocalText,
     Option,
+    Paragraph,
     ReasonRule,
     Route,
     SafetyNet,
@@ -98,6 +99,15 @@ class ReasonDraft:
 
 
 @dataclass(eq=False, slots=True)
+class ParagraphDraft:
+    """A paragraph of an outcome's ``more:``; ``text`` is None when it could not be read."""
+
+    text: LocalText | None
+    condition: ConditionDraft | None
+    node: YNode
+
+
+@dataclass(eq=False, slots=True)
 class TextUse:
     """A text as written, with where and how it is shown (for the text checks)."""
 
@@ -128,6 +138,7 @@ class StepDraft:
     rules: list[RuleDraft] = field(default_factory=list)
     next_key: YScalar | None = None
     reasons: list[ReasonDraft] = field(default_factory=list)
+    more: list[ParagraphDraft] = field(default_factory=list)
 
     @property
     def is_question(self) -> bool:
@@ -239,6 +250,15 @@ class FlowDraft:
             )
             for rule in step.reasons
         )
+        more = tuple(
+            Paragraph(
+                text=paragraph.text,
+                condition=paragraph.condition.condition if paragraph.condition else None,
+                where=self.where(paragraph.node),
+            )
+            for paragraph in step.more
+            if paragraph.text is not None
+        )
         return Step(
             id=step.id,
             kind=step.kind,
@@ -249,6 +269,7 @@ class FlowDraft:
             maximum=step.maximum,
             columns=step.columns,
             reasons=reasons,
+            more=more,
             booking=step.booking,
             urgent=step.urgent,
             where=self.where(step.key),

@@ -92,6 +92,18 @@ class ReasonRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Paragraph:
+    """On an outcome: a text shown after the outcome's own text when ``condition`` holds
+    (always, when it is ``None``). One outcome id can then speak to different people in
+    their own terms (a child, a pregnant woman) without splitting the outcome, whose id is
+    what statistics, scenarios and tests rely on."""
+
+    text: LocalText
+    condition: Condition | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     id: str
     kind: StepKind
@@ -102,6 +114,7 @@ class Step:
     maximum: int | None = None
     columns: int = 1  # buttons per row on Telegram
     reasons: tuple[ReasonRule, ...] = ()  # outcomes only
+    more: tuple[Paragraph, ...] = ()  # outcomes only: paragraphs shown when they hold
     booking: bool = False  # outcomes only: offer the booking link
     urgent: bool = False  # outcomes only: an emergency; the safety advice leads
     where: Where | None = None

@@ -145,6 +145,25 @@ def test_urgent_outcomes_read_their_own_disclaimer() -> None:
     assert flow.disclaimer_for(calm) is flow.disclaimer
 
 
+def test_outcome_paragraphs_are_read_in_order_with_their_conditions() -> None:
+    text = SMALL.replace(
+        '    text: "Keep moving."\n',
+        '    text: "Keep moving."\n'
+        "    more:\n"
+        '      - if: sitting == "no"\n'
+        '        text: { en: "Sitting is fine." }\n'
+        '      - text: "Thank you."\n',
+    )
+    flow = load_flow("f.yaml", text=text)
+    first, second = flow.steps["general"].more
+    assert first.text.get("en", "en") == "Sitting is fine."
+    assert first.condition is not None and first.condition.source == 'sitting == "no"'
+    assert first.condition.test({"sitting": "no"}) and not first.condition.test({})
+    assert first.where == Where("f.yaml", 23, 9)
+    assert second.condition is None and second.text.get("en", "en") == "Thank you."
+    assert flow.steps["piriformis"].more == ()
+
+
 def test_defaults_for_optional_keys() -> None:
     flow = load_flow("f.yaml", text=SMALL)
     assert flow.languages == ("en",)

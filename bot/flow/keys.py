@@ -51,7 +51,7 @@ PARAGRAPH_KEYS = frozenset({"if", "text"})  # under an outcome's `more:`
 SAFETY_NET_KEYS = frozenset({"goto", "phrases"})
 
 # Settings the engine fills into texts ({booking_url} ...), see bot.engine.Engine(settings).
-SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice")
+SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice", "doctor")
 
 # Words of the condition language: an answer key cannot be one of them.
 CONDITION_WORDS = frozenset(

@@ -214,7 +214,12 @@ def test_every_outcome_carries_disclaimer_and_safety_advice_with_local_numbers(
 ) -> None:
     local = Engine(
         engine.compiled,
-        {"booking_url": "https://example.com/b", "emergency_number": "112", "urgent_advice": "X"},
+        {
+            "booking_url": "https://example.com/b",
+            "emergency_number": "112",
+            "urgent_advice": "X",
+            "doctor": "GP",
+        },
     )
     seen = set()
     for answers, outcome, reasons, _ in CASES:

@@ -1,9 +1,11 @@
-"""The shipped flow, flows/sciatica.yaml, against the contract in ../shared/clinical.md.
+"""The shipped flow, flows/sciatica.yaml, against the contract in docs/clinical-basis.md.
 
-Section F's answer keys, option ids and outcome ids; Part 1's safety rules (safety line, the
-free-text safety net at every step, the disclaimer, booking only where F3 allows, local
-numbers from settings); the wording rules (plain "may involve", simple anatomy, short
-buttons); and the shipped scenario file: it passes and covers every rule and skip condition.
+The answer keys, option ids and outcome ids (section 1); the safety rules (safety line, the
+free-text safety net at every step, the disclaimer, booking only for the patterns, local
+numbers and names from settings); the outcome wording (section 5: an ambulance and no
+reassurance for emergencies, the emergency signs under every other outcome, the paragraphs of
+see_doctor_soon, plain "may involve", simple anatomy, clear buttons); and the shipped scenario
+file: it passes and covers every rule and skip condition.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ DEFAULT_DATABASE_PATH = "data/triage.db"
 DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
 DEFAULT_EMERGENCY_NUMBER = "999"
 DEFAULT_URGENT_ADVICE = "call 111 or your GP surgery today"
+# The family doctor's local name, used in texts as "your {doctor}" / "tu {doctor}": a noun
+# without "your". Spanish speakers get their own word unless the practice names its doctor.
+DEFAULT_DOCTOR_NAME = "GP"
+DEFAULT_DOCTOR_NAME_BY_LANGUAGE: Mapping[str, str] = {"es": "médico de familia"}
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_FOLLOWUP_DAYS = 3
 MAX_FOLLOWUP_DAYS = 60
@@ -56,6 +60,11 @@ class Settings:
     urgent_advice: str = DEFAULT_URGENT_ADVICE
     # URGENT_ADVICE_ES=... and the like: the same advice in another language of the flow.
     urgent_advice_by_language: Mapping[str, str] = field(default_factory=dict)
+    doctor_name: str = DEFAULT_DOCTOR_NAME
+    # DOCTOR_NAME_ES=... and the like: the name in another language of the flow.
+    doctor_name_by_language: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_DOCTOR_NAME_BY_LANGUAGE)
+    )
     log_level: str = "INFO"
     retention_days: int = DEFAULT_RETENTION_DAYS
     followup_days: int = DEFAULT_FOLLOWUP_DAYS
@@ -76,9 +85,18 @@ class Settings:
 
     def texts(self) -> dict[str, str]:
         """The values the engine may put into flow texts (``{booking_url}`` ...)."""
-        values = {"emergency_number": self.emergency_number, "urgent_advice": self.urgent_advice}
-        for language, advice in self.urgent_advice_by_language.items():
-            values[f"urgent_advice:{language}"] = advice  # the engine prefers these
+        values = {
+            "emergency_number": self.emergency_number,
+            "urgent_advice": self.urgent_advice,
+            "doctor": self.doctor_name,
+        }
+        per_language = {
+            "urgent_advice": self.urgent_advice_by_language,
+            "doctor": self.doctor_name_by_language,
+        }
+        for name, by_language in per_language.items():
+            for language, text in by_language.items():
+                values[f"{name}:{language}"] = text  # the engine prefers these
         if self.booking_url:
             values["booking_url"] = self.booking_url
         return values
@@ -132,6 +150,7 @@ def load_settings(
                 f"or _), got {username!r}."
             )
 
+    doctor_name = read.text("DOCTOR_NAME")
     log_level = (read.text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
@@ -146,6 +165,8 @@ def load_settings(
         emergency_number=read.text("EMERGENCY_NUMBER") or DEFAULT_EMERGENCY_NUMBER,
         urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
         urgent_advice_by_language=_per_language(values, "URGENT_ADVICE"),
+        doctor_name=doctor_name or DEFAULT_DOCTOR_NAME,
+        doctor_name_by_language=_doctor_names(values, given=doctor_name is not None),
         log_level=log_level,
         retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
         followup_days=read.whole(
@@ -223,3 +244,11 @@ def _per_language(values: Mapping[str, str], name: str) -> dict[str, str]:
         if match and value.strip():
             found[match.group(1).lower()] = value.strip()
     return found
+
+
+def _doctor_names(values: Mapping[str, str], *, given: bool) -> dict[str, str]:
+    """``DOCTOR_NAME_<LANG>`` per language. Without DOCTOR_NAME the built-in names fill the
+    languages not given, so that Spanish speakers read "médico de familia", not the English
+    "GP"; a practice that sets DOCTOR_NAME has named its doctor for every language."""
+    named = _per_language(values, "DOCTOR_NAME")
+    return named if given else {**DEFAULT_DOCTOR_NAME_BY_LANGUAGE, **named}

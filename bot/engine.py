@@ -823,13 +823,14 @@ class Engine:
 
     def _outcome_reply(self, session: Session, step: Step) -> Reply:
         language = session.language
-        parts = [self._say(step.text, session)]
+        parts = [self._say(step.text, session), *self._paragraphs(session, step)]
         if session.reasons:
             lines = [self.ui("reasons_header", language)]
             lines += [f"• {self._reason_text(session, step, r)}" for r in session.reasons]
             parts.append("\n".join(lines))
-        if self.flow.disclaimer is not None:
-            parts.append(self._say(self.flow.disclaimer, session))
+        disclaimer = self.flow.disclaimer_for(step)
+        if disclaimer is not None:
+            parts.append(self._say(disclaimer, session))
         if self.flow.safety_line is not None and not step.urgent:
             parts.append(self._say(self.flow.safety_line, session))
         link = None
@@ -845,6 +846,16 @@ class Engine:
             reasons=tuple(session.reasons),
             urgent=step.urgent,
         )
+
+    def _paragraphs(self, session: Session, step: Step) -> list[str]:
+        """The outcome's ``more:`` paragraphs whose condition holds, in order. A condition that
+        reads an answer never given is false (bot.flow.conditions), never an error: the safety
+        net reaches an outcome from any step, with whatever answers there are by then."""
+        return [
+            self._say(paragraph.text, session)
+            for paragraph in step.more
+            if paragraph.condition is None or paragraph.condition.test(session.answers)
+        ]
 
     def _reason_text(self, session: Session, step: Step, reason: str) -> str:
         text = self.flow.reasons.get(reason)

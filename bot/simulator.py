@@ -152,19 +152,10 @@ def chat_settings(
 ) -> ChatSettings:
     """The bot's own settings (bot.config), so the terminal says what the bot would say, with
     a demo booking link when none is set; demo values when the settings cannot be read."""
-    from bot.config import (
-        DEFAULT_EMERGENCY_NUMBER,
-        DEFAULT_FLOW_FILE,
-        DEFAULT_URGENT_ADVICE,
-        ConfigError,
-        load_settings,
-    )
+    from bot.config import DEFAULT_FLOW_FILE, ConfigError, Settings, load_settings
 
-    demo = {
-        "booking_url": DEMO_BOOKING_URL,
-        "emergency_number": DEFAULT_EMERGENCY_NUMBER,
-        "urgent_advice": DEFAULT_URGENT_ADVICE,
-    }
+    # The defaults of every text setting (emergency number, urgent advice, the doctor's name).
+    demo = {**Settings(telegram_bot_token="").texts(), "booking_url": DEMO_BOOKING_URL}
     try:
         settings = load_settings(environ, env_file, require_token=False)
     except ConfigError as error:

@@ -1,8 +1,9 @@
-"""The default flow's decisions written straight from ../shared/clinical.md, in Python.
+"""The default flow's decisions written straight from docs/clinical-basis.md, in Python.
 
 Independent of flows/sciatica.yaml on purpose: the tests compare the flow, run by the real
-engine, against this. Part 1 sets the order of questions and the early stops; F1 says when
-each question is asked; F2 gives the rules in priority order; F3 the outcomes. The reasons
+engine, against this. Section 1 sets the order of questions, when each is asked and the early
+stops; section 2 gives the rules (E1-E4, D1-D5, P1-P6) in priority order and the outcomes
+(booking only for the patterns). The reasons
 of the four patterns are our product wording of the rule that fired ("in the person's own
 terms"), listed in PATTERN_REASONS below.
 """

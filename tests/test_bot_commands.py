@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.telegram.texts import say
 from tests.bot_inprocess import USERNAME, RunningBot, running_bot
 from tests.support import FakeUser, updates
 from tests.support.conversation import PATHS, converse
@@ -41,6 +42,33 @@ async def test_the_command_menu_is_set_in_each_language(tmp_path: Path) -> None:
         "forget",
     ]
     assert spanish == default
+
+
+@pytest.mark.parametrize(
+    ("language", "signs", "worry"),
+    [
+        (
+            "en",
+            ["numbness between your legs", "bladder or bowels", "leg or foot getting weaker",
+             "both legs", "chest pain", "call 112 straight away"],
+            "If you are worried, call",
+        ),
+        (
+            "es",
+            ["adormecimiento entre las piernas", "vejiga o el intestino",
+             "pierna o un pie cada vez más débil", "las dos piernas", "dolor en el pecho",
+             "llama al 112 de inmediato"],
+            "Si te preocupa, llama",
+        ),
+    ],
+)  # fmt: skip
+def test_help_sends_the_real_warning_signs_not_worry_to_the_emergency_number(
+    language: str, signs: list[str], worry: str
+) -> None:
+    text = say("help", language, emergency_number="112")
+    for sign in signs:
+        assert sign in text, sign
+    assert worry not in text  # worry alone is for the doctor, not for an ambulance
 
 
 async def test_help_and_privacy_answer_without_losing_the_question(tmp_path: Path) -> None:

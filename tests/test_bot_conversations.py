@@ -72,15 +72,15 @@ async def test_multi_select_ticks_in_place_then_done(tmp_path: Path) -> None:
         await converse(person, PATHS["likely_sacroiliac"][:3])
         question = await bot.question(person, "emergency_flags")
 
-        person.press("Both legs", message_id=question.message_id)
-        await person.wait_for_button("✅ Both legs")
+        person.press("New symptoms in both legs", message_id=question.message_id)
+        await person.wait_for_button("✅ New symptoms in both legs")
         person.press("Bowel changes", message_id=question.message_id)
         await person.wait_for_button("✅ Bowel changes")
         ticked = bot.fake.message(person.chat_id, question.message_id)
         assert ticked is not None
         assert [b.text for b in ticked.flat_buttons if b.text.startswith("✅")] == [
             "✅ Bowel changes",
-            "✅ Both legs",
+            "✅ New symptoms in both legs",
         ]
         assert "▫️ None of these" in ticked.labels
         last = person.last_message()

@@ -52,6 +52,7 @@ def test_every_setting_is_read() -> None:
         FLOW_FILE="flows/other.yaml",
         EMERGENCY_NUMBER="112",
         URGENT_ADVICE="call your doctor today",
+        DOCTOR_NAME="family doctor",
         LOG_LEVEL="debug",
         RETENTION_DAYS="30",
         BOT_USERNAME="@clinic_triage_bot",
@@ -71,6 +72,7 @@ def test_every_setting_is_read() -> None:
         "booking_url": "https://clinic.example/book",
         "emergency_number": "112",
         "urgent_advice": "call your doctor today",
+        "doctor": "family doctor",  # named: every language uses it unless named separately
     }
 
 
@@ -151,7 +153,7 @@ def test_every_setting_is_documented_in_env_example() -> None:
     read = set(re.findall(r'read\.\w+\(\s*"([A-Z_]+)"', source))
     example = (REPO / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
-    assert len(read) == 16
+    assert len(read) == 17
     assert read == documented
 
 
@@ -162,6 +164,20 @@ def test_env_example_itself_loads_once_a_token_is_given(tmp_path: Path) -> None:
     loaded = load_settings({}, env_file=env_file)
     assert loaded.database_path == Path("data/triage.db")
     assert loaded.urgent_advice == "call 111 or your GP surgery today"
+
+
+def test_the_doctors_name_defaults_to_gp_and_medico_de_familia() -> None:
+    texts = settings().texts()
+    assert (texts["doctor"], texts["doctor:es"]) == ("GP", "médico de familia")
+
+
+def test_the_doctors_name_may_be_given_per_language() -> None:
+    loaded = settings(DOCTOR_NAME="doctor", DOCTOR_NAME_ES="médico", DOCTOR_NAME_FR=" ")
+    assert loaded.doctor_name == "doctor"
+    assert loaded.doctor_name_by_language == {"es": "médico"}
+    assert (loaded.texts()["doctor"], loaded.texts()["doctor:es"]) == ("doctor", "médico")
+    only_spanish = settings(DOCTOR_NAME_ES="médico de cabecera").texts()
+    assert (only_spanish["doctor"], only_spanish["doctor:es"]) == ("GP", "médico de cabecera")
 
 
 def test_urgent_advice_may_be_given_per_language() -> None:

@@ -1,9 +1,11 @@
-"""flows/sciatica.yaml against ../shared/clinical.md section F, for every combination that matters.
+"""flows/sciatica.yaml against the rules of docs/clinical-basis.md, for every combination that
+matters.
 
-The expected decisions come from tests/reference_rules.py (F2 written in Python, independent of
-the YAML). The flow is run by the real engine through bot.scenarios.walk, button press by
-button press. Combinations are generated from representative values of every answer and
-de-duplicated by the answers actually asked, so each distinct conversation runs once.
+The expected decisions come from tests/reference_rules.py (the rules written in Python,
+independent of the YAML). The flow is run by the real engine through bot.scenarios.walk,
+button press by button press. Combinations are generated from representative values of every
+answer and de-duplicated by the answers actually asked, so each distinct conversation runs
+once.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def walks(engine: Engine) -> list[Walk]:
 def _mismatches(found: list[str]) -> str:
     shown = "\n".join(found[:10])
     more = f"\n... and {len(found) - 10} more" if len(found) > 10 else ""
-    return f"{len(found)} of {len(CASES)} conversations differ from clinical.md:\n{shown}{more}"
+    return f"{len(found)} of {len(CASES)} conversations differ from the rules:\n{shown}{more}"
 
 
 def test_the_generated_cases_cover_every_outcome_and_rule() -> None:
@@ -214,7 +216,12 @@ def test_every_outcome_carries_disclaimer_and_safety_advice_with_local_numbers(
 ) -> None:
     local = Engine(
         engine.compiled,
-        {"booking_url": "https://example.com/b", "emergency_number": "112", "urgent_advice": "X"},
+        {
+            "booking_url": "https://example.com/b",
+            "emergency_number": "112",
+            "urgent_advice": "X",
+            "doctor": "GP",
+        },
     )
     seen = set()
     for answers, outcome, reasons, _ in CASES:

@@ -1,9 +1,11 @@
-"""The shipped flow, flows/sciatica.yaml, against the contract in ../shared/clinical.md.
+"""The shipped flow, flows/sciatica.yaml, against the contract in docs/clinical-basis.md.
 
-Section F's answer keys, option ids and outcome ids; Part 1's safety rules (safety line, the
-free-text safety net at every step, the disclaimer, booking only where F3 allows, local
-numbers from settings); the wording rules (plain "may involve", simple anatomy, short
-buttons); and the shipped scenario file: it passes and covers every rule and skip condition.
+The answer keys, option ids and outcome ids (section 1); the safety rules (safety line, the
+free-text safety net at every step, the disclaimer, booking only for the patterns, local
+numbers and names from settings); the outcome wording (section 5: an ambulance and no
+reassurance for emergencies, the emergency signs under every other outcome, the paragraphs of
+see_doctor_soon, plain "may involve", simple anatomy, clear buttons); and the shipped scenario
+file: it passes and covers every rule and skip condition.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ SETTINGS = {
     "booking_url": "https://example.com/book",
     "emergency_number": "112",
     "urgent_advice": "ring the out-of-hours line",
+    "doctor": "family doctor",
+    "doctor:es": "médico de cabecera",
 }
 MAX_BUTTON_LABEL = 32  # fits a full-width button on a phone without being cut
 
@@ -248,8 +252,7 @@ def test_see_doctor_soon_names_the_place_and_time(engine: Engine) -> None:
     }
     reply = walk(engine, answers).replies[-1]
     assert reply.link is None
-    assert "ring the out-of-hours line" in reply.text
-    assert "Today" in reply.text and "GP" in reply.text
+    assert "**Today:**" in reply.text and "ring the out-of-hours line" in reply.text
     assert "swollen, warm, red or darker" in reply.text  # the reason in the person's terms
 
 
@@ -306,3 +309,277 @@ def test_the_shipped_scenarios_cover_every_outcome_rule_and_skip_condition(engin
 def test_the_scenario_file_is_plain_yaml() -> None:
     data = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
     assert isinstance(data, list) and all({"name", "answers", "expect"} <= set(s) for s in data)
+
+
+# --- clinical wording (docs/clinical-basis.md, "The outcome wording and why") ------------------
+
+LANGUAGES = ("en", "es")
+CALL = {"en": "call 112", "es": "llama al 112"}
+AMBULANCE = {"en": "call 112 for an ambulance", "es": "llama al 112 y pide una ambulancia"}
+# The changes that mean calling the emergency number, in each language.
+SIGNS = {
+    "en": (
+        "numbness between your legs",
+        "bladder or bowels",
+        "leg or foot getting weaker",
+        "both legs",
+    ),
+    "es": (
+        "adormecimiento entre las piernas",
+        "vejiga o el intestino",
+        "pie cada vez más débil",
+        "las dos piernas",
+    ),
+}
+ADULT = {
+    "location": "buttock",
+    "radiation": "none",
+    "severity": 3,
+    "emergency_flags": ["none"],
+    "age": 40,
+    "worse_sitting": "no",  # asked only on some paths
+}
+NO_FLAGS = {**ADULT, "doctor_flags": ["none"], "leg_symptoms": ["none"]}
+NON_EMERGENCY = {
+    "see_doctor_soon": {**ADULT, "doctor_flags": ["weight_loss"]},
+    "likely_nerve_root": {**NO_FLAGS, "location": "hip_side", "radiation": "foot"},
+    "likely_piriformis": {**NO_FLAGS, "worse_sitting": "yes"},
+    "likely_sacroiliac": {**NO_FLAGS, "location": "low_back_near_dimples"},
+    "non_specific": {**NO_FLAGS, "location": "tailbone"},
+}
+REASSURANCE = {"en": "nothing serious", "es": "no es nada grave"}
+
+
+def outcome_text(engine: Engine, answers: dict[str, object], language: str = "en") -> str:
+    return walk(engine, answers, language=language).replies[-1].text
+
+
+def doctor_first(engine: Engine, *flags: str, language: str = "en", **more: object) -> str:
+    """The see_doctor_soon message of an adult who ticked these doctor flags."""
+    answers = {**ADULT, "doctor_flags": list(flags) or ["none"], **more}
+    got = walk(engine, answers, language=language)
+    assert got.outcome == "see_doctor_soon", (flags, more)
+    return got.replies[-1].text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("flag", ref.EMERGENCY_FLAGS)
+def test_the_emergency_outcome_calls_an_ambulance_with_no_reassurance_or_worried_closing(
+    engine: Engine, flag: str, language: str
+) -> None:
+    text = outcome_text(engine, {**ADULT, "emergency_flags": [flag]}, language)
+    assert AMBULANCE[language].replace("call", "**call") in text.replace("Please **", "**")
+    assert ("don't drive yourself" if language == "en" else "no vayas conduciendo") in text
+    assert ("cannot diagnose" if language == "en" else "no puede diagnosticar") in text
+    closing = {
+        "en": ("Most people", "nothing serious", "turn out", "worried", "speak to your doctor"),
+        "es": ("La mayoría", "nada grave", "preocupa", "habla con tu médico"),
+    }
+    for words in closing[language]:
+        assert words not in text, (flag, words)
+
+
+def test_a_typed_warning_gets_the_same_emergency_wording(engine: Engine) -> None:
+    text = engine.handle(walk_to(engine, "age"), Text("I can't pee")).replies[-1].text
+    assert "call 112 for an ambulance" in text and "cannot diagnose" in text
+    assert "worried" not in text and "nothing serious" not in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("flag", ["chest_or_breathing", "tummy_pain_faint"])
+def test_chest_breathing_and_tummy_pain_reasons_say_call_for_an_ambulance(
+    engine: Engine, flag: str, language: str
+) -> None:
+    text = outcome_text(engine, {**ADULT, "emergency_flags": [flag]}, language)
+    bullets = [line for line in text.splitlines() if line.startswith("• ")]
+    assert len(bullets) == 1
+    assert AMBULANCE[language] in bullets[0].replace("**", "")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("outcome", list(NON_EMERGENCY))
+def test_every_other_outcome_names_the_signs_that_mean_calling_the_emergency_number(
+    engine: Engine, outcome: str, language: str
+) -> None:
+    got = walk(engine, NON_EMERGENCY[outcome], language=language)
+    assert got.outcome == outcome
+    paragraphs = got.replies[-1].text.split("\n\n")
+    naming_all = [
+        p for p in paragraphs if CALL[language] in p and all(s in p for s in SIGNS[language])
+    ]
+    assert naming_all, outcome
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_weakening_leg_is_always_sent_to_the_emergency_number(
+    engine: Engine, language: str
+) -> None:
+    """A leg getting weaker is rule E1: never "tell your doctor" or the urgent advice."""
+    weaker = {"en": "weaker", "es": "más débil"}[language]
+    texts = [outcome_text(engine, NON_EMERGENCY["likely_nerve_root"], language)]
+    texts.append(doctor_first(engine, language=language, leg_symptoms=["weakness"]))
+    for text in texts:
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if weaker in s]
+        assert sentences
+        for sentence in sentences:
+            assert CALL[language] in sentence.replace("**", ""), sentence
+            assert "out-of-hours" not in sentence, sentence
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_under_16_is_asked_to_involve_a_parent_and_is_offered_no_massage(
+    engine: Engine, language: str
+) -> None:
+    answers = {**ADULT, "age": 15, "severity": 8}
+    got = walk(engine, answers, language=language)
+    assert got.outcome == "see_doctor_soon" and got.replies[-1].link is None
+    text = got.replies[-1].text
+    wanted = {
+        "en": ("16 and over", "ask a parent or carer", "see your family doctor"),
+        "es": ("16 años o más", "tu padre, a tu madre o a la persona que te cuida",
+               "tu médico de cabecera"),
+    }[language]  # fmt: skip
+    for words in wanted:
+        assert words in text, words
+    never = {
+        "en": ("Once a doctor", "glad to help", "book", REASSURANCE["en"]),
+        "es": ("Cuando un médico", "encantados", "reserv", REASSURANCE["es"]),
+    }[language]
+    for words in never:
+        assert words not in text, words
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["cancer_history"],
+        ["pregnant"],
+        ["cancer_history", "weight_loss"],
+        ["fever_unwell", "pregnant"],
+        ["blood_thinners", "pregnant"],
+    ],
+)
+def test_a_history_of_cancer_or_a_pregnancy_never_gets_the_reassurance(
+    engine: Engine, flags: list[str], language: str
+) -> None:
+    assert REASSURANCE[language] not in doctor_first(engine, *flags, language=language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_other_adults_sent_to_a_doctor_do_get_the_reassurance(
+    engine: Engine, language: str
+) -> None:
+    for flags in (["weight_loss"], ["blood_thinners"], ["fever_unwell", "getting_worse"]):
+        assert REASSURANCE[language] in doctor_first(engine, *flags, language=language), flags
+
+
+def test_cancer_asks_for_contact_within_24_hours(engine: Engine) -> None:
+    text = doctor_first(engine, "cancer_history")
+    assert "**Within 24 hours at the latest:**" in text and "cancer team" in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_swollen_calf_says_call_for_an_ambulance_if_breathless_or_chest_pain(
+    engine: Engine, language: str
+) -> None:
+    text = doctor_first(engine, "calf_swelling", language=language).replace("**", "")
+    wanted = {
+        "en": "If you become breathless or get chest pain, call 112 for an ambulance.",
+        "es": "Si te falta el aire o te duele el pecho, llama al 112 y pide una ambulancia.",
+    }
+    assert wanted[language] in text
+
+
+@pytest.mark.parametrize(
+    ("flags", "more"),
+    [
+        (["fever_unwell"], {}),
+        (["immune_drugs"], {}),  # a weakened immune system or injecting drugs: today
+        (["calf_swelling"], {}),
+        ([], {"leg_symptoms": ["weakness"]}),  # a weak leg or foot: the same day
+    ],
+)
+def test_the_same_day_reasons_are_told_today(
+    engine: Engine, flags: list[str], more: dict[str, object]
+) -> None:
+    text = doctor_first(engine, *flags, **more)
+    assert "**Today:**" in text and "the same day" in text
+    assert "ring the out-of-hours line" in text
+    assert "**In the next few days:**" not in text
+
+
+TIME_FRAMES = (
+    "**Today:**",
+    "**Within 24 hours at the latest:**",
+    "**In the next few days:**",
+    "**Before any massage:**",
+)
+
+
+@pytest.mark.parametrize("flag", ref.DOCTOR_FLAGS)
+def test_every_doctor_flag_is_given_a_time_frame(engine: Engine, flag: str) -> None:
+    text = doctor_first(engine, flag)
+    assert any(frame in text for frame in TIME_FRAMES), flag
+
+
+def test_new_pain_at_an_age_to_check_and_severe_pain_see_the_doctor_within_days(
+    engine: Engine,
+) -> None:
+    assert "**In the next few days:**" in doctor_first(engine, severity=8)
+    first = doctor_first(engine, age=60, first_episode="yes")
+    assert "**In the next few days:**" in first and "you are 60" in first
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_doctors_name_comes_from_the_setting_in_each_language(
+    engine: Engine, language: str
+) -> None:
+    name = {"en": "your family doctor", "es": "tu médico de cabecera"}[language]
+    texts = [outcome_text(engine, answers, language) for answers in NON_EMERGENCY.values()]
+    texts.append(doctor_first(engine, "cancer_history", "pregnant", language=language))
+    for text in texts:
+        assert "{" not in text
+        assert "GP" not in text and "médico de familia" not in text
+    assert all(name in text for text in texts[1:])  # every pattern outcome and the doctor's
+
+
+def test_the_flow_names_no_doctor_itself() -> None:
+    text = FLOW_FILE.read_text(encoding="utf-8")
+    prose = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"\bGP\b", prose)
+    assert "médico de familia" not in prose
+    assert "{doctor}" in prose
+
+
+def test_button_labels_say_what_they_cover(engine: Engine) -> None:
+    def label(step: str, option: str, language: str = "en") -> str:
+        found = engine.flow.steps[step].option(option)
+        assert found is not None
+        return found.label.get(language, "en")
+
+    assert "New" in label("emergency_flags", "both_legs")
+    assert "nuevos" in label("emergency_flags", "both_legs", "es")
+    assert "injecting drugs" in label("doctor_flags", "immune_drugs")
+    assert "drogas" in label("doctor_flags", "immune_drugs", "es")
+    question = engine.flow.steps["doctor_flags"].text.get("en", "en")
+    for included in ("chemotherapy", "transplant", "immune-suppressing medicines", "HIV"):
+        assert included in question
+    assert "leg or foot" in label("leg_symptoms", "weakness")
+    assert "pierna o el pie" in label("leg_symptoms", "weakness", "es")
+    assert "espinilla" in label("radiation", "below_knee", "es")  # the shin, not only the calf
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("adults (16 and over)", "not a diagnosis", "not for emergencies")),
+        ("es", ("adultos (16 años o más)", "No es un diagnóstico", "no sirve para urgencias")),
+    ],
+)
+def test_the_welcome_says_for_adults_not_a_diagnosis_not_for_emergencies(
+    engine: Engine, language: str, words: tuple[str, ...]
+) -> None:
+    welcome = engine.start(language=language).replies[0].text.replace("**", "")
+    for word in words:
+        assert word in welcome, word

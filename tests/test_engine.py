@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.engine import (
@@ -32,6 +34,7 @@ from bot.flow.model import (
     Flow,
     LocalText,
     Option,
+    Paragraph,
     ReasonRule,
     Route,
     SafetyConcept,
@@ -202,6 +205,72 @@ def test_emergency_multi_select_goes_straight_to_urgent_outcome(engine: Engine) 
     reply = result.replies[-1]
     assert reply.urgent and "Call 999 now." in reply.text
     assert "pain" not in result.session.answers
+
+
+def test_an_urgent_outcome_closes_with_the_urgent_disclaimer_when_the_flow_has_one() -> None:
+    flow = replace(mini_flow(), urgent_disclaimer=t("We cannot diagnose; the emergency team will."))
+    engine = Engine(compile_flow(flow), SETTINGS)
+    urgent = engine.handle(engine.start().session, Text("can't pee")).replies[-1].text
+    assert urgent.endswith("We cannot diagnose; the emergency team will.")
+    assert "A massage therapist cannot diagnose." not in urgent  # not both closings
+    calm = engine.handle(walk_to_pain(engine), Number("pain", 2)).replies[-1].text
+    assert "A massage therapist cannot diagnose." in calm
+    assert "the emergency team" not in calm
+
+
+def with_paragraphs(step_id: str, *paragraphs: Paragraph) -> Engine:
+    flow = mini_flow()
+    steps = dict(flow.steps)
+    steps[step_id] = replace(steps[step_id], more=paragraphs)
+    return Engine(compile_flow(replace(flow, steps=steps)), SETTINGS)
+
+
+def test_paragraphs_whose_condition_holds_follow_the_text_in_order() -> None:
+    engine = with_paragraphs(
+        "doctor",
+        Paragraph(t("Severe: see them today."), cond("pain >= 7")),
+        Paragraph(t("Fever: call {emergency_number} if you get worse."), cond('flags has "fever"')),
+        Paragraph(t("Mild.", "Leve."), cond("pain < 7")),
+        Paragraph(t("Thank you.")),  # no condition: always
+    )
+    session = engine.handle(engine.start().session, Choose("where", "back")).session
+    session = engine.handle(session, Toggle("flags", "fever")).session
+    session = engine.handle(session, Done("flags")).session
+    text = engine.handle(session, Number("pain", 8)).replies[-1].text
+    assert text.startswith(
+        "Please see your doctor.\n\nSevere: see them today.\n\n"
+        "Fever: call 999 if you get worse.\n\nThank you.\n\n**Why we suggest this:**"
+    )
+    assert "Mild." not in text
+
+
+def test_a_paragraph_over_an_answer_never_given_is_not_shown_and_never_fails() -> None:
+    engine = with_paragraphs(
+        "urgent",
+        Paragraph(t("Painful."), cond("pain >= 0")),  # pain is asked after the flags
+        Paragraph(t("Not a severe pain."), cond("not (pain >= 7)")),  # `not` of false holds
+        Paragraph(t("You chose {where}."), cond('where in ["back", "buttock"]')),
+    )
+    # The safety net reaches the outcome at the very first question: no answer at all yet.
+    early = engine.handle(engine.start().session, Text("can't pee")).replies[-1].text
+    assert "Painful." not in early and "You chose" not in early
+    assert "Not a severe pain." in early
+    later = engine.handle(walk_to_pain(engine), Text("numb down there")).replies[-1].text
+    assert "You chose Buttock." in later and "Painful." not in later
+
+
+def test_paragraphs_are_in_the_persons_language() -> None:
+    engine = with_paragraphs("book", Paragraph(t("Mild.", "Leve."), cond("pain < 7")))
+    session = engine.start(language="es").session
+    session = engine.handle(session, Choose("where", "back")).session
+    session = engine.handle(session, Toggle("flags", "none")).session
+    session = engine.handle(session, Done("flags")).session
+    assert "Leve." in engine.handle(session, Number("pain", 2)).replies[-1].text
+
+
+def test_without_an_urgent_disclaimer_urgent_outcomes_keep_the_disclaimer(engine: Engine) -> None:
+    urgent = engine.handle(engine.start().session, Text("can't pee")).replies[-1].text
+    assert "A massage therapist cannot diagnose." in urgent
 
 
 def test_exclusive_option_clears_the_others_and_vice_versa(engine: Engine) -> None:

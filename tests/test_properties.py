@@ -37,7 +37,12 @@ from bot.flow.model import Step, StepKind
 FLOW = Path(__file__).resolve().parents[1] / "flows" / "sciatica.yaml"
 ENGINE = Engine(
     load_compiled(FLOW),
-    {"booking_url": "https://example.com/book", "emergency_number": "999", "urgent_advice": "111"},
+    {
+        "booking_url": "https://example.com/book",
+        "emergency_number": "999",
+        "urgent_advice": "111",
+        "doctor": "GP",
+    },
 )
 FLOW_STEPS = ENGINE.flow.steps
 STEP_IDS = list(FLOW_STEPS)

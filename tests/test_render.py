@@ -153,7 +153,7 @@ def test_a_tick_redraws_the_keyboard_in_place(engine: Engine) -> None:
     (message,) = render.result_messages(9, result, pressed_message_id=12, prompt_message_id=12)
     assert message.method == "editMessageReplyMarkup"
     assert message.params["message_id"] == 12
-    assert ["✅ Both legs"] in labels(message.params["reply_markup"])
+    assert ["✅ New symptoms in both legs"] in labels(message.params["reply_markup"])
 
 
 def test_a_question_asked_again_takes_the_buttons_off_the_old_copy(engine: Engine) -> None:

@@ -52,7 +52,7 @@ def test_numbered_answers_reach_an_outcome_with_the_booking_link(engine: Engine)
 def test_ticks_show_and_exclusive_none_clears_them(engine: Engine) -> None:
     _, out = chat(engine, ["1", "2", "4", "1 5", "10"])
     assert "  1) [x] Numb between legs" in out
-    assert "  5) [x] Both legs" in out
+    assert "  5) [x] New symptoms in both legs" in out
     last = out.rsplit("  1) [", 1)[1]
     assert last.startswith(" ] Numb between legs")  # "None of these" unticked the others
     assert "  10) [x] None of these" in last
@@ -63,7 +63,7 @@ def test_several_numbers_at_once_tick_all_and_show_the_list_once(engine: Engine)
     after = out.split("> 1 5 9\n", 1)[1]
     assert after.count("  1) [") == 1  # one redraw, not one per number
     assert "  1) [x] Numb between legs" in after
-    assert "  5) [x] Both legs" in after and "  9) [x]" in after
+    assert "  5) [x] New symptoms in both legs" in after and "  9) [x]" in after
 
 
 def test_the_demo_booking_link_is_marked_and_a_real_one_is_not(engine: Engine) -> None:

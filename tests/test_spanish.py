@@ -37,6 +37,8 @@ SETTINGS = {
     "booking_url": "https://example.com/book",
     "emergency_number": "112",
     "urgent_advice": "llama a tu centro de salud hoy",
+    "doctor": "GP",
+    "doctor:es": "médico de familia",
 }
 MAX_BUTTON_LABEL = 32  # fits a full-width button on a phone without being cut
 SPANISH = ("es", "es-MX")
@@ -53,6 +55,7 @@ def every_text(flow: Flow) -> dict[str, LocalText]:
     for name, text in (
         ("title", flow.title),
         ("disclaimer", flow.disclaimer),
+        ("urgent_disclaimer", flow.urgent_disclaimer),
         ("safety_line", flow.safety_line),
     ):
         assert text is not None, name
@@ -61,6 +64,7 @@ def every_text(flow: Flow) -> dict[str, LocalText]:
     texts |= {f"ui.{key}": text for key, text in flow.ui.items()}
     for step in flow.steps.values():
         texts[f"{step.id}.text"] = step.text
+        texts |= {f"{step.id}.more[{n}]": p.text for n, p in enumerate(step.more)}
         texts |= {f"{step.id}.{o.id}": o.label for o in step.options}
     return texts
 
@@ -170,7 +174,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
             "Se queda donde está",
             "Solo hasta la nalga",
             "Al muslo, sin pasar la rodilla",
-            "Bajo la rodilla (pantorrilla)",
+            "A la pantorrilla o la espinilla",
             "Hasta el pie o los dedos",
         ],
         [Choose("radiation", "none")],
@@ -189,7 +193,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
             "Problemas nuevos al orinar",
             "Cambios en el intestino",
             "Cambios genitales o sexuales",
-            "Ambas piernas",
+            "Síntomas nuevos en ambas piernas",
             "Pierna cada vez más débil",
             "Accidente o caída grave",
             "Dolor de pecho o falta de aire",
@@ -217,7 +221,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
             "Constante y cada vez peor",
             "Tras una caída o un golpe",
             "Osteoporosis o corticoides",
-            "Defensas bajas",
+            "Defensas bajas o drogas por vena",
             "Pantorrilla hinchada",
             "Anticoagulantes",
             "Embarazo",
@@ -235,7 +239,7 @@ QUESTIONS: list[tuple[str, list[str], list[str], list[Input]]] = [
     (
         "leg_symptoms",
         ["Última pregunta", "¿Tienes algo de esto en la pierna o el pie?"],
-        ["Adormecimiento u hormigueo", "La siento débil", "Nada de esto", "Listo ✔"],
+        ["Adormecimiento u hormigueo", "Noto débil la pierna o el pie", "Nada de esto", "Listo ✔"],
         [Toggle("leg_symptoms", "none"), Done("leg_symptoms")],
     ),
 ]
@@ -310,8 +314,9 @@ OUTCOMES: list[tuple[str, list[Input], list[str]]] = [
         ],
         [
             "busca ayuda médica ahora",
-            "**llama al 112**",
+            "**llama al 112 y pide una ambulancia**",
             "servicio de urgencias",
+            "no vayas conduciendo",
             "no reserves un masaje",
             "entre las piernas, alrededor de los genitales o del ano",
             "dolor en el pecho o falta de aire repentina",
@@ -328,9 +333,10 @@ OUTCOMES: list[tuple[str, list[Input], list[str]]] = [
             Done("doctor_flags"),
         ],
         [
-            "consulta a un médico antes de reservar un masaje",
+            "consulta antes a un médico",
             "médico de familia",
-            "pide atención médica urgente (llama a tu centro de salud hoy)",
+            "Pide atención médica urgente (llama a tu centro de salud hoy)",
+            "llama al 112 y pide una ambulancia",
             "tienes 55 años y es la primera vez",
             "pantorrilla o una pierna está hinchada",
             "estás embarazada",

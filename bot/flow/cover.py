@@ -125,7 +125,8 @@ def describe_answers(draft: FlowDraft, keys: list[str], answers: dict[str, Any])
 
 
 def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]) -> None:
-    """Impossible, hidden and missing rules of every step and every reason rule.
+    """Impossible, hidden and missing rules of every step; reason rules and paragraphs that
+    can never be shown.
 
     ``skip`` holds the ids of condition drafts that already have a problem (or compare two
     answers with each other): their steps are not analysed, to avoid a second report.
@@ -143,7 +144,10 @@ def analyse_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
         must = graph.must(step.id) or AnswerSet(0, {})
         for rule in step.reasons:
             if rule.condition is not None:
-                _reason(draft, report, rule.condition, must, skip, budget)
+                _never_holds(draft, report, rule.condition, must, skip, budget, _NO_REASON)
+        for paragraph in step.more:
+            if paragraph.condition is not None:
+                _never_holds(draft, report, paragraph.condition, must, skip, budget, _NO_PARAGRAPH)
 
 
 def _usable(condition: ConditionDraft | None, skip: set[int]) -> bool:
@@ -252,14 +256,20 @@ def _report_routes(
         )
 
 
-def _reason(
+_NO_REASON = "No answer can make this reason's rule true, so the reason is never given."
+_NO_PARAGRAPH = "No answer can make this paragraph's condition true, so it is never shown."
+
+
+def _never_holds(
     draft: FlowDraft,
     report: Report,
     condition: ConditionDraft,
     answered: AnswerSet,
     skip: set[int],
     budget: Budget,
+    message: str,
 ) -> None:
+    """Report ``message`` when no combination of answers makes ``condition`` true."""
     if not _usable(condition, skip) or condition.condition is None:
         return
     space = _space(draft, [condition.condition.tree], answered)
@@ -273,7 +283,7 @@ def _reason(
         return
     report.error(
         condition.span(0, len(condition.condition.source)),
-        "No answer can make this reason's rule true, so the reason is never given.",
+        message,
         impossible_hint(draft, condition),
     )
 

@@ -15,6 +15,7 @@ from bot.flow.model import (
     Flow,
     LocalText,
     Option,
+    Paragraph,
     ReasonRule,
     Route,
     SafetyConcept,
@@ -100,13 +101,22 @@ class ReasonDraft:
 
 
 @dataclass(eq=False, slots=True)
+class ParagraphDraft:
+    """A paragraph of an outcome's ``more:``; ``text`` is None when it could not be read."""
+
+    text: LocalText | None
+    condition: ConditionDraft | None
+    node: YNode
+
+
+@dataclass(eq=False, slots=True)
 class TextUse:
     """A text as written, with where and how it is shown (for the text checks)."""
 
     text: LocalText
     node: YNode
     nodes: dict[str, YScalar]  # language -> the scalar holding that text
-    role: str  # step | label | reason | disclaimer | safety_line | title | ui
+    role: str  # step | paragraph | label | reason | disclaimer | urgent_disclaimer | ...
     step: str | None = None  # the step showing it, for step texts and labels
     plain: bool = False  # written as one string, not per language
     ui_key: str | None = None
@@ -130,6 +140,7 @@ class StepDraft:
     rules: list[RuleDraft] = field(default_factory=list)
     next_key: YScalar | None = None
     reasons: list[ReasonDraft] = field(default_factory=list)
+    more: list[ParagraphDraft] = field(default_factory=list)
 
     @property
     def is_question(self) -> bool:
@@ -186,6 +197,7 @@ class FlowDraft:
     start_node: YNode | None = None
     steps: dict[str, StepDraft] = field(default_factory=dict)
     disclaimer: LocalText | None = None
+    urgent_disclaimer: LocalText | None = None
     safety_line: LocalText | None = None
     safety_net: SafetyNetDraft | None = None
     reasons: dict[str, LocalText] = field(default_factory=dict)
@@ -199,6 +211,12 @@ class FlowDraft:
     @property
     def default_language(self) -> str:
         return self.languages[0]
+
+    def disclaimer_for(self, urgent: bool) -> LocalText | None:
+        """The closing text of an outcome, as :meth:`Flow.disclaimer_for` picks it."""
+        if urgent and self.urgent_disclaimer is not None:
+            return self.urgent_disclaimer
+        return self.disclaimer
 
     @property
     def questions(self) -> dict[str, StepDraft]:
@@ -250,6 +268,7 @@ class FlowDraft:
             start=self.start or next(iter(self.steps)),
             steps=steps,
             disclaimer=self.disclaimer,
+            urgent_disclaimer=self.urgent_disclaimer,
             safety_line=self.safety_line,
             safety_net=safety_net,
             reasons=dict(self.reasons),
@@ -276,6 +295,15 @@ class FlowDraft:
             )
             for rule in step.reasons
         )
+        more = tuple(
+            Paragraph(
+                text=paragraph.text,
+                condition=paragraph.condition.condition if paragraph.condition else None,
+                where=self.where(paragraph.node),
+            )
+            for paragraph in step.more
+            if paragraph.text is not None
+        )
         return Step(
             id=step.id,
             kind=step.kind,
@@ -286,6 +314,7 @@ class FlowDraft:
             maximum=step.maximum,
             columns=step.columns,
             reasons=reasons,
+            more=more,
             booking=step.booking,
             urgent=step.urgent,
             where=self.where(step.key),

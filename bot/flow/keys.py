@@ -16,6 +16,7 @@ TOP_KEYS = frozenset(
         "languages",
         "start",
         "disclaimer",
+        "urgent_disclaimer",
         "safety_line",
         "safety_net",
         "reasons",
@@ -32,7 +33,7 @@ STEP_KEYS: Mapping[str, frozenset[str]] = {
     "choice": frozenset({"type", "text", "options", "columns", "next"}),
     "multi": frozenset({"type", "text", "options", "columns", "next"}),
     "number": frozenset({"type", "text", "min", "max", "columns", "next"}),
-    "outcome": frozenset({"type", "text", "urgent", "booking", "reasons"}),
+    "outcome": frozenset({"type", "text", "more", "urgent", "booking", "reasons"}),
 }
 STEP_REQUIRED: Mapping[str, tuple[str, ...]] = {
     "message": ("type", "text", "next"),
@@ -46,11 +47,12 @@ ALL_STEP_KEYS = frozenset().union(*STEP_KEYS.values())
 OPTION_KEYS = frozenset({"label", "exclusive"})  # the long form of an option
 RULE_KEYS = frozenset({"if", "goto"})  # a routing rule under `next:`
 REASON_RULE_KEYS = frozenset({"if", "reason", "each"})  # under an outcome's `reasons:`
+PARAGRAPH_KEYS = frozenset({"if", "text"})  # under an outcome's `more:`
 SAFETY_NET_KEYS = frozenset({"goto", "negations", "doubts", "ignore", "words", "concepts"})
 CONCEPT_KEYS = frozenset({"sign", "when", "ask", "near"})  # one warning sign of the net
 
 # Settings the engine fills into texts ({booking_url} ...), see bot.engine.Engine(settings).
-SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice")
+SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice", "doctor")
 
 # Words of the condition language: an answer key cannot be one of them.
 CONDITION_WORDS = frozenset(

@@ -2,7 +2,7 @@
 
 Button data is ``1|<action>|<step>|<value>`` (bot.callback), so long step and option ids can
 break a button; messages are measured as the engine builds them (an outcome gets its reasons,
-the disclaimer and the safety line; the first message gets the safety line).
+its paragraphs, the disclaimer and the safety line; the first message gets the safety line).
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def _message_length(draft: FlowDraft, report: Report, step: StepDraft) -> None:
         parts = [_get(step.text, language, fallback)]
         what = "This text"
         if step.kind is StepKind.OUTCOME:
-            parts.append(_get(draft.disclaimer, language, fallback))
+            parts += [_get(p.text, language, fallback) for p in step.more if p.condition is None]
+            parts.append(_get(draft.disclaimer_for(step.urgent), language, fallback))
             if not step.urgent:
                 parts.append(_get(draft.safety_line, language, fallback))
             what = "This outcome, with the disclaimer and safety line added,"
@@ -121,12 +122,18 @@ def _message_length(draft: FlowDraft, report: Report, step: StepDraft) -> None:
             return
         if step.kind is StepKind.OUTCOME:
             extra = _reasons_length(draft, step, language)
+            extra += sum(
+                2 + len(_get(p.text, language, fallback))
+                for p in step.more
+                if p.condition is not None
+            )
             if extra and length + extra > MAX_MESSAGE:
                 report.warning(
                     at,
-                    f"With all its reasons this outcome can reach {length + extra:,} characters "
-                    f"in '{language}'; Telegram allows {MAX_MESSAGE:,}.",
-                    "Shorten the outcome's text or the reason texts.",
+                    f"With every reason and paragraph it can show, this outcome can reach "
+                    f"{length + extra:,} characters in '{language}'; Telegram allows "
+                    f"{MAX_MESSAGE:,}.",
+                    "Shorten the outcome's text, its paragraphs or the reason texts.",
                 )
                 return
 

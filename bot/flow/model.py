@@ -93,6 +93,18 @@ class ReasonRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Paragraph:
+    """On an outcome: a text shown after the outcome's own text when ``condition`` holds
+    (always, when it is ``None``). One outcome id can then speak to different people in
+    their own terms (a child, a pregnant woman) without splitting the outcome, whose id is
+    what statistics, scenarios and tests rely on."""
+
+    text: LocalText
+    condition: Condition | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     id: str
     kind: StepKind
@@ -103,6 +115,7 @@ class Step:
     maximum: int | None = None
     columns: int = 1  # buttons per row on Telegram
     reasons: tuple[ReasonRule, ...] = ()  # outcomes only
+    more: tuple[Paragraph, ...] = ()  # outcomes only: paragraphs shown when they hold
     booking: bool = False  # outcomes only: offer the booking link
     urgent: bool = False  # outcomes only: an emergency; the safety advice leads
     where: Where | None = None
@@ -165,6 +178,7 @@ class Flow:
     start: str
     steps: Mapping[str, Step]
     disclaimer: LocalText | None = None
+    urgent_disclaimer: LocalText | None = None  # instead of `disclaimer` under urgent outcomes
     safety_line: LocalText | None = None
     safety_net: SafetyNet | None = None
     reasons: Mapping[str, LocalText] = field(default_factory=dict)
@@ -173,6 +187,13 @@ class Flow:
 
     def step(self, step_id: str) -> Step:
         return self.steps[step_id]
+
+    def disclaimer_for(self, step: Step) -> LocalText | None:
+        """The closing text of an outcome. An emergency gets its own short one when the flow
+        has it: "if you are worried, see your doctor" would undercut "call an ambulance now"."""
+        if step.urgent and self.urgent_disclaimer is not None:
+            return self.urgent_disclaimer
+        return self.disclaimer
 
     @property
     def outcomes(self) -> tuple[Step, ...]:

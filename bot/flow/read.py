@@ -53,6 +53,7 @@ class FlowReader(StepReader):
             draft.version = number or 0
         draft.title = self.text(root.get("title"), "title")
         draft.disclaimer = self.text(root.get("disclaimer"), "disclaimer")
+        draft.urgent_disclaimer = self.text(root.get("urgent_disclaimer"), "urgent_disclaimer")
         draft.safety_line = self.text(root.get("safety_line"), "safety_line")
         self.read_reasons(root.get("reasons"))
         self.read_ui(root.get("ui"))

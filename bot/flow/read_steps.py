@@ -3,7 +3,7 @@ reason rules of outcomes."""
 
 from __future__ import annotations
 
-from bot.flow.draft import ReasonDraft, RuleDraft, StepDraft
+from bot.flow.draft import ParagraphDraft, ReasonDraft, RuleDraft, StepDraft
 from bot.flow.errors import did_you_mean
 from bot.flow.keys import (
     ALL_STEP_KEYS,
@@ -11,6 +11,7 @@ from bot.flow.keys import (
     CONDITION_WORDS,
     DEFAULT_COLUMNS,
     OPTION_KEYS,
+    PARAGRAPH_KEYS,
     REASON_RULE_KEYS,
     RULE_KEYS,
     SETTING_NAMES,
@@ -87,6 +88,8 @@ class StepReader(ValueReader):
             self.read_next(step, node.get(next_name))
         if kind == "outcome" and "reasons" in node.entries:
             self.read_reason_rules(step, node.get("reasons"))
+        if kind == "outcome" and "more" in node.entries:
+            self.read_more(step, node.get("more"))
 
     def check_answer_name(self, step: StepDraft) -> None:
         """A question's id is the name of its answer in conditions and placeholders."""
@@ -319,3 +322,34 @@ class StepReader(ValueReader):
                 )
             condition = self.condition(item.get("if")) if "if" in item.entries else None
             step.reasons.append(ReasonDraft(reason, condition, each, each_node, item))
+
+    def read_more(self, step: StepDraft, node: YNode | None) -> None:
+        """An outcome's paragraphs: ``- if: <condition>`` (optional) and ``text:``."""
+        example = (
+            'For example:\n    more:\n      - if: age < 16\n        text: "This check is '
+            'made for adults ..."'
+        )
+        if not isinstance(node, YSeq) or not node.items:
+            self.report.error(
+                node or step.key, "more: lists paragraphs, each starting with '- '.", example
+            )
+            return
+        for item in node.items:
+            if not isinstance(item, YMap):
+                self.report.error(
+                    item,
+                    "A paragraph is written as '- if: ...' with 'text: ...' below it, "
+                    f"not as {describe(item)}.",
+                    example,
+                )
+                continue
+            self.check_keys(item, PARAGRAPH_KEYS, "a paragraph")
+            if "text" not in item.entries and not self.misspelt(item, "text", PARAGRAPH_KEYS):
+                self.report.error(
+                    item,
+                    "This paragraph has no 'text'.",
+                    'Add text: "..." with what the person reads when the condition holds.',
+                )
+            text = self.text(item.get("text"), "paragraph", step=step.id)
+            condition = self.condition(item.get("if")) if "if" in item.entries else None
+            step.more.append(ParagraphDraft(text, condition, item))

@@ -33,10 +33,12 @@ def check_conditions(draft: FlowDraft, report: Report, graph: Graph) -> set[int]
             if rule.condition is not None:
                 available = graph.answerable_at(step, own=True)
                 _Checker(draft, report, graph, rule.condition, available, skip).run()
-        for reason in step.reasons:
-            if reason.condition is not None:
+        # Reasons and paragraphs of an outcome read the answers given on the way to it.
+        shown = [r.condition for r in step.reasons] + [p.condition for p in step.more]
+        for condition in shown:
+            if condition is not None:
                 available = graph.answerable_at(step, own=False)
-                _Checker(draft, report, graph, reason.condition, available, skip).run()
+                _Checker(draft, report, graph, condition, available, skip).run()
     return skip
 
 

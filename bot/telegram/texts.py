@@ -24,7 +24,11 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "/privacy – what we store and how to delete it\n"
         "/mydata – get a copy of what we store about you\n"
         "/forget – delete everything about you\n\n"
-        "**This is not a diagnosis.** If you are worried, call {emergency_number}.",
+        "**This is not a diagnosis, and it is not for emergencies.** If you get numbness "
+        "between your legs or around your bottom, new trouble with your bladder or bowels, a "
+        "leg or foot getting weaker, new symptoms in both legs, chest pain or sudden "
+        "breathlessness, or sudden severe pain in your back and tummy with fainting, call "
+        "{emergency_number} straight away. For any other worry, speak to your doctor.",
         "es": "Te hago unas preguntas breves sobre tu dolor y te sugiero qué hacer: "
         "ver a un médico o reservar un masaje.\n\n"
         "/start – empezar las preguntas\n"
@@ -34,7 +38,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "/privacy – qué guardamos y cómo borrarlo\n"
         "/mydata – recibir una copia de lo que guardamos sobre ti\n"
         "/forget – borrar todo lo tuyo\n\n"
-        "**Esto no es un diagnóstico.** Si te preocupa, llama al {emergency_number}.",
+        "**Esto no es un diagnóstico ni sirve para urgencias.** Si notas adormecimiento entre "
+        "las piernas o alrededor del ano, problemas nuevos con la vejiga o el intestino, una "
+        "pierna o un pie cada vez más débil, síntomas nuevos en las dos piernas, dolor en el "
+        "pecho o falta de aire repentina, o un dolor fuerte y repentino en la espalda y el "
+        "abdomen con desmayo, llama al {emergency_number} de inmediato. Para cualquier otra "
+        "preocupación, habla con tu médico.",
     },
     "privacy": {
         "en": "**What we store, and why**\n"

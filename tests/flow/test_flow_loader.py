@@ -135,11 +135,45 @@ def test_safety_net_words_keep_what_the_therapist_wrote_and_match_like_typed_tex
     assert compiled.screener.screen("I CAN NOT pee!").verdict.value == "emergency"
 
 
+def test_urgent_outcomes_read_their_own_disclaimer() -> None:
+    text = SMALL.replace(
+        "start: sitting\n",
+        'start: sitting\ndisclaimer: "If worried, see your doctor."\n'
+        'urgent_disclaimer: { en: "We cannot diagnose." }\n',
+    ).replace("    booking: true\n", "    urgent: true\n")
+    flow = load_flow("f.yaml", text=text)
+    assert flow.urgent_disclaimer is not None
+    assert flow.urgent_disclaimer.get("en", "en") == "We cannot diagnose."
+    urgent, calm = flow.steps["piriformis"], flow.steps["general"]
+    assert flow.disclaimer_for(urgent) is flow.urgent_disclaimer
+    assert flow.disclaimer_for(calm) is flow.disclaimer
+
+
+def test_outcome_paragraphs_are_read_in_order_with_their_conditions() -> None:
+    text = SMALL.replace(
+        '    text: "Keep moving."\n',
+        '    text: "Keep moving."\n'
+        "    more:\n"
+        '      - if: sitting == "no"\n'
+        '        text: { en: "Sitting is fine." }\n'
+        '      - text: "Thank you."\n',
+    )
+    flow = load_flow("f.yaml", text=text)
+    first, second = flow.steps["general"].more
+    assert first.text.get("en", "en") == "Sitting is fine."
+    assert first.condition is not None and first.condition.source == 'sitting == "no"'
+    assert first.condition.test({"sitting": "no"}) and not first.condition.test({})
+    assert first.where == Where("f.yaml", 23, 9)
+    assert second.condition is None and second.text.get("en", "en") == "Thank you."
+    assert flow.steps["piriformis"].more == ()
+
+
 def test_defaults_for_optional_keys() -> None:
     flow = load_flow("f.yaml", text=SMALL)
     assert flow.languages == ("en",)
     assert flow.title.get("en", "en") == "small"
     assert flow.disclaimer is None and flow.safety_net is None
+    assert flow.urgent_disclaimer is None
     assert flow.steps["sitting"].columns == 1
     assert not flow.steps["general"].booking and not flow.steps["general"].urgent
 

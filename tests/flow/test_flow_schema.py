@@ -18,6 +18,7 @@ from bot.engine import UI_DEFAULTS
 from bot.flow.keys import (
     COLUMNS_RANGE,
     OPTION_KEYS,
+    PARAGRAPH_KEYS,
     REASON_RULE_KEYS,
     RULE_KEYS,
     SAFETY_NET_KEYS,
@@ -92,6 +93,7 @@ def test_schema_allows_exactly_the_loaders_keys(schema: dict[str, Any]) -> None:
     assert set(long_option["properties"]) == OPTION_KEYS
     reason_keys = set().union(*(set(a["properties"]) for a in defs["reason_rule"]["oneOf"]))
     assert reason_keys == REASON_RULE_KEYS
+    assert set(defs["paragraph"]["properties"]) == PARAGRAPH_KEYS
     assert set(schema["properties"]["safety_net"]["properties"]) == SAFETY_NET_KEYS
     assert set(schema["properties"]["ui"]["properties"]) == set(UI_DEFAULTS)
     assert defs["id"]["pattern"] == ID.pattern

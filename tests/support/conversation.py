@@ -21,10 +21,10 @@ Path = Sequence[tuple[str, Answer]]
 # Questions answered by typing (no buttons) and how to recognise them.
 TYPED_PROMPTS = {"age": r"How old are you"}
 
-# How each outcome of flows/sciatica.yaml (clinical.md section F) reads to the person.
+# How each outcome of flows/sciatica.yaml (docs/clinical-basis.md) reads to the person.
 OUTCOME_TEXT = {
     "emergency": r"Please get medical help now",
-    "see_doctor_soon": r"Please see a doctor before booking",
+    "see_doctor_soon": r"Please see a doctor first",
     "likely_nerve_root": r"irritated nerve root",
     "likely_piriformis": r"piriformis muscle",
     "likely_sacroiliac": r"sacro-iliac",

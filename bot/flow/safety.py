@@ -37,15 +37,16 @@ from functools import lru_cache
 from itertools import pairwise
 
 import Stemmer
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
-NEGATION_REACH = 3  # a negation this many tokens before a sign (same sentence) negates it
+NEGATION_REACH = 4  # a negation this many tokens before a sign (same sentence) negates it
 DOUBT_REACH = 6  # a doubt word this many tokens before or after a sign makes it doubtful
 MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("no real feeling")
 MAX_FILLERS = 3  # ... besides a few words that only colour it ("can't really properly feel")
 LOOKAHEAD = 1 + MAX_TERM_GAP + MAX_FILLERS  # how far the next word of a term may be
 TYPO_MIN_LENGTH = 5  # shorter words are never corrected ("numb"/"dumb", "wipe"/"wife")
+SHORT_STEM = 3  # stems this short collide across languages (see _Word.written)
 
 # Languages the Snowball stemmer knows, by the codes flows use.
 STEMMERS = {
@@ -105,8 +106,11 @@ _CONTRACTIONS: Mapping[str, tuple[str, ...]] = {
 _FILLERS = frozenset(
     {"really", "properly", "actually", "even", "quite", "fully", "totally", "just", "very",
      "much", "literally", "completely", "exactly", "bien", "muy", "realmente", "mucho",
-     "totalmente", "completamente", "nada"}
+     "totalmente", "completamente", "nada", "a", "bit", "little", "lil", "tiny", "kinda",
+     "sorta", "abit", "poco", "un", "poquito", "algo", "medio"}
 )  # fmt: skip
+# "no chest pain or shortness of breath": a negation reaches further across these.
+_ALTERNATIVES = frozenset({"or", "nor", "o", "ni", "u"})
 # Words that end a sentence's reach for negation as a full stop does ("no pain but numb ...").
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "pero", "aunque", "sino"})
 
@@ -214,6 +218,10 @@ class _Word:
     text: str
     how: str  # "stem" | "prefix" | "exact"
     language: str
+    # A stem of three letters or fewer also needs the word to start as written (less a final
+    # vowel): Spanish "notar" stems to "not", "menos" to "men", and English "not" or "men"
+    # must not match them.
+    written: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +235,7 @@ class _Found:
     group: str
     start: int  # token positions, inclusive
     end: int
+    words: tuple[int, ...] = ()  # the positions of the term's own words (not the skipped ones)
 
 
 def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
@@ -242,7 +251,11 @@ def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, 
             if not part:
                 continue
             if how == "stem":
-                words.append(_Word(stem.stemWord(part), how, language))
+                stemmed = stem.stemWord(part)
+                written = ""
+                if len(stemmed) <= SHORT_STEM:  # "para" -> "par": "pare" still, "parish" not
+                    written = part[:-1] if part[-1] in "aeiou" and len(part) > 2 else part
+                words.append(_Word(stemmed, how, language, written))
             else:
                 words.append(_Word(part, how, language))
     return tuple(words)
@@ -300,9 +313,9 @@ class _Language:
 
     def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
         if word.how == "stem":
-            return stems[word.language] == word.text
+            return stems[word.language] == word.text and token.startswith(word.written)
         if word.how == "exact":
-            return token == word.text
+            return stems["raw"] == word.text
         return token.startswith(word.text)
 
     def candidates(self, stems: list[dict[str, str]], i: int) -> set[_Term]:
@@ -353,6 +366,8 @@ class Screener:
                     parsed = parse_term(text, code, language.stemmer)
                     if parsed:
                         language.add(_Term(parsed, group))
+                    # Typos are corrected towards whole words only: not towards a prefix
+                    # ("tingl*") nor an exact form ("=legs", which "leg" must not become).
                     self._vocabulary.update(
                         fold(w) for w in text.split() if w.isalpha() and len(w) >= TYPO_MIN_LENGTH
                     )
@@ -387,24 +402,33 @@ class Screener:
         for code in self._languages:
             stems[f"s:{code}"] = f"s:{stems[code]}"  # the index keys, made once per word
         stems[""] = corrected
-        stems["e:"] = f"e:{corrected}"
+        stems["raw"] = word  # exact forms compare the word as typed, never a correction
+        stems["e:"] = f"e:{word}"
         if len(self._stem_cache) > 50_000:  # bounded: an adversary sends endless new words
             self._stem_cache.clear()
         self._stem_cache[word] = stems
         return stems
 
     def _correct(self, word: str) -> str:
-        """A one-letter typo of a long word of the net ("numbnes", "bladdder") -> that word.
+        """A one-letter typo of a long word of the net ("numbnes", "bladdder", and two letters
+        swapped: "weakenss") -> that word.
         Only words of five letters or more, never a word of the net itself, and the first
         letter must agree ("ladder" is not "bladder", "painting" is not "fainting")."""
         if len(word) < TYPO_MIN_LENGTH or word in self._vocabulary or not word.isalpha():
             return word
         limit = 2 if len(word) >= 10 else 1
+        best, best_score = word, -1
         for length in range(len(word) - limit, len(word) + limit + 1):
             for candidate in self._typo_buckets.get((word[0], length), ()):
-                if Levenshtein.distance(word, candidate, score_cutoff=limit) <= limit:
-                    return candidate
-        return word
+                if OSA.distance(word, candidate, score_cutoff=limit) > limit:
+                    continue
+                # The likeliest intended word shares the most of both ends with the typo
+                # ("contrl" -> "control", not "contra"), then a missing letter beats others.
+                score = 2 * (_common_prefix(word, candidate) + _common_suffix(word, candidate))
+                score += length > len(word)
+                if score > best_score:
+                    best, best_score = candidate, score
+        return best
 
     def _find_terms(self, tokens: list[_Token], stems: list[dict[str, str]]) -> list[_Found]:
         found: list[_Found] = []
@@ -412,9 +436,11 @@ class Screener:
         for i in range(count):
             for language in self._languages.values():
                 for term in language.candidates(stems, i):
-                    end = self._term_end(language, term, tokens, stems, i)
-                    if end is not None:
-                        found.append(_Found(term.group, i, end))
+                    if not language.word_matches(term.words[0], stems[i][""], stems[i]):
+                        continue
+                    words = self._term_end(language, term, tokens, stems, i)
+                    if words is not None:
+                        found.append(_Found(term.group, i, words[-1], words))
         return found
 
     def _term_end(
@@ -424,16 +450,18 @@ class Screener:
         tokens: list[_Token],
         stems: list[dict[str, str]],
         start: int,
-    ) -> int | None:
-        """Where ``term`` ends when its first word is at ``start``, or None if it is not there.
+    ) -> tuple[int, ...] | None:
+        """The positions of ``term``'s words when its first word is at ``start``, or None.
         Each later word may come after at most :data:`MAX_TERM_GAP` other words, not counting
         up to :data:`MAX_FILLERS` filler words ("really", "properly")."""
         position = start
+        positions = [start]
         for word in term.words[1:]:
             others = fillers = 0
             for candidate in range(position + 1, min(position + 1 + LOOKAHEAD, len(tokens))):
                 if language.word_matches(word, stems[candidate][""], stems[candidate]):
                     position = candidate
+                    positions.append(candidate)
                     break
                 if tokens[candidate].word in _FILLERS and fillers < MAX_FILLERS:
                     fillers += 1
@@ -443,7 +471,7 @@ class Screener:
                     return None
             else:
                 return None
-        return position
+        return tuple(positions)
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -456,6 +484,9 @@ class Screener:
             by_group[item.group].append(item)
         cues = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
         present = set(by_group)
+        # A negation or doubt made only of words of a phrase of the net ("no puedo", "no
+        # feeling") is part of that phrase, wherever the phrase stands.
+        phrased = {i for items in by_group.values() for f in items for i in f.words}
         clear: tuple[int, Screening] | None = None  # the most specific clear mention
         doubtful: Screening | None = None
         for concept in self.concepts:
@@ -466,7 +497,11 @@ class Screener:
                     window = _window(clause, by_group, concept.near)
                     if window is None:
                         continue
-                    verdict = Verdict.CONFIRM if ask else self._clear_or_not(tokens, window, *cues)
+                    verdict = (
+                        Verdict.CONFIRM
+                        if ask
+                        else self._clear_or_not(tokens, window, phrased, *cues)
+                    )
                     screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
                     if verdict is Verdict.CONFIRM:
                         doubtful = doubtful or screening
@@ -478,33 +513,73 @@ class Screener:
     def _clear_or_not(
         tokens: list[_Token],
         window: Sequence[_Found],
+        phrased: set[int],
         negations: list[_Found],
         doubts: list[_Found],
     ) -> Verdict:
-        """EMERGENCY for a clear mention; CONFIRM when a negation or doubt word that is not
-        part of the sign's own words stands close before it (same sentence) or inside it."""
+        """EMERGENCY for a clear mention, CONFIRM when it is negated or doubted.
+
+        A negation word counts up to :data:`NEGATION_REACH` words before the sign in the same
+        sentence (further across "or": "no chest pain or shortness of breath"), inside it, or
+        right after it at the end of a sentence ("en las dos piernas no"). A doubt word counts
+        up to :data:`DOUBT_REACH` words before it in the same sentence, inside it, and up to
+        :data:`NEGATION_REACH` words after it, in the same sentence or as a sentence of its own
+        ("tingling there too? not sure"). Words of a phrase of the net never count."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
-        own = {i for f in window for i in range(f.start, f.end + 1)}
-        first_sentence = tokens[start].sentence
-        last_sentence = tokens[end].sentence
 
-        def reaches(cue: _Found, before: int, after: int) -> bool:
-            if any(i in own for i in range(cue.start, cue.end + 1)):
+        def mine(cue: _Found) -> bool:
+            return all(i in phrased for i in cue.words)
+
+        def negates(cue: _Found) -> bool:
+            if mine(cue):
                 return False
             if start <= cue.start <= end:
                 return True
-            if start - before <= cue.end < start:
-                return tokens[cue.end].sentence == first_sentence
-            if end < cue.start <= end + after:
-                return tokens[cue.start].sentence == last_sentence
+            if cue.end < start:
+                between = tokens[cue.end + 1 : start]
+                reach = NEGATION_REACH + 3 * sum(t.word in _ALTERNATIVES for t in between)
+                same = tokens[cue.end].sentence == tokens[start].sentence
+                return same and start - cue.end <= reach
+            if cue.start == end + 1 and tokens[cue.start].sentence == tokens[end].sentence:
+                following = cue.end + 1
+                return (
+                    following >= len(tokens) or tokens[following].sentence != tokens[end].sentence
+                )
             return False
 
-        if any(reaches(cue, NEGATION_REACH, 0) for cue in negations):
-            return Verdict.CONFIRM
-        if any(reaches(cue, DOUBT_REACH, NEGATION_REACH) for cue in doubts):
+        def doubts_it(cue: _Found) -> bool:
+            if mine(cue):
+                return False
+            if start <= cue.start <= end:
+                return True
+            if cue.end < start:
+                same = tokens[cue.end].sentence == tokens[start].sentence
+                return same and start - cue.end <= DOUBT_REACH
+            if cue.start - end > NEGATION_REACH:
+                return False
+            if tokens[cue.start].sentence == tokens[end].sentence:
+                return True
+            # "... in the other leg too? im not sure": a doubt that closes its own sentence
+            after = cue.end + 1
+            return after >= len(tokens) or tokens[after].sentence != tokens[cue.end].sentence
+
+        if any(negates(cue) for cue in negations) or any(doubts_it(cue) for cue in doubts):
             return Verdict.CONFIRM
         return Verdict.EMERGENCY
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _common_suffix(a: str, b: str) -> int:
+    return _common_prefix(a[::-1], b[::-1])
 
 
 def _overlaps(item: _Found, positions: set[int]) -> bool:

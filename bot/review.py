@@ -215,7 +215,7 @@ def _section(anchor: str, content: str, *, major: bool = True) -> str:
 
 
 def _badge(text: str, kind: str) -> str:
-    return tag("span", esc(text), class_=f"badge {kind}")
+    return " " + tag("span", esc(text), class_=f"badge {kind}")
 
 
 def _mark(passed: bool) -> str:
@@ -510,7 +510,7 @@ def _rules(page: _Page) -> str:
 def _condition_cell(page: _Page, condition: Condition) -> str:
     """The condition in plain words, and under it as written in the flow file."""
     words = page.words.condition(condition.tree)
-    return words + tag("span", esc(" ".join(condition.source.split())), class_="source")
+    return words + " " + tag("span", esc(" ".join(condition.source.split())), class_="source")
 
 
 def _route_table(page: _Page, step: Step) -> str:

@@ -247,7 +247,7 @@ tr.failed td { background: #fdf1f0; }
 .card.step { break-inside: avoid-page; }
 .card > h3:first-child, .card > h4:first-child { margin-top: 0; }
 .badge { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: .8rem;
-  font-weight: 600; border: 1px solid currentColor; margin-left: 6px; vertical-align: middle; }
+  font-weight: 600; border: 1px solid currentColor; margin-left: 2px; vertical-align: middle; }
 .badge.urgent { color: var(--bad); }
 .badge.doctor { color: var(--warn); }
 .badge.booking { color: var(--ok); }

@@ -490,6 +490,13 @@ def test_the_command_writes_the_page(capsys: pytest.CaptureFixture[str], tmp_pat
     assert "Sexual dysfunction alone as an emergency?" in page  # docs/open-questions.md
 
 
+def test_the_page_written_by_default_is_not_committed() -> None:
+    done = subprocess.run(
+        ["git", "check-ignore", "-q", "review.html"], cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0
+
+
 @pytest.mark.usefixtures("in_repo")
 def test_the_command_takes_a_flow_name_and_other_questions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path

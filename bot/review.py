@@ -58,8 +58,8 @@ SETTINGS_HELP: Mapping[str, tuple[str, str]] = {
     "booking_url": ("BOOKING_URL", "the practice's online booking page"),
 }
 VERDICT_WORDS = {
-    Verdict.EMERGENCY: "goes straight to the emergency advice",
-    Verdict.CONFIRM: "asks the yes/no question first",
+    Verdict.EMERGENCY: "emergency advice",
+    Verdict.CONFIRM: "asks the yes/no question",
     Verdict.NONE: "does nothing",
 }
 VERDICT_HEADINGS = {
@@ -763,7 +763,7 @@ def _examples_heading(verdict: Verdict, results: Sequence[ExampleResult]) -> str
 def _examples_table(page: _Page, results: Sequence[ExampleResult]) -> str:
     head = tag(
         "tr",
-        tag("th", "Now", class_="num")
+        tag("th", "Now", class_="now")
         + tag("th", "Lang.", class_="lang")
         + tag("th", "Message")
         + tag("th", "What the net does with it now", class_="what"),

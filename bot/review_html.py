@@ -235,8 +235,10 @@ table.routes { table-layout: fixed; }
 table.routes th.goto { width: 19em; }
 p.simple { margin: 10px 0; }
 table.examples { table-layout: fixed; }
-table.examples th.what { width: 19em; }
+table.examples th.what { width: 17em; }
 table.examples th.lang { width: 3.5em; }
+table.examples th.now { width: 3.5em; }
+#summary th.rowhead { width: 20em; }
 .slot { font-style: italic; color: #6a3d9a; }
 td.num, th.num { width: 2.5em; text-align: center; }
 td.mark { width: 2em; text-align: center; font-weight: 700; }

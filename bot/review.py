@@ -233,7 +233,7 @@ def _outcome_badges(step: Step) -> str:
         return _badge("emergency", "urgent")
     if step.booking:
         return _badge("booking offered", "booking")
-    return _badge("no booking: see a doctor first", "doctor")
+    return _badge("no booking offered", "doctor")
 
 
 def _count(number: int, word: str) -> str:

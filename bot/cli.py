@@ -7,6 +7,7 @@
     triage-bot flows test [FILE ...]                run the scenario tests and safety examples
     triage-bot flows screen [FLOW] [--json]         what the safety net makes of messages
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
+    triage-bot flows review [FLOW] [--out FILE]     the clinician's review page (HTML)
 
 Exit codes: 0 all well; 1 a flow has errors or cannot be found, a scenario failed or the bot
 could not start; 2 the command was used wrongly (unknown option, a missing or invalid answer,
@@ -527,6 +528,38 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return OK if args.image is None else FAILED
 
 
+# --- triage-bot flows review ---------------------------------------------------------------------
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Write the clinician's review page (bot.review): one self-contained HTML file."""
+    from bot.review import build_review
+    from bot.review_files import ReviewFileError, review_inputs
+
+    path = Path(args.flow) if args.flow else FLOWS_DIR / "sciatica.yaml"
+    try:
+        path = find_flow(path)
+        compiled = load_compiled(path)
+        questions = Path(args.questions) if args.questions else None
+        page = build_review(review_inputs(path, compiled, questions=questions))
+        Path(args.out).write_text(page, encoding="utf-8")
+    except (FlowNotFound, ReviewFileError) as error:
+        _err(str(error))
+        return FAILED
+    except FlowError as error:
+        count = _plural(len(error.errors) or 1, "error")
+        _err(
+            f"{path} has {count}, so no review page was written; "
+            f"`triage-bot flows check {path}` shows them."
+        )
+        return FAILED
+    except OSError as error:
+        _err(f"Could not write {args.out}: {error.strerror or error}.")
+        return FAILED
+    _err(f"Wrote the review page for {compiled.flow.id} v{compiled.flow.version} to {args.out}.")
+    return OK
+
+
 # --- the parser ----------------------------------------------------------------------------------
 
 
@@ -594,6 +627,18 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE", help="write the Mermaid text here (e.g. flow.mmd)")
     graph.add_argument("--image", metavar="FILE", help="image file (.png, .svg); needs Graphviz")
     graph.set_defaults(handler=cmd_graph)
+
+    review = tools.add_parser(
+        "review", help="write the clinician's review page: questions, rules, safety net, sign-off"
+    )
+    review.add_argument("flow", nargs="?", metavar="FLOW", help="default: flows/sciatica.yaml")
+    review.add_argument("--out", default="review.html", metavar="FILE", help="default: review.html")
+    review.add_argument(
+        "--questions",
+        metavar="FILE",
+        help="open questions (Markdown; default: docs/open-questions.md)",
+    )
+    review.set_defaults(handler=cmd_review)
 
     link = commands.add_parser(
         "link", help="print the bot's link for the website; write a QR code and an HTML snippet"

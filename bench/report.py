@@ -352,7 +352,7 @@ def full_report(rows: Sequence[dict[str, Any]]) -> str:
         parts += ["### Targets", "", targets, ""]
     product = product_tables(rows)
     if product:
-        parts += ["### Throughput, latency and memory (bench/harness, one run)", "", product, ""]
+        parts += ["### Throughput, latency and memory (one run)", "", product, ""]
     startup = startup_table(rows)
     if startup:
         parts += ["### Start to first poll (`triage-bot run`, local fake Bot API)", "", startup, ""]

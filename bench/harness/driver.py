@@ -447,7 +447,7 @@ def import_factory(spec: str) -> Callable[..., Any]:
     target: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
         target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
+    return target
 
 
 async def build_app(

@@ -308,10 +308,12 @@ def replace_default_transport(api: InProcessBotAPI) -> Iterator[None]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:  # pool sizes, timeouts: unused
             super().__init__(api)
 
-    saved = builder_module.HTTPXRequest, bot_module.HTTPXRequest
-    builder_module.HTTPXRequest = DefaultTransport  # type: ignore[misc]
-    bot_module.HTTPXRequest = DefaultTransport  # type: ignore[misc]
+    modules = (builder_module, bot_module)
+    saved = [module.HTTPXRequest for module in modules]
+    for module in modules:
+        setattr(module, "HTTPXRequest", DefaultTransport)  # noqa: B010 - a class, on purpose
     try:
         yield
     finally:
-        builder_module.HTTPXRequest, bot_module.HTTPXRequest = saved
+        for module, original in zip(modules, saved, strict=True):
+            setattr(module, "HTTPXRequest", original)  # noqa: B010

@@ -172,7 +172,8 @@ async def _time_persistence(app: AnyApp, budget_s: float) -> dict[str, Any]:
     return out
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
+    """One measurement; ``tmp`` is a folder for the run's files (the anchor's pickle ...)."""
     variant = args.variant or ("product" if args.app else "anchor")
     if args.app and variant != "product":
         raise SystemExit("--app is the product's factory: use it with --variant product")
@@ -190,7 +191,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     gc.collect()
     rss_before = peak_rss_mb()
     api = InProcessBotAPI(capture=not scripted, latency_s=args.api_latency_ms / 1000)
-    tmp = tempfile.mkdtemp(prefix="harness-")
     extra = _extra_kwargs(args.app_kwarg, tmp)
     factory: Any
     if variant == "floor":
@@ -258,7 +258,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    row = asyncio.run(run(args))
+    with tempfile.TemporaryDirectory(prefix="harness-") as tmp:
+        row = asyncio.run(run(args, tmp))
     line = json.dumps(row)
     print(line, flush=True)
     if args.out:

@@ -1,8 +1,8 @@
-"""Where the product's time per update goes: the shared harness's traffic, with stopwatches.
+"""Where the product's time per update goes: the harness's traffic, with stopwatches.
 
-Builds the product with ``bot.app.build_application`` against the shared harness's in-process
-Bot API, walks ``--chats`` people through bench/flow_product.json with the harness's own driver
-(imported from ../shared/bench by path), and times, per update, the pieces of the update path:
+Builds the product with ``bot.app.build_application`` against the harness's in-process Bot API
+(bench/harness/), walks ``--chats`` people through bench/flow_product.json with the harness's
+own driver, and times, per update, the pieces of the update path:
 
 * every database round trip (``Storage._run``, by unit of work: the commit, marking rows sent);
 * every Bot API call (``Bot.do_api_request``, by method), which includes PTB's request
@@ -32,22 +32,22 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-HARNESS = Path(os.environ.get("HARNESS_DIR", ROOT.parent / "shared" / "bench"))
-sys.path.insert(0, str(HARNESS))  # the shared harness's modules, used as they are
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from driver import FlowSpec, build_from_factory, drive_direct, start_app, stop_app  # noqa: E402
-from fake_request import BENCH_TOKEN, FakeBotAPI  # noqa: E402
 from telegram import Bot  # noqa: E402
 
 import bot.storage.conversations as conversations_module  # noqa: E402
 import bot.telegram.conversation as conversation_module  # noqa: E402
+from bench.harness.driver import Walk, build_app, close_app, drive, open_app  # noqa: E402
+from bench.harness.fake_request import TOKEN, InProcessBotAPI  # noqa: E402
 from bench.report import BACKGROUND, INSIDE, SLOW_S, breakdown_table  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from bot.telegram import render  # noqa: E402
+
+TIME_LIMIT_S = 300.0  # the walk stops sending updates after this long
 
 
 class Stopwatch:
@@ -77,7 +77,7 @@ def _wrap_async(watch: Stopwatch, name_of: Callable[..., str], func: Any) -> Any
             return await func(*args, **kwargs)
         finally:
             task = asyncio.current_task()
-            # the harness runs each update in its own (main) task; the bot's own tasks, such
+            # the harness awaits each update in its own (main) task; the bot's own tasks, such
             # as the outbox's flush of sent rows, run alongside and overlap the updates
             name = task.get_name() if task is not None else ""
             prefix = BACKGROUND if name.startswith("outbox") else ""
@@ -145,25 +145,25 @@ async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
     instrument(watch)
     tmp = tempfile.mkdtemp(prefix="breakdown-")
     os.environ.update(
-        TELEGRAM_BOT_TOKEN=BENCH_TOKEN,
+        TELEGRAM_BOT_TOKEN=TOKEN,
         DATABASE_PATH=f"{tmp}/triage.db",
         FLOW_FILE=str(ROOT / "flows" / "sciatica.yaml"),
         BOOKING_URL="https://example.com/book",
         LOG_LEVEL="WARNING",
         BOT_USERNAME="bench_triage_bot",
     )
-    api = FakeBotAPI(capture=True)
-    app, _ = await build_from_factory(build_application, api, {})
-    await start_app(app)
+    api = InProcessBotAPI(capture=True)
+    app, _ = await build_app(build_application, api)
+    await open_app(app)
     watch.clear()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    result = await drive_direct(app, api, FlowSpec.load(flow), chats)
+    result = await drive(app, api, Walk.load(flow), chats, time_limit_s=TIME_LIMIT_S)
     if profiler:
         profiler.disable()
         profiler.dump_stats(str(profile))
-    await stop_app(app)
+    await close_app(app)
     total = result.busy_s
     parts = {
         name: {

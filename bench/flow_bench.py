@@ -14,7 +14,7 @@ Measures, for the default flow (flows/sciatica.yaml) and a generated 200-step fl
 * a whole conversation (start to outcome) and the session's JSON round trip, which the
   transport pays once per update.
 
-Targets (../shared/design.md): 200-step compile + validate < 100 ms; one engine step < 50 µs
+Targets (docs/benchmarks.md): 200-step compile + validate < 100 ms; one engine step < 50 µs
 median. Prints Markdown tables and appends JSON lines to ``--out``.
 
     .venv/bin/python bench/flow_bench.py [--quick] [--out bench/results/flow.jsonl]

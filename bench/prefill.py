@@ -9,8 +9,8 @@ stopped part-way (their session waits at a question). Each one is stored as the 
 update: ``Storage.commit_update`` with the session JSON, the language and source, an update id,
 and the anonymous events the bot records (started, each step reached, the outcome); their
 times are spread over the last ``--days`` days. Chat ids and update ids are chosen below the
-shared harness's (chats from 700,000,000, updates from 100,001), so no live chat of a
-benchmark run is mistaken for a stored one and no live update for a redelivery.
+harness's (bench/harness/driver.py: chats from 700,000,000, updates from 100,001), so no live
+chat of a benchmark run is mistaken for a stored one and no live update for a redelivery.
 
     .venv/bin/python bench/prefill.py 100000 /tmp/bench/prefilled.db [--out results.jsonl]
 """

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The product against the shared harness's floor and anchor, in ONE run (ratios only mean
-# something within one run on this shared 2-core machine):
+# The product against the harness's floor and anchor (bench/harness/), in ONE run (ratios only
+# mean something within one run on this shared 2-core machine):
 #
 #   1,000 and 10,000 chats walking the whole flow: floor, anchor + PicklePersistence, product
 #   100,000 stored conversations: the anchor with 100k chats loaded as stored state, the product
@@ -10,23 +10,30 @@
 #   compiling, one engine step), so that one results file holds every figure
 #
 # Every update is `await application.process_update(update)` with the Bot API answered
-# in-process (../shared/bench/README.md). The product is built by bot.app:build_application
-# from the environment alone, and walked by button label with bench/flow_product.json.
+# in-process (bench/harness/, method in docs/benchmarks.md). The product is built by
+# bot.app:build_application from the environment alone, and walked by button label with
+# bench/flow_product.json.
 #
 #   bench/product_bench.sh [OUT_DIR]          # about 13 minutes
-#   QUICK=1 bench/product_bench.sh            # about 2 minutes: 1k chats, 20k stored
+#   QUICK=1 bench/product_bench.sh            # about 2-5 minutes: 1k chats, 20k stored
+#
+# HARNESS (default bench/harness, run as `$PY bench/harness run ...`) may point at another
+# harness with the same `run` command line.
 #
 # Results: OUT_DIR (default bench/results)/product-<time>.{jsonl,md,log}; the .md holds the
 # tables for docs/benchmarks.md and the README.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"  # the harness imports the factory from the current directory
+cd "$ROOT"  # the harness imports bench.harness and the factory from the current directory
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
-HARNESS="${HARNESS:-$ROOT/../shared/bench/baseline_ptb.py}"
+HARNESS="${HARNESS:-$ROOT/bench/harness}"
 OUT="${1:-$ROOT/bench/results}"
 QUICK="${QUICK:-0}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-480}"  # seconds; a hung run is killed, the rest carry on
+# the harness itself stops sending updates after this long (and reports the run as failed),
+# leaving time for its persistence timing and shutdown before RUN_TIMEOUT
+TIME_LIMIT="${TIME_LIMIT:-$((RUN_TIMEOUT - 150))}"
 
 if [[ "$QUICK" == 1 ]]; then
   LEVELS=(1000); BIG_STORED=20000; BIG_LIVE=1000; STARTUP_RUNS=3
@@ -34,7 +41,7 @@ else
   LEVELS=(1000 10000); BIG_STORED=100000; BIG_LIVE=10000; STARTUP_RUNS=5
 fi
 
-[[ -f "$HARNESS" ]] || { echo "shared harness not found at $HARNESS (set HARNESS=...)" >&2; exit 1; }
+[[ -e "$HARNESS" ]] || { echo "harness not found at $HARNESS (set HARNESS=...)" >&2; exit 1; }
 mkdir -p "$OUT"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 SUFFIX=""; [[ "$QUICK" == 1 ]] && SUFFIX="-quick"
@@ -56,7 +63,8 @@ run() {  # run STORED_BEFORE BOT HARNESS_ARGS... : one measurement, annotated, a
   local one="$TMP/one.jsonl" t0=$SECONDS load
   rm -f "$one"
   load="$(cut -d' ' -f1 /proc/loadavg)"
-  if ! timeout "$RUN_TIMEOUT" "$PY" "$HARNESS" run --out "$one" "$@" >>"$LOG" 2>&1; then
+  if ! timeout "$RUN_TIMEOUT" "$PY" "$HARNESS" run --time-limit "$TIME_LIMIT" --out "$one" "$@" \
+    >>"$LOG" 2>&1; then
     echo "  FAILED: $bot $* (see $LOG)" >&2
   fi
   if [[ -s "$one" ]]; then

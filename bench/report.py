@@ -1,9 +1,9 @@
 """Turn benchmark results (JSON lines) into the Markdown tables of docs/benchmarks.md.
 
-Reads what bench/flow_bench.py, bench/product_bench.sh (the shared harness's ``run`` lines,
+Reads what bench/flow_bench.py, bench/product_bench.sh (bench/harness's ``run`` lines,
 annotated), bench/prefill.py and bench/startup_bench.py append to bench/results/*.jsonl, and
-prints ready-to-paste tables, with the ratios and the targets of ../shared/design.md. Several
-runs of the same row are reduced to their median.
+prints ready-to-paste tables, with the ratios and the performance targets listed in
+docs/benchmarks.md. Several runs of the same row are reduced to their median.
 
     .venv/bin/python bench/report.py bench/results/product-*.jsonl [--out bench/results/x.md]
     .venv/bin/python bench/report.py RESULTS.jsonl --docs docs/benchmarks.md  # fill its results
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-# Targets from ../shared/design.md ("Performance targets")
+# The performance targets (docs/benchmarks.md)
 TARGET_VS_ANCHOR = 1.5  # per-update cost, product / anchor
 TARGET_P50_GROWTH = 1.2  # p50 at 100k stored / p50 at 1k
 TARGET_RSS_GROWTH_MB = 30.0  # peak RSS at 100k stored - at 1k
@@ -136,7 +136,7 @@ def _grouped(rows: Iterable[dict[str, Any]], *keys: str) -> dict[Any, list[dict[
     return dict(groups)
 
 
-# --- the product through the shared harness ------------------------------------------------------
+# --- the product through the harness ----------------------------------------------------------
 
 
 def _level(row: dict[str, Any]) -> int:
@@ -234,8 +234,8 @@ def startup_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def targets_table(rows: Sequence[dict[str, Any]]) -> str:
-    """One line per target of ../shared/design.md, from whatever rows are present."""
-    lines = ["| target (../shared/design.md) | measured | verdict |", "|---|---|---|"]
+    """One line per performance target, from whatever rows are present."""
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
     runs = [{**r, "_level": _level(r), "_bot": _bot(r)} for r in rows if "updates_per_s" in r]
     product = [r for r in runs if r["_bot"] == "product"]
     for level in sorted({r["_level"] for r in product}):
@@ -352,7 +352,7 @@ def full_report(rows: Sequence[dict[str, Any]]) -> str:
         parts += ["### Targets", "", targets, ""]
     product = product_tables(rows)
     if product:
-        parts += ["### Throughput, latency and memory (shared harness, one run)", "", product, ""]
+        parts += ["### Throughput, latency and memory (one run)", "", product, ""]
     startup = startup_table(rows)
     if startup:
         parts += ["### Start to first poll (`triage-bot run`, local fake Bot API)", "", startup, ""]

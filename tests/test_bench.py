@@ -1,15 +1,45 @@
-"""The benchmarks' inputs stay valid as the flow and the loader change (no timing here)."""
+"""The benchmarks' inputs and harness keep working as the flow, the loader and the bot change.
+
+Nothing here asserts a time: the harness tests walk a few chats through the floor, the anchor
+and the product with the in-process Bot API, and check what was counted and shown.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from telegram import Update
 
+from bench import prefill
 from bench.gen_flow import generate
+from bench.harness import cli
+from bench.harness.baselines import (
+    SEEDED_FIRST_CHAT_ID,
+    build_anchor,
+    build_anchor_from_environment,
+    build_floor,
+    seed_store,
+)
+from bench.harness.driver import (
+    ANCHOR_WALK,
+    FIRST_CHAT_ID,
+    FIRST_UPDATE_ID,
+    Tally,
+    Walk,
+    build_app,
+    close_app,
+    drive,
+    open_app,
+)
+from bench.harness.fake_request import TOKEN, FakeRequest, InProcessBotAPI
 from bench.report import flow_tables, product_tables, targets_table
+from bot.app import build_application
+from bot.config import load_settings
 from bot.engine import Action, Choose, Done, Engine, Number, Text, Toggle
 from bot.flow import check_flow, load_compiled
 
@@ -30,8 +60,8 @@ def test_generated_flow_is_valid_with_the_asked_number_of_steps(
 
 
 def test_product_walk_reaches_a_booking_outcome_by_button_labels() -> None:
-    """bench/flow_product.json presses the default flow's buttons by label, as the shared
-    harness does, and ends where the booking link is offered."""
+    """bench/flow_product.json presses the default flow's buttons by label, as bench/harness
+    does, and ends where the booking link is offered."""
     walk = json.loads((ROOT / "bench" / "flow_product.json").read_text(encoding="utf-8"))
     engine = Engine(load_compiled(ROOT / "flows" / "sciatica.yaml"), {"booking_url": "https://x"})
     for choice in range(3):  # each alternative of every step, in turn
@@ -73,3 +103,210 @@ def test_report_tables_show_ratios_and_verdicts() -> None:
     assert "| 61.0 ms | **met** |" in targets
     assert "| 1,000 (1,000) | product | 7,000 | 1,500 | 2.00 |" in product_tables(rows)
     assert "| generated_200 | 200 |" in flow_tables(rows)
+
+
+# --- bench/harness ---------------------------------------------------------------------------
+
+LIMIT_S = 30.0  # no harness test may hang: each walk stops sending updates by then
+
+
+async def _walk(
+    factory: Any,
+    chats: int,
+    *,
+    walk: Path = ANCHOR_WALK,
+    scripted: bool = False,
+    extra: dict[str, Any] | None = None,
+    inflight: int = 1000,
+) -> tuple[Tally, InProcessBotAPI, dict[str, Any]]:
+    api = InProcessBotAPI(capture=not scripted)
+    app, how = await build_app(factory, api, extra)
+    await asyncio.wait_for(open_app(app), LIMIT_S)
+    try:
+        tally = await asyncio.wait_for(
+            drive(
+                app,
+                api,
+                Walk.load(walk),
+                chats,
+                scripted=scripted,
+                inflight=inflight,
+                time_limit_s=LIMIT_S,
+            ),
+            LIMIT_S + 10,
+        )
+        state = {"how": how, "user_data": dict(app.user_data), "app": app}
+    finally:
+        await asyncio.wait_for(close_app(app), LIMIT_S)
+    return tally, api, state
+
+
+async def test_floor_answers_every_update_of_five_chats_with_one_message() -> None:
+    tally, _, state = await _walk(build_floor, 5, scripted=True)
+    assert (tally.completed, tally.failed, tally.errors) == (5, 0, 0), tally.failures
+    assert tally.updates == 5 * 7
+    assert tally.calls == {"sendMessage": 35}
+    assert state["how"] == "request="
+    assert state["user_data"] == {}  # the floor keeps nothing per chat
+
+
+@pytest.mark.parametrize("persistence", ["none", "pickle"])
+async def test_anchor_walks_five_chats_by_label_to_the_booking_button(
+    tmp_path: Path, persistence: str
+) -> None:
+    tally, _, state = await _walk(
+        build_anchor, 5, extra={"persistence": persistence, "data_dir": str(tmp_path)}, inflight=2
+    )
+    assert (tally.completed, tally.failed, tally.errors) == (5, 0, 0), tally.failures
+    assert tally.updates == 5 * 7
+    # /start and the suggestion are sent; each press is answered and its question edited
+    assert tally.calls == {"sendMessage": 10, "answerCallbackQuery": 30, "editMessageText": 30}
+    answers = state["user_data"][FIRST_CHAT_ID]
+    assert answers["where"] in {"buttock", "lower_back", "thigh", "hip"}
+    assert (answers["saddle"], answers["bladder"]) == ("no", "no")
+    if persistence == "pickle":
+        assert (tmp_path / "anchor.pickle").stat().st_size > 0  # written at shutdown
+
+
+async def test_anchor_loads_stored_conversations_and_a_stored_chat_can_go_on(
+    tmp_path: Path,
+) -> None:
+    stored = seed_store(40, mid_flow=0.5)
+    assert stored["conversations"]  # some stopped at a question
+    api = InProcessBotAPI()
+    app, _ = await build_app(
+        build_anchor, api, {"persistence": "pickle", "data_dir": str(tmp_path), "stored": stored}
+    )
+    await asyncio.wait_for(open_app(app), LIMIT_S)
+    try:
+        assert len(app.user_data) == 40
+        (chat_id, _), state = next(iter(stored["conversations"].items()))
+        assert chat_id >= SEEDED_FIRST_CHAT_ID
+        keys = ("where", "leg", "strength", "saddle", "bladder", "sitting")
+        key = keys[state]
+        press = {
+            "update_id": 1,
+            "callback_query": {
+                "id": "q1",
+                "chat_instance": "1",
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Seeded"},
+                "data": f"{key}=no" if key in ("saddle", "bladder") else f"{key}=1",
+                "message": {
+                    "message_id": 9,
+                    "date": 0,
+                    "chat": {"id": chat_id, "type": "private"},
+                    "text": "a question",
+                },
+            },
+        }
+        await app.process_update(Update.de_json(press, app.bot))
+        assert api.calls["answerCallbackQuery"] == 1 and api.calls["editMessageText"] == 1
+    finally:
+        await asyncio.wait_for(close_app(app), LIMIT_S)
+
+
+async def test_a_factory_without_request_gets_the_fake_as_its_default_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    tally, _, state = await _walk(build_anchor_from_environment, 3)
+    assert state["how"] == "default transport"
+    assert tally.completed == 3, tally.failures
+
+
+async def test_the_product_factory_completes_three_chats(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_PATH": str(tmp_path / "triage.db"),
+            "FLOW_FILE": str(ROOT / "flows" / "sciatica.yaml"),
+            "BOOKING_URL": "https://example.com/book",
+            "LOG_LEVEL": "WARNING",
+        },
+        env_file=None,
+    )
+    tally, api, state = await _walk(
+        build_application,
+        3,
+        walk=ROOT / "bench" / "flow_product.json",
+        extra={"settings": settings},
+    )
+    assert (tally.completed, tally.failed, tally.errors) == (3, 0, 0), tally.failures
+    assert state["how"] == "request="
+    walk = Walk.load(ROOT / "bench" / "flow_product.json")
+    assert tally.updates == 3 * walk.updates_per_chat
+    assert api.screens == {}  # each finished chat's screen is dropped
+
+
+async def test_a_walk_whose_labels_do_not_match_fails_and_says_what_it_saw(
+    tmp_path: Path,
+) -> None:
+    raw = json.loads(ANCHOR_WALK.read_text(encoding="utf-8"))
+    raw["steps"][1]["press"] = ["no such label"]
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(raw), encoding="utf-8")
+    tally, _, _ = await _walk(build_anchor, 2, walk=wrong)
+    assert (tally.completed, tally.failed) == (0, 2)
+    assert "no label matches" in tally.failures[0] and "below the knee" in tally.failures[0]
+    assert tally.summary()["failure_examples"]
+
+
+async def test_the_fake_answers_like_telegram() -> None:
+    api = InProcessBotAPI()
+    sent = api.answer(
+        "sendMessage",
+        {
+            "chat_id": 42,
+            "text": "Pick one",
+            "reply_markup": {
+                "inline_keyboard": [
+                    [
+                        {"text": "A", "callback_data": "a"},
+                        {"text": "Site", "url": "https://x.example"},
+                    ]
+                ]
+            },
+        },
+    )
+    assert sent["chat"]["id"] == 42 and sent["text"] == "Pick one"
+    assert api.lowest_pressable(42).message_id == sent["message_id"]  # type: ignore[union-attr]
+    edited = api.answer("editMessageReplyMarkup", {"chat_id": 42, "message_id": sent["message_id"]})
+    assert edited["text"] == "Pick one" and "reply_markup" not in edited  # buttons removed
+    assert api.lowest_pressable(42) is None
+    assert [s.text for s in api.take_touched(42)] == ["Pick one"]
+    assert api.answer("editMessageText", {"inline_message_id": "x", "text": "t"}) is True
+    assert api.answer("answerCallbackQuery", {"callback_query_id": "1"}) is True
+    assert api.answer("getMe", {})["is_bot"] is True
+    assert api.answer("getUpdates", {}) == []
+
+    request = FakeRequest(api)
+    code, body = await request.do_request("https://api.telegram.org/botT/setMyCommands", "POST")
+    assert code == 200 and json.loads(body) == {"ok": True, "result": True}
+    assert api.calls["setMyCommands"] == 1
+
+
+def test_run_prints_one_json_line_with_what_the_report_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "runs.jsonl"
+    args = ["run", "--variant", "anchor", "--persistence", "pickle", "--chats", "5"]
+    assert cli.main([*args, "--seed-chats", "20", "--time-limit", "30", "--out", str(out)]) == 0
+    row = json.loads(capsys.readouterr().out.strip())
+    assert json.loads(out.read_text(encoding="utf-8")) == row
+    assert row["label"] == "anchor/pickle" and row["completed"] == 5
+    assert (row["live_chats"], row["seeded_chats"], row["updates"]) == (5, 20, 35)
+    assert row["update_persistence_file_writes"] > 0 and row["file_bytes"] > 0
+    for key in ("updates_per_s", "p50_us", "p90_us", "p99_us", "max_us", "peak_rss_mb"):
+        assert row[key] > 0, key
+    assert row["api_calls_per_update"] == 2.0 and row["machine"]
+    assert product_tables([{**row, "bot": "anchor/pickle", "stored_before": 20}])
+
+
+def test_run_refuses_stored_conversations_for_the_product() -> None:
+    with pytest.raises(SystemExit, match="pre-fill"):
+        cli.main(["run", "--variant", "product", "--seed-chats", "10"])
+
+
+def test_prefilled_conversations_never_collide_with_live_ones() -> None:
+    assert prefill.FIRST_CHAT_ID + 1_000_000 < FIRST_CHAT_ID
+    assert prefill.LAST_UPDATE_ID < FIRST_UPDATE_ID

@@ -34,10 +34,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, product
 
 import Stemmer
 from rapidfuzz.distance import OSA
+from wordfreq import zipf_frequency
 
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
 NEGATION_REACH = 4  # a negation this many tokens before a sign (same sentence) negates it
@@ -45,8 +46,10 @@ DOUBT_REACH = 6  # a doubt word this many tokens before or after a sign makes it
 MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("no real feeling")
 MAX_FILLERS = 3  # ... besides a few words that only colour it ("can't really properly feel")
 LOOKAHEAD = 1 + MAX_TERM_GAP + MAX_FILLERS  # how far the next word of a term may be
+RECENT = 3  # occurrences of each group kept while looking for a sign's window
 TYPO_MIN_LENGTH = 5  # shorter words are never corrected ("numb"/"dumb", "wipe"/"wife")
 SHORT_STEM = 3  # stems this short collide across languages (see _Word.written)
+KNOWN_WORD_ZIPF = 2.5  # a word this common in a flow language is never "corrected" (wordfreq)
 
 # Languages the Snowball stemmer knows, by the codes flows use.
 STEMMERS = {
@@ -198,8 +201,9 @@ def tokenize(text: str) -> tuple[str, list[_Token]]:
         for word in _open_contraction(fold(raw)):
             if word in _BREAK_WORDS:
                 sentence += 1
-            if word == "not" and previous == "can" and tokens:
-                tokens[-1].word = "cannot"  # "can not" reads as "cannot"
+            if word == "not" and previous in ("can", "could") and tokens:
+                # "can not" and "could not" (its past) read as "cannot"
+                tokens[-1].word = "cannot"
                 tokens[-1].end = match.end()
                 previous = "cannot"
                 continue
@@ -377,6 +381,8 @@ class Screener:
         for word in sorted(self._vocabulary):
             self._typo_buckets[word[0], len(word)].append(word)
         self._stem_cache: dict[str, dict[str, str]] = {}
+        for code in self._languages:  # load the frequency lists now, not on someone's message
+            zipf_frequency("warm", code)
 
     # -- reading a message ---------------------------------------------------------------------
 
@@ -411,11 +417,14 @@ class Screener:
 
     def _correct(self, word: str) -> str:
         """A one-letter typo of a long word of the net ("numbnes", "bladdder", and two letters
-        swapped: "weakenss") -> that word.
+        swapped: "weakenss") -> that word. A word that is itself common in one of the flow's
+        languages (wordfreq's frequency lists) is left alone.
         Only words of five letters or more, never a word of the net itself, and the first
         letter must agree ("ladder" is not "bladder", "painting" is not "fainting")."""
         if len(word) < TYPO_MIN_LENGTH or word in self._vocabulary or not word.isalpha():
             return word
+        if any(zipf_frequency(word, code) >= KNOWN_WORD_ZIPF for code in self._languages):
+            return word  # a real word ("painting", "escapada"), not a slip of the thumb
         limit = 2 if len(word) >= 10 else 1
         best, best_score = word, -1
         for length in range(len(word) - limit, len(word) + limit + 1):
@@ -589,21 +598,28 @@ def _overlaps(item: _Found, positions: set[int]) -> bool:
 def _window(
     clause: Sequence[str], by_group: Mapping[str, list[_Found]], near: int
 ) -> list[_Found] | None:
-    """A set of one occurrence per group of ``clause`` whose first and last tokens are at most
-    ``near`` apart, found with one pass over the occurrences in position order (the latest
-    occurrence of each group so far)."""
+    """A set of one occurrence per group of ``clause``, no two sharing a word, whose first
+    and last tokens are at most ``near`` apart. One pass over the occurrences in position
+    order, keeping each group's last :data:`RECENT` occurrences: when the newest ones
+    overlap ("cant feel nothing down there"), an earlier one may still fit."""
     if len(clause) == 1:
         return [by_group[clause[0]][0]]
     items = sorted(
         ((item, index) for index, group in enumerate(clause) for item in by_group[group]),
         key=lambda pair: (pair[0].start, pair[0].end),
     )
-    latest: dict[int, _Found] = {}
+    recent: dict[int, list[_Found]] = {}
     for item, index in items:
-        latest[index] = item
-        if len(latest) == len(clause):
-            chosen = list(latest.values())
-            if max(f.end for f in chosen) - min(f.start for f in chosen) <= near and _apart(chosen):
+        kept = recent.setdefault(index, [])
+        kept.append(item)
+        del kept[:-RECENT]
+        if len(recent) < len(clause):
+            continue
+        others = [recent[i] for i in range(len(clause)) if i != index]
+        for combination in product(*others):
+            chosen = [item, *combination]
+            span = max(f.end for f in chosen) - min(f.start for f in chosen)
+            if span <= near and _apart(chosen):
                 return chosen
     return None
 

@@ -56,6 +56,11 @@ SETTINGS_HELP: Mapping[str, tuple[str, str]] = {
         "URGENT_ADVICE_ES (and the like) gives it in another language",
     ),
     "booking_url": ("BOOKING_URL", "the practice's online booking page"),
+    "doctor": (
+        "DOCTOR_NAME",
+        "the local name of the family doctor, as in “your {doctor}”: GP in the UK, "
+        "“doctor” elsewhere; DOCTOR_NAME_ES (and the like) gives it in another language",
+    ),
 }
 VERDICT_WORDS = {
     Verdict.EMERGENCY: "emergency advice",

@@ -116,10 +116,12 @@ def test_bold_is_strong_and_placeholders_are_shown_as_placeholders(
     for name, setting in (
         ("emergency_number", "EMERGENCY_NUMBER"),
         ("urgent_advice", "URGENT_ADVICE"),
+        ("doctor", "DOCTOR_NAME"),
     ):
         assert "{" + name + "}" in settings
         assert setting in settings
     assert "999" in settings  # the default, since no settings were given
+    assert "unknown: shown as written" not in plain(settings)  # every setting is explained
     assert "{age}" in settings and "answer to the question" in plain(settings)
 
 

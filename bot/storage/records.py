@@ -84,6 +84,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class TypedAnswer:
+    """The person's last typed message that answered a question: Telegram lets them edit it,
+    and an edit of exactly that message corrects the answer rather than starting anew."""
+
+    step: str  # the question it answered
+    message_id: int  # the person's message
+    question_message_id: int | None  # our question, edited to show the answer under it
+
+
+@dataclass(frozen=True, slots=True)
 class ChatState:
     """What we keep about one chat between updates."""
 
@@ -94,6 +104,8 @@ class ChatState:
     updated_at: float
     language: str | None = None
     source: str | None = None
+    consented_at: float | None = None  # when they agreed to their answers being kept
+    typed: TypedAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +143,7 @@ class Followup:
     due_at: float
     sent_at: float | None
     cancelled: bool
+    baseline: int | None = None  # the first pain score (0-10), to compare the answer with
 
 
 NO_SOURCE: Final = "direct"

@@ -2,7 +2,7 @@
 
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(1001)
-        person.start()
+        await begin(person)   # /start, then "Agree and start"
         await bot.question(person, "location")
 
 ``runner.serve`` runs exactly what ``triage-bot run`` runs (our polling loop, the handlers, a

@@ -12,7 +12,7 @@ import pytest
 
 from tests.bot_inprocess import USERNAME, RunningBot, running_bot
 from tests.support import FakeUser, updates
-from tests.support.conversation import PATHS, converse
+from tests.support.conversation import PATHS, agree, begin, converse
 
 MOVED_ON = "That question has moved on"
 UNSUPPORTED = "I can only read text and button presses here"
@@ -93,7 +93,7 @@ async def test_forget_deletes_everything_after_confirmation(tmp_path: Path) -> N
         }
         assert not bot.fake.unanswered_queries()
 
-        person.start()  # and they can begin again from scratch
+        await begin(person)  # and they can begin again from scratch, asked again first
         await bot.question(person, "location")
 
 
@@ -185,7 +185,7 @@ async def test_a_channel_gets_one_message_too(tmp_path: Path) -> None:
 async def test_an_old_button_gets_moved_on_and_the_current_question(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(3007)
-        person.start()
+        await begin(person)
         location = await bot.question(person, "location")
         old = person.find_button("Deep in one buttock", message_id=location.message_id)
         person.tap(old)
@@ -234,6 +234,7 @@ async def test_a_redelivered_update_changes_nothing_and_sends_nothing(tmp_path: 
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(3009)
         start = person.start()
+        await agree(person)
         location = await bot.question(person, "location")
         press = person.press("Deep in one buttock", message_id=location.message_id)
         await bot.question(person, "radiation")

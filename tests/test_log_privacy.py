@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot_inprocess import running_bot
-from tests.support.conversation import Answer, converse, wait_for_outcome
+from tests.support.conversation import Answer, begin, converse, wait_for_outcome
 
 NAME = "Ann Example"
 USERNAME = "ann_example_77"
@@ -52,7 +52,7 @@ async def test_info_logs_hold_nothing_about_the_person(
     caplog.set_level(logging.INFO)
     async with running_bot(tmp_path, LOG_LEVEL="INFO") as bot:
         person = bot.fake.user(6001, first_name=NAME, username=USERNAME)
-        person.start("website")
+        await begin(person, "website")
         await converse(person, PATH, start=False)
         await bot.question(person, "first_episode")
         person.say(PHRASE)  # the safety net catches it

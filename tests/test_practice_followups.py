@@ -23,6 +23,7 @@ from tests.practice_bot import (
     at_booking_outcome,
 )
 from tests.support import FakeBotApi, FakeUser
+from tests.support.conversation import begin
 
 DAY = 86400.0
 BOOKED = "I'll check in with you in 3 days"
@@ -125,7 +126,7 @@ async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
     monkeypatch.setattr(followups, "POLL_SECONDS", 0.05)
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(7004)
-        person.start()  # a new conversation is under way when the check-in comes
+        await begin(person)  # a new conversation is under way when the check-in comes
         await bot.question(person, "location")
         async with bot.storage() as storage:
             await storage.schedule_followup(person.chat_id, time.time() - 60)

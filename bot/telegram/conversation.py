@@ -15,13 +15,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.engine import Back, Engine, Input, Restart, Result, Session, SessionError, Start
+from bot.config import DEFAULT_RETENTION_DAYS
+from bot.engine import (
+    Amend,
+    Back,
+    Engine,
+    Input,
+    Restart,
+    Result,
+    Session,
+    SessionError,
+    Start,
+    Text,
+)
+from bot.flow.safety import Verdict
 from bot.storage import (
+    PROMPT,
     UNCHANGED,
     ChatState,
     Event,
@@ -30,7 +44,7 @@ from bot.storage import (
     Storage,
     Unchanged,
 )
-from bot.telegram import render
+from bot.telegram import consent, render
 from bot.telegram.locks import ChatLocks
 from bot.telegram.outbox import Outbox, raw_call
 
@@ -58,6 +72,8 @@ class ChatView:
     engine: Engine
     language: str | None  # the one they chose, else their conversation's, else Telegram's
     prompt_message_id: int | None  # our last question message in the chat
+    consented: bool  # they agreed to their answers being kept (bot.telegram.consent)
+    retention_days: int  # how long answers are kept, for the consent question
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +85,16 @@ class Change:
     events: Sequence[Event] = ()
     source: str | Unchanged | None = UNCHANGED
     language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
+    consented_at: float | Unchanged | None = UNCHANGED  # they agreed to answers being kept
     forget: bool = False  # delete everything about the chat first (/forget)
     lead: NewLead | None = None  # the person consented: their summary for the therapist
     followup_due_at: float | None = None  # the person asked for a check-in then
+    followup_baseline: int | None = None  # ... and the pain score to compare its answer with
 
 
 Decision = Callable[[ChatView], Change]
 # Applied to every decision's change before it commits (e.g. the offers under an outcome).
-Amend = Callable[[ChatView, Change], Change]
+ChangeAmend = Callable[[ChatView, Change], Change]
 
 
 @dataclass(slots=True)
@@ -86,7 +104,8 @@ class Conversations:
     outbox: Outbox
     flow: RunningFlow
     locks: ChatLocks = field(default_factory=ChatLocks)
-    amends: Sequence[Amend] = ()
+    amends: Sequence[ChangeAmend] = ()
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     async def take_turn(
         self,
@@ -114,6 +133,8 @@ class Conversations:
                     self.flow.engine,
                     chosen or (current.language if current else None) or language,
                     self.outbox.prompt_message_id(chat_id, stored_prompt),
+                    consented=state is not None and state.consented_at is not None,
+                    retention_days=self.retention_days,
                 )
                 change = decide(view)
                 for amend in self.amends:
@@ -130,9 +151,11 @@ class Conversations:
                         events=change.events,
                         source=change.source,
                         language=change.language,
+                        consented_at=change.consented_at,
                         forget=change.forget,
                         lead=change.lead,
                         followup_due_at=change.followup_due_at,
+                        followup_baseline=change.followup_baseline,
                         sent=sent,
                     )
             finally:
@@ -167,31 +190,17 @@ def engine_turn(
     pressed_message_id: int | None = None,
     before: Sequence[Callable[[ChatView], OutgoingMessage]] = (),
 ) -> Decision:
-    """Hand ``message`` to the engine; ``before`` adds transport messages ahead of its replies."""
+    """Hand ``message`` to the engine; ``before`` adds transport messages ahead of its replies.
+
+    Before the person agreed to their answers being kept, the engine is not asked at all
+    (see :func:`_before_consent`).
+    """
 
     def decide(chat: ChatView) -> Change:
-        # No conversation yet (a first message that is not /start, a button after /forget):
-        # the engine starts one, in the person's language.
-        given = message
-        if chat.session is None and not isinstance(message, Start):
-            given = Start(language=chat.language)
-        result = chat.engine.handle(chat.session, given)
         outbox = [make(chat) for make in before]
-        outbox += render.result_messages(
-            chat.chat_id,
-            result,
-            pressed_message_id=pressed_message_id,
-            prompt_message_id=chat.prompt_message_id,
-        )
-        session = result.session
-        events = events_of(chat.session, result, message)
-        started = bool(events) and events[0].kind == "started"
-        return Change(
-            outbox=outbox,
-            session=UNCHANGED if session is chat.session else session,
-            events=events,
-            source=session.source if started else UNCHANGED,
-        )
+        if not chat.consented:
+            return _before_consent(chat, message, outbox, pressed_message_id)
+        return _run_engine(chat, message, outbox, pressed_message_id)
 
     return decide
 
@@ -204,6 +213,66 @@ def start_turn(language: str | None, source: str | None) -> Decision:
         return engine_turn(Start(language=chat.language or language, source=kept))(chat)
 
     return decide
+
+
+def _run_engine(
+    chat: ChatView,
+    message: Input,
+    outbox: list[OutgoingMessage],
+    pressed_message_id: int | None,
+) -> Change:
+    # No conversation yet (a button after a flow change, an unreadable session): the engine
+    # starts one, in the person's language.
+    given = message
+    if chat.session is None and not isinstance(message, Start):
+        given = Start(language=chat.language)
+    result = chat.engine.handle(chat.session, given)
+    outbox += render.result_messages(
+        chat.chat_id,
+        result,
+        pressed_message_id=pressed_message_id,
+        prompt_message_id=chat.prompt_message_id,
+    )
+    session = result.session
+    events = events_of(chat.session, result, message)
+    started = bool(events) and events[0].kind == "started"
+    return Change(
+        outbox=outbox,
+        session=UNCHANGED if session is chat.session else session,
+        events=events,
+        source=session.source if started else UNCHANGED,
+    )
+
+
+def _before_consent(
+    chat: ChatView, message: Input, outbox: list[OutgoingMessage], pressed_message_id: int | None
+) -> Change:
+    """Whatever they send before agreeing gets the consent question, and nothing about their
+    health is stored; but typed words meet the safety net first, whose answer needs no
+    session: the emergency advice, or a yes/no question that carries its sign in its button.
+
+    The questions asked here are prompts like the flow's: a newer one takes the buttons off
+    the one before, so that only the newest question in the chat has live buttons.
+    """
+    engine = chat.engine
+    language = engine.pick_language(chat.language)
+    ask: OutgoingMessage | None = None
+    if isinstance(message, Text | Amend):
+        screening = engine.screen(message.text)
+        if screening.verdict is Verdict.EMERGENCY:
+            urgent = consent.urgent(chat.chat_id, engine, screening, language)
+            return Change(outbox=[*outbox, urgent])
+        if screening.verdict is Verdict.CONFIRM and screening.concept:
+            ask = consent.sign_question(chat.chat_id, engine, screening.concept, language)
+    if ask is None:
+        ask = consent.request(chat.chat_id, language, chat.retention_days)
+    prompt = chat.prompt_message_id
+    if prompt is not None and prompt != pressed_message_id:
+        outbox.append(render.keyboard_removal(chat.chat_id, prompt))
+    outbox.append(replace(ask, tag=PROMPT))
+    # Where they came from is not about their health: kept for the conversation to come.
+    source = message.source if isinstance(message, Start) and message.source else UNCHANGED
+    return Change(outbox=outbox, source=source)
 
 
 def events_of(before: Session | None, result: Result, message: Input) -> list[Event]:

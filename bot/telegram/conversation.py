@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -51,6 +52,9 @@ from bot.telegram.outbox import Outbox, raw_call
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE = 5.0  # seconds before the outbox tries a chat again after an error
+
+# Telegram's rule for deep-link payloads: /start <payload>.
+SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(slots=True)
@@ -205,10 +209,17 @@ def engine_turn(
     return decide
 
 
-def start_turn(language: str | None, source: str | None) -> Decision:
-    """/start: a new conversation. A deep-link source is kept across a plain /start later."""
+def start_turn(language: str | None, payload: str = "") -> Decision:
+    """/start: a new conversation. A deep-link source is kept across a plain /start later.
+
+    Words after /start that the safety net finds alarming ("/start I can't feel anything down
+    there") are read as typed text; other words that are no deep-link source are ignored.
+    """
 
     def decide(chat: ChatView) -> Change:
+        if payload and chat.engine.screen(payload).alarming:
+            return engine_turn(Text(payload))(chat)
+        source = payload if SOURCE.match(payload) else None
         kept = source or (chat.session.source if chat.session else None)
         return engine_turn(Start(language=chat.language or language, source=kept))(chat)
 
@@ -221,10 +232,10 @@ def _run_engine(
     outbox: list[OutgoingMessage],
     pressed_message_id: int | None,
 ) -> Change:
-    # No conversation yet (a button after a flow change, an unreadable session): the engine
-    # starts one, in the person's language.
+    # No conversation (its stored session could not be read): the engine starts one, in the
+    # person's language, unless what they typed needs the safety net's answer first.
     given = message
-    if chat.session is None and not isinstance(message, Start):
+    if chat.session is None and not isinstance(message, Start) and not _alarming(chat, message):
         given = Start(language=chat.language)
     result = chat.engine.handle(chat.session, given)
     outbox += render.result_messages(
@@ -242,6 +253,10 @@ def _run_engine(
         events=events,
         source=session.source if started else UNCHANGED,
     )
+
+
+def _alarming(chat: ChatView, message: Input) -> bool:
+    return isinstance(message, Text | Amend) and chat.engine.screen(message.text).alarming
 
 
 def _before_consent(

@@ -8,7 +8,6 @@ a button, a typed answer, a command, something the bot cannot read, or a message
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,9 +49,6 @@ Context = ContextTypes.DEFAULT_TYPE
 # What the bot asks Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "edited_message", "channel_post", "callback_query")
 
-# Telegram's rule for deep-link payloads: /start <payload>.
-_SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
 # Buttons of the transport's own (not engine questions): "x|<action>|<argument>".
 ACTION_PREFIX = "x|"
 FORGET_YES = "x|forget|yes"
@@ -78,11 +74,15 @@ class Handlers:
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE
         fresh = private & filters.UpdateType.MESSAGE  # commands only in new messages
+        edited = private & filters.UpdateType.EDITED_MESSAGE
+        words = filters.TEXT | filters.CAPTION
         app.add_handlers(
             [
                 CallbackQueryHandler(self.press),
                 MessageHandler(~private, self.group),
                 MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, self.typed),
+                MessageHandler(fresh & filters.CAPTION, self.typed),  # a photo's words
+                MessageHandler(edited & words, self.typed),  # commands too: words to read
                 CommandHandler("start", self.start, filters=fresh),
                 CommandHandler("restart", self.restart, filters=fresh),
                 CommandHandler("back", self.back, filters=fresh),
@@ -92,8 +92,9 @@ class Handlers:
                 CommandHandler("language", self.language, filters=fresh),
                 CommandHandler("mydata", self.mydata, filters=fresh),
                 MessageHandler(fresh & filters.COMMAND, self.unknown_command),
-                # stickers, photos, voice, locations, documents, edited messages ...
-                MessageHandler(private, self.unsupported),
+                # stickers, photos without a caption, voice, locations, contacts ... (edits of
+                # those, such as a live location moving, are not messages to answer)
+                MessageHandler(fresh, self.unsupported),
             ]
         )
         app.add_error_handler(self.error)
@@ -123,15 +124,18 @@ class Handlers:
     # -- messages --------------------------------------------------------------------------
 
     async def typed(self, update: Update, context: Context) -> None:
-        assert update.message is not None and update.message.text is not None
-        await self._turn(update, engine_turn(Text(update.message.text)))
+        """Typed text, a photo's or document's caption, or an edit of either: words to read."""
+        message = update.effective_message
+        assert message is not None
+        await self._turn(update, engine_turn(Text(message.text or message.caption or "")))
 
     async def start(self, update: Update, context: Context) -> None:
-        # The whole rest of the text: a typed "/start not a link" is no source "not".
-        payload = " ".join(context.args or ())
-        source = payload if _SOURCE.match(payload) else None
+        # The whole rest of the text: a typed "/start not a link" is no source "not", and
+        # "/start I can't feel my legs" is words for the safety net.
+        assert update.message is not None
+        payload = (update.message.text or "").partition(" ")[2].strip()
         user = update.effective_user
-        await self._turn(update, start_turn(user.language_code if user else None, source))
+        await self._turn(update, start_turn(user.language_code if user else None, payload))
 
     async def restart(self, update: Update, context: Context) -> None:
         await self._turn(update, engine_turn(Restart()))

@@ -43,6 +43,7 @@ from bot.storage import (
     NewLead,
     OutgoingMessage,
     Storage,
+    TypedAnswer,
     Unchanged,
 )
 from bot.telegram import consent, render
@@ -79,6 +80,11 @@ class ChatView:
     consented: bool  # they agreed to their answers being kept (bot.telegram.consent)
     retention_days: int  # how long answers are kept, for the consent question
 
+    @property
+    def typed(self) -> TypedAnswer | None:
+        """Their last typed message that answered a question (an edit of it corrects it)."""
+        return self.state.typed if self.state is not None else None
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -90,6 +96,7 @@ class Change:
     source: str | Unchanged | None = UNCHANGED
     language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
     consented_at: float | Unchanged | None = UNCHANGED  # they agreed to answers being kept
+    typed: TypedAnswer | Unchanged | None = UNCHANGED  # their last typed answer
     forget: bool = False  # delete everything about the chat first (/forget)
     lead: NewLead | None = None  # the person consented: their summary for the therapist
     followup_due_at: float | None = None  # the person asked for a check-in then
@@ -156,6 +163,7 @@ class Conversations:
                         source=change.source,
                         language=change.language,
                         consented_at=change.consented_at,
+                        typed=change.typed,
                         forget=change.forget,
                         lead=change.lead,
                         followup_due_at=change.followup_due_at,
@@ -192,10 +200,13 @@ def engine_turn(
     message: Input,
     *,
     pressed_message_id: int | None = None,
+    typed_message_id: int | None = None,
     before: Sequence[Callable[[ChatView], OutgoingMessage]] = (),
 ) -> Decision:
     """Hand ``message`` to the engine; ``before`` adds transport messages ahead of its replies.
 
+    ``typed_message_id`` is the person's own message when they typed ``message``: if it
+    answers a question, it is remembered, so that an edit of it can correct the answer.
     Before the person agreed to their answers being kept, the engine is not asked at all
     (see :func:`_before_consent`).
     """
@@ -204,7 +215,25 @@ def engine_turn(
         outbox = [make(chat) for make in before]
         if not chat.consented:
             return _before_consent(chat, message, outbox, pressed_message_id)
-        return _run_engine(chat, message, outbox, pressed_message_id)
+        return _run_engine(chat, message, outbox, pressed_message_id, typed_message_id)
+
+    return decide
+
+
+def typed_turn(text: str, message_id: int, *, edited: bool = False) -> Decision:
+    """Words the person typed (a message, a photo's caption, or an edit of either).
+
+    An edit of the message that gave their last typed answer corrects that answer, as they
+    would expect (the engine's :class:`~bot.engine.Amend`: "4" corrected to "42" while the
+    next question is open); any other text, edited or not, is read as a new message. Either
+    way the engine's safety net reads it first.
+    """
+
+    def decide(chat: ChatView) -> Change:
+        last = chat.typed
+        if edited and last is not None and last.message_id == message_id:
+            return engine_turn(Amend(last.step, text), typed_message_id=message_id)(chat)
+        return engine_turn(Text(text), typed_message_id=message_id)(chat)
 
     return decide
 
@@ -231,6 +260,7 @@ def _run_engine(
     message: Input,
     outbox: list[OutgoingMessage],
     pressed_message_id: int | None,
+    typed_message_id: int | None,
 ) -> Change:
     # No conversation (its stored session could not be read): the engine starts one, in the
     # person's language, unless what they typed needs the safety net's answer first.
@@ -238,25 +268,41 @@ def _run_engine(
     if chat.session is None and not isinstance(message, Start) and not _alarming(chat, message):
         given = Start(language=chat.language)
     result = chat.engine.handle(chat.session, given)
+    corrected = _corrected(chat, message, result)
     outbox += render.result_messages(
         chat.chat_id,
         result,
         pressed_message_id=pressed_message_id,
         prompt_message_id=chat.prompt_message_id,
+        answered_message_id=corrected,
     )
     session = result.session
     events = events_of(chat.session, result, message)
     started = bool(events) and events[0].kind == "started"
+    # A new conversation forgets the last one's typed answer; a typed answer is remembered.
+    typed: TypedAnswer | Unchanged | None = None if started else UNCHANGED
+    if typed_message_id is not None and result.answered is not None:
+        shown_on = corrected if corrected is not None else chat.prompt_message_id
+        typed = TypedAnswer(result.answered.step, typed_message_id, shown_on)
     return Change(
         outbox=outbox,
         session=UNCHANGED if session is chat.session else session,
         events=events,
         source=session.source if started else UNCHANGED,
+        typed=typed,
     )
 
 
 def _alarming(chat: ChatView, message: Input) -> bool:
     return isinstance(message, Text | Amend) and chat.engine.screen(message.text).alarming
+
+
+def _corrected(chat: ChatView, message: Input, result: Result) -> int | None:
+    """Our question showing the answer an edit just corrected (the new answer goes there), or
+    None when the engine read the edit as a new message instead."""
+    if not isinstance(message, Amend) or chat.typed is None or result.answered is None:
+        return None
+    return chat.typed.question_message_id if result.answered.step == message.step else None
 
 
 def _before_consent(

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot import callback
-from bot.engine import Back, Input, Repeat, Restart, Start, Text
+from bot.engine import Back, Input, Repeat, Restart, Start
 from bot.flow.safety import Screening, Verdict
 from bot.telegram import consent, render
 from bot.telegram.conversation import (
@@ -34,6 +34,7 @@ from bot.telegram.conversation import (
     Decision,
     engine_turn,
     start_turn,
+    typed_turn,
 )
 from bot.telegram.language import ask_language, switch_language
 from bot.telegram.mydata import mydata_decision
@@ -127,7 +128,9 @@ class Handlers:
         """Typed text, a photo's or document's caption, or an edit of either: words to read."""
         message = update.effective_message
         assert message is not None
-        await self._turn(update, engine_turn(Text(message.text or message.caption or "")))
+        words = message.text or message.caption or ""
+        edited = update.edited_message is not None
+        await self._turn(update, typed_turn(words, message.message_id, edited=edited))
 
     async def start(self, update: Update, context: Context) -> None:
         # The whole rest of the text: a typed "/start not a link" is no source "not", and

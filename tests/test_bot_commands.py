@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot_inprocess import USERNAME, RunningBot, running_bot
+from tests.bot_inprocess import USERNAME, RunningBot, running_bot, safety_line
 from tests.support import FakeUser, updates
 from tests.support.conversation import PATHS, agree, begin, converse
 
@@ -109,10 +109,10 @@ GARBAGE = {
 
 
 @pytest.mark.parametrize("kind", sorted(GARBAGE))
-async def test_what_the_bot_cannot_read_gets_a_kind_reply_and_the_question(
+async def test_what_the_bot_cannot_read_gets_a_kind_reply_the_safety_line_and_the_question(
     tmp_path: Path, kind: str
 ) -> None:
-    async with running_bot(tmp_path) as bot:
+    async with running_bot(tmp_path, EMERGENCY_NUMBER="112") as bot:
         person = await started(bot, 3003)
         before = await bot.session(person.chat_id)
         shown = person.last_message()
@@ -120,9 +120,23 @@ async def test_what_the_bot_cannot_read_gets_a_kind_reply_and_the_question(
 
         GARBAGE[kind](person)
         notice = await person.wait_for_text(UNSUPPORTED)
+        assert safety_line(emergency_number="112") in (notice.text or "")
         again = await bot.question(person, "severity")
         assert shown.message_id < notice.message_id < again.message_id
         assert await bot.session(person.chat_id) == before
+
+
+async def test_before_consent_what_the_bot_cannot_read_gets_the_safety_line_then_consent(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        person = bot.fake.user(3010, language_code="es")
+        person.send_voice()  # the very first message
+        notice = await person.wait_for_text("Aquí solo puedo leer texto y botones")
+        assert safety_line("es") in (notice.text or "")
+        asked = await person.wait_for_text("necesitamos tu permiso")
+        assert notice.message_id < asked.message_id
+        assert await bot.session(person.chat_id) is None
 
 
 async def test_edited_long_and_emoji_messages_are_survived(tmp_path: Path) -> None:

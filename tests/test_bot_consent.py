@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.engine import Session
 from bot.telegram.consent import AGREE, DECLINE
-from tests.bot_inprocess import BOOKING_URL, RunningBot, running_bot
+from tests.bot_inprocess import BOOKING_URL, RunningBot, running_bot, safety_line
 from tests.support import FakeUser
 from tests.support.conversation import (
     DOUBTFUL,
@@ -96,7 +96,7 @@ async def test_no_thanks_keeps_nothing_gives_the_safety_line_and_can_be_changed(
         person.press("No, gracias")
         declined = await person.wait_for_text("no hemos guardado nada sobre tu salud")
         text = declined.text or ""
-        assert "llama al 112" in text  # the flow's safety line, with the emergency number
+        assert safety_line("es", "112") in text  # with the practice's emergency number
         assert "/start" in text
         assert [b.url for b in declined.flat_buttons] == [BOOKING_URL]
         await bot.quiet()
@@ -120,7 +120,7 @@ async def test_without_a_booking_page_no_thanks_has_no_button(tmp_path: Path) ->
         person.press("No thanks")
         declined = await person.wait_for_text("nothing about your health has been kept")
         assert declined.buttons == []
-        assert "call 999" in (declined.text or "")
+        assert safety_line() in (declined.text or "")
 
 
 async def test_a_warning_before_consent_gets_the_emergency_advice_storing_nothing(

@@ -27,6 +27,7 @@ from telegram.ext import (
 from bot import callback
 from bot.engine import Back, Input, Repeat, Restart, Start
 from bot.flow.safety import Screening, Verdict
+from bot.storage import OutgoingMessage
 from bot.telegram import consent, render
 from bot.telegram.conversation import (
     Change,
@@ -174,7 +175,7 @@ class Handlers:
         await self._turn(update, _say("unknown_command", repeat=True))
 
     async def unsupported(self, update: Update, context: Context) -> None:
-        await self._turn(update, engine_turn(Repeat(notice="unsupported")))
+        await self._turn(update, engine_turn(Repeat(), before=[_unreadable]))
 
     async def group(self, update: Update, context: Context) -> None:
         await self._turn(update, self._group_decision(context))
@@ -231,6 +232,16 @@ def _say(key: str, *, repeat: bool = False, **values: str) -> Decision:
         return Change(outbox=[message])
 
     return decide
+
+
+def _unreadable(chat: ChatView) -> OutgoingMessage:
+    """A voice message, a sticker, a photo without words ...: what the bot can read, and the
+    safety line (whoever cannot or will not type may be the one in trouble), before the open
+    question (or the consent question)."""
+    engine = chat.engine
+    language = engine.pick_language(chat.language)
+    parts = [engine.ui("unsupported", language), engine.safety_line(language)]
+    return render.text_message(chat.chat_id, "\n\n".join(part for part in parts if part))
 
 
 def _ask_forget(chat: ChatView) -> Change:

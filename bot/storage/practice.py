@@ -156,6 +156,7 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
     started: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     steps: Counter[str] = Counter()
+    withdrawn = 0
     for kind, step, outcome, source, count in rows:
         if kind == EventKind.STARTED:
             started[source or NO_SOURCE] += count
@@ -163,6 +164,8 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
             outcomes[outcome] += count
         elif kind == EventKind.STEP and step:
             steps[step] += count
+        elif kind == EventKind.WITHDRAWN:
+            withdrawn += count
     return Stats(
         since=since,
         started=started.total(),
@@ -170,6 +173,7 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
         outcomes=dict(outcomes.most_common()),
         sources=dict(started.most_common()),
         steps=dict(steps.most_common()),
+        withdrawn=withdrawn,
     )
 
 

@@ -59,6 +59,7 @@ class EventKind(enum.StrEnum):
     STARTED = "started"  # a conversation began (source: where the person came from)
     STEP = "step"  # a question was reached (step: its id), for the drop-off funnel
     OUTCOME = "outcome"  # a conversation ended at an outcome (outcome: its id)
+    WITHDRAWN = "withdrawn"  # an emergency answer was taken back (outcome: the emergency's id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,3 +161,4 @@ class Stats:
     outcomes: dict[str, int] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)  # step id -> times reached
+    withdrawn: int = 0  # emergency answers taken back ("it was a mistake")

@@ -40,6 +40,7 @@ from bot.storage import (
     UNCHANGED,
     ChatState,
     Event,
+    EventKind,
     NewLead,
     OutgoingMessage,
     Storage,
@@ -337,7 +338,8 @@ def _before_consent(
 
 
 def events_of(before: Session | None, result: Result, message: Input) -> list[Event]:
-    """Anonymous facts for statistics: a conversation started, a question reached, an outcome."""
+    """Anonymous facts for statistics: a conversation started, a question reached, an outcome,
+    an emergency answer taken back."""
     after = result.session
     if after is before or isinstance(message, Back):
         return []
@@ -350,6 +352,10 @@ def events_of(before: Session | None, result: Result, message: Input) -> list[Ev
     )
     if started:
         events.append(Event.started(after.source))
+    if result.withdrawn and before is not None:
+        # How often the emergency advice is taken back tells the practice how the flow's
+        # warning questions read; anonymous like every event.
+        events.append(Event(EventKind.WITHDRAWN, outcome=before.outcome))
     moved = started or before is None or after.step != before.step
     if not moved:
         return events

@@ -107,6 +107,8 @@ class Change:
 Decision = Callable[[ChatView], Change]
 # Applied to every decision's change before it commits (e.g. the offers under an outcome).
 ChangeAmend = Callable[[ChatView, Change], Change]
+# Reads typed words before the engine does; None leaves them to the engine.
+Reader = Callable[[ChatView, str], Change | None]
 
 
 @dataclass(slots=True)
@@ -221,16 +223,23 @@ def engine_turn(
     return decide
 
 
-def typed_turn(text: str, message_id: int, *, edited: bool = False) -> Decision:
+def typed_turn(
+    text: str, message_id: int, *, edited: bool = False, readers: Sequence[Reader] = ()
+) -> Decision:
     """Words the person typed (a message, a photo's caption, or an edit of either).
 
     An edit of the message that gave their last typed answer corrects that answer, as they
     would expect (the engine's :class:`~bot.engine.Amend`: "4" corrected to "42" while the
     next question is open); any other text, edited or not, is read as a new message. Either
-    way the engine's safety net reads it first.
+    way the engine's safety net reads it first. ``readers`` come before the engine: features
+    with a question of their own open (a check-in), each leaving a warning sign to the engine.
     """
 
     def decide(chat: ChatView) -> Change:
+        for read in readers:
+            change = read(chat, text)
+            if change is not None:
+                return change
         last = chat.typed
         if edited and last is not None and last.message_id == message_id:
             return engine_turn(Amend(last.step, text), typed_message_id=message_id)(chat)

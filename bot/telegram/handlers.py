@@ -33,6 +33,7 @@ from bot.telegram.conversation import (
     Change,
     ChatView,
     Decision,
+    Reader,
     engine_turn,
     start_turn,
     typed_turn,
@@ -72,6 +73,8 @@ class Handlers:
             consent.ACTION: lambda update, argument, pressed: _consent(argument == "yes", pressed),
             consent.SIGN_ACTION: lambda update, argument, pressed: _sign(argument, pressed),
         }
+        # Features that read typed words first when a question of theirs is open.
+        self.readers: list[Reader] = []
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE
@@ -131,7 +134,8 @@ class Handlers:
         assert message is not None
         words = message.text or message.caption or ""
         edited = update.edited_message is not None
-        await self._turn(update, typed_turn(words, message.message_id, edited=edited))
+        decide = typed_turn(words, message.message_id, edited=edited, readers=self.readers)
+        await self._turn(update, decide)
 
     async def start(self, update: Update, context: Context) -> None:
         # The whole rest of the text: a typed "/start not a link" is no source "not", and

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bot.engine import Session
-from bot.telegram.consent import AGREE, DECLINE
+from bot.telegram.consent_messages import AGREE, DECLINE
 from tests.bot_inprocess import BOOKING_URL, RunningBot, running_bot, safety_line
 from tests.support import FakeUser
 from tests.support.conversation import (

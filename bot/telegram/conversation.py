@@ -47,7 +47,7 @@ from bot.storage import (
     TypedAnswer,
     Unchanged,
 )
-from bot.telegram import consent, render
+from bot.telegram import consent_messages, render
 from bot.telegram.locks import ChatLocks
 from bot.telegram.outbox import Outbox, raw_call
 
@@ -331,12 +331,12 @@ def _before_consent(
     if isinstance(message, Text | Amend):
         screening = engine.screen(message.text)
         if screening.verdict is Verdict.EMERGENCY:
-            urgent = consent.urgent(chat.chat_id, engine, screening, language)
+            urgent = consent_messages.urgent(chat.chat_id, engine, screening, language)
             return Change(outbox=[*outbox, urgent])
         if screening.verdict is Verdict.CONFIRM and screening.concept:
-            ask = consent.sign_question(chat.chat_id, engine, screening.concept, language)
+            ask = consent_messages.sign_question(chat.chat_id, engine, screening.concept, language)
     if ask is None:
-        ask = consent.request(chat.chat_id, language, chat.retention_days)
+        ask = consent_messages.request(chat.chat_id, language, chat.retention_days)
     prompt = chat.prompt_message_id
     if prompt is not None and prompt != pressed_message_id:
         outbox.append(render.keyboard_removal(chat.chat_id, prompt))

@@ -8,9 +8,7 @@ a button, a typed answer, a command, something the bot cannot read, or a message
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -25,10 +23,10 @@ from telegram.ext import (
 )
 
 from bot import callback
-from bot.engine import Back, Input, Repeat, Restart, Start
-from bot.flow.safety import Screening, Verdict
+from bot.engine import Back, Input, Repeat, Restart
 from bot.storage import OutgoingMessage
-from bot.telegram import consent, render
+from bot.telegram import render
+from bot.telegram.consent import ACTION, SIGN_ACTION, agree_or_decline, sign_answer
 from bot.telegram.conversation import (
     Change,
     ChatView,
@@ -70,8 +68,8 @@ class Handlers:
         self.actions: dict[str, ButtonAction] = {
             "forget": lambda update, argument, pressed: _forget(argument == "yes", pressed),
             "language": lambda update, argument, pressed: switch_language(argument, pressed),
-            consent.ACTION: lambda update, argument, pressed: _consent(argument == "yes", pressed),
-            consent.SIGN_ACTION: lambda update, argument, pressed: _sign(argument, pressed),
+            ACTION: lambda update, argument, pressed: agree_or_decline(argument == "yes", pressed),
+            SIGN_ACTION: lambda update, argument, pressed: sign_answer(argument, pressed),
         }
         # Features that read typed words first when a question of theirs is open.
         self.readers: list[Reader] = []
@@ -255,59 +253,6 @@ def _ask_forget(chat: ChatView) -> Change:
     ]
     text = say("forget_ask", chat.language)
     return Change(outbox=[render.text_message(chat.chat_id, text, buttons)])
-
-
-def _consent(agreed: bool, pressed_message_id: int | None) -> Decision:
-    """ "Agree and start" or "No thanks" under the consent question (bot.telegram.consent)."""
-
-    def decide(chat: ChatView) -> Change:
-        if chat.consented:
-            # A double tap, or an old copy of the question: they agreed already.
-            return Change() if agreed else engine_turn(Repeat(notice="moved_on"))(chat)
-        language = chat.engine.pick_language(chat.language)
-        question = consent.request_text(language, chat.retention_days)
-        label = say("consent_yes" if agreed else "consent_no", language)
-        echo = consent.answered(chat.chat_id, pressed_message_id, question, label)
-        if not agreed:
-            # Nothing more is kept; anything held from before consent existed goes.
-            reply = consent.declined(chat.chat_id, chat.engine, language)
-            return Change(outbox=[*echo, reply], forget=chat.session is not None, source=None)
-        # A conversation stored before consent existed carries on; otherwise one begins. The
-        # question they answered is edited here, so it is no prompt to take the buttons off.
-        source = chat.state.source if chat.state else None
-        message: Input = Repeat() if chat.session else Start(language=language, source=source)
-        prompt = None if chat.prompt_message_id == pressed_message_id else chat.prompt_message_id
-        agreed_view = replace(chat, consented=True, prompt_message_id=prompt)
-        change = engine_turn(message)(agreed_view)
-        return replace(change, outbox=[*echo, *change.outbox], consented_at=time.time())
-
-    return decide
-
-
-def _sign(argument: str, pressed_message_id: int | None) -> Decision:
-    """Yes or No to the safety net's question asked before consent ("x|sign|yes|<sign>")."""
-    answer, _, concept = argument.partition("|")
-
-    def decide(chat: ChatView) -> Change:
-        engine = chat.engine
-        language = engine.pick_language(chat.language)
-        yes = answer == "yes"
-        net = engine.flow.safety_net
-        known = concept if net is not None and net.concept(concept) is not None else None
-        label = engine.ui("yes_button" if yes else "no_button", language)
-        question = engine.sign_question(known or "", language)
-        echo = consent.answered(chat.chat_id, pressed_message_id, question, label)
-        if yes:  # urgent whatever else is going on: stored or not, nothing waits for it
-            screening = Screening(Verdict.EMERGENCY, known)
-            return Change(outbox=[*echo, consent.urgent(chat.chat_id, engine, screening, language)])
-        if chat.consented:  # an old copy: their conversation has its own questions
-            return engine_turn(Repeat(notice="moved_on"))(chat)
-        thanks = render.text_message(chat.chat_id, engine.ui("confirm_no_finished", language))
-        # Then the consent question, as anything sent before consent gets.
-        ask = engine_turn(Repeat(), pressed_message_id=pressed_message_id)(chat)
-        return replace(ask, outbox=[*echo, thanks, *ask.outbox])
-
-    return decide
 
 
 def _forget(confirmed: bool, pressed_message_id: int | None) -> Decision:

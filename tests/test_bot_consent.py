@@ -192,3 +192,21 @@ async def test_a_conversation_from_before_consent_existed_carries_on_once_agreed
         await bot.question(person, "radiation")  # where they were, answers kept
         session = await bot.session(person.chat_id)
     assert session is not None and session.answers == {"location": "buttock"}
+
+
+async def test_no_thanks_from_before_consent_existed_deletes_what_was_kept(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS="9001") as bot:
+        old = Session("sciatica", "1", "likely_piriformis", "en", outcome="likely_piriformis")
+        old.answers = {"location": "buttock"}
+        async with bot.storage() as storage:
+            await storage.commit_update(update_id=None, chat_id=8009, session_json=old.to_json())
+        person = bot.fake.user(8009)
+        person.say("hi")
+        await person.wait_for_text(ASKED)
+        person.press("No thanks")
+        declined = await person.wait_for_text("nothing about your health has been kept")
+        assert declined.labels == ["Book a massage"]  # no offer to send the answers on
+        await bot.quiet()
+        assert await bot.session(person.chat_id) is None

@@ -63,6 +63,7 @@ def _decline(chat: ChatView, language: str) -> Change:
     """Nothing more is kept (the link they came by goes too, and a conversation stored before
     consent existed); the safety line and the practice's page instead."""
     reply = messages.declined(chat.chat_id, chat.engine, language)
+    # session=None also tells the practice's offers there is no outcome to add buttons to.
     return Change(outbox=[reply], forget=chat.session is not None, source=None)
 
 

@@ -64,7 +64,7 @@ def _decline(chat: ChatView, language: str) -> Change:
     consent existed); the safety line and the practice's page instead."""
     reply = messages.declined(chat.chat_id, chat.engine, language)
     # session=None also tells the practice's offers there is no outcome to add buttons to.
-    return Change(outbox=[reply], forget=chat.session is not None, source=None)
+    return Change(outbox=[reply], session=None, forget=chat.session is not None, source=None)
 
 
 def sign_answer(argument: str, pressed_message_id: int | None) -> Decision:

@@ -6,11 +6,12 @@ same per update, and hold about the same memory, however many people have used i
 The conversations are real: random people walk the default flow with the same engine the bot
 runs (random answers, also red flags and ages that end early), 80% to an outcome and 20%
 stopped part-way (their session waits at a question). Each one is stored as the bot stores an
-update: ``Storage.commit_update`` with the session JSON, the language and source, an update id,
-and the anonymous events the bot records (started, each step reached, the outcome); their
-times are spread over the last ``--days`` days. Chat ids and update ids are chosen below the
-harness's (bench/harness/driver.py: chats from 700,000,000, updates from 100,001), so no live
-chat of a benchmark run is mistaken for a stored one and no live update for a redelivery.
+update: ``Storage.commit_update`` with the session JSON, the language and source, their
+consent, an update id, and the anonymous events the bot records (started, each step reached,
+the outcome); their times are spread over the last ``--days`` days. Chat ids and update ids
+are chosen below the harness's (bench/harness/driver.py: chats from 700,000,000, updates from
+100,001), so no live chat of a benchmark run is mistaken for a stored one and no live update
+for a redelivery.
 
     .venv/bin/python bench/prefill.py 100000 /tmp/bench/prefilled.db [--out results.jsonl]
 """
@@ -113,6 +114,7 @@ async def prefill(
                 session_json, kept = final_json, events
                 finished += 1
             update_id = LAST_UPDATE_ID - index if index < LAST_UPDATE_ID else None
+            at = now - rng.random() * days * 86_400
             await storage.commit_update(
                 update_id=update_id,
                 chat_id=FIRST_CHAT_ID + index,
@@ -120,7 +122,8 @@ async def prefill(
                 events=kept,
                 language="en",
                 source=source,
-                now=now - rng.random() * days * 86_400,
+                consented_at=at,  # everyone with answers stored agreed first
+                now=at,
             )
         stored = await storage.count_chats()
     finally:

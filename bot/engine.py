@@ -485,6 +485,19 @@ class Engine:
         session = self._carry_on(None, language)
         return self._safety_net(session, screening).replies[-1]
 
+    def safety_line(self, language: str | None) -> str | None:
+        """The flow's safety line in ``language``, filled in (None when the flow has none), for
+        the transport's own messages that must carry it: a message the bot cannot read, a
+        check-in's reply, "No thanks" to consent."""
+        if self.flow.safety_line is None:
+            return None
+        return self._say(self.flow.safety_line, self._blank(language))
+
+    def sign_question(self, concept: str, language: str | None) -> str:
+        """ "Do you have <sign> right now?" about a safety-net concept: asked over the open
+        step, or by the transport before consent, when no session may be kept."""
+        return self._sign_question(concept, self._blank(language))
+
     def current(self, session: Session) -> tuple[Reply, ...]:
         """What the person should see now: the open question, or the outcome."""
         if session.pending is not None:
@@ -710,16 +723,25 @@ class Engine:
             yes = self.ui("mistake_yes_button", language)
             no = self.ui("mistake_no_button", language)
         else:
-            net = self.flow.safety_net
-            concept = net.concept(session.pending or "") if net else None
-            sign = self._say(concept.sign, session) if concept else ""
-            text = self.ui("confirm_sign", language, sign=sign)
+            text = self._sign_question(session.pending or "", session)
             yes, no = self.ui("yes_button", language), self.ui("no_button", language)
         buttons = (
             Button(Action.CONFIRM, session.step, "yes", yes),
             Button(Action.CONFIRM, session.step, "no", no),
         )
         return Reply(ReplyKind.QUESTION, text, session.step, buttons, columns=2)
+
+    def _sign_question(self, concept_id: str, session: Session) -> str:
+        net = self.flow.safety_net
+        concept = net.concept(concept_id) if net else None
+        sign = self._say(concept.sign, session) if concept else ""
+        return self.ui("confirm_sign", session.language, sign=sign)
+
+    def _blank(self, language: str | None) -> Session:
+        """A session with no answers, only for filling texts in a language."""
+        return Session(
+            self.flow.id, self.flow.version, self.flow.start, self.pick_language(language)
+        )
 
     # -- moving on ----------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(1001)
-        person.start()
+        await begin(person)   # /start, then "Agree and start"
         await bot.question(person, "location")
 
 ``runner.serve`` runs exactly what ``triage-bot run`` runs (our polling loop, the handlers, a
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.engine import Session
+from bot.engine import Engine, Session
+from bot.flow import load_compiled
 from bot.storage import Storage
 from bot.telegram.runner import serve
 from tests.support import FAKE_TOKEN, FakeBotApi, FakeUser
@@ -65,6 +66,14 @@ class RunningBot:
         if state is None or state.session_json is None:
             return None
         return Session.from_json(state.session_json)
+
+
+def safety_line(language: str = "en", emergency_number: str = "999") -> str:
+    """The flow's safety line as the person reads it (bold marks gone), number filled in."""
+    engine = Engine(load_compiled(FLOW), {"emergency_number": emergency_number})
+    line = engine.safety_line(language)
+    assert line is not None
+    return line.replace("**", "")
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.bot_inprocess import FLOW, RunningBot
 from tests.support import FakeUser
-from tests.support.conversation import PATHS, converse, wait_for_outcome
+from tests.support.conversation import PATHS, begin, converse, wait_for_outcome
 from tests.support.records import ChatMessage
 
 ADMIN = 9001
@@ -33,7 +33,7 @@ async def at_booking_outcome(
 ) -> tuple[FakeUser, ChatMessage]:
     """A person who came from ``source`` and reached the piriformis outcome (booking)."""
     someone = bot.fake.user(user_id, **person)
-    someone.start(source)
+    await begin(someone, source)
     await converse(someone, PATHS[BOOKING_OUTCOME], start=False)
     final = await wait_for_outcome(someone, BOOKING_OUTCOME)
     return someone, final

@@ -67,6 +67,8 @@ def test_product_walk_reaches_a_booking_outcome_by_button_labels() -> None:
     for choice in range(3):  # each alternative of every step, in turn
         result = engine.start(language="en")
         for step in walk["steps"]:
+            if step["name"] == "consent":  # the bot's question before the flow, not the flow's
+                continue
             if "type" in step:
                 result = engine.handle(result.session, Text(step["type"]))
                 assert result.accepted, step["name"]

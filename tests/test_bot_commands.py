@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.telegram.texts import say
-from tests.bot_inprocess import USERNAME, RunningBot, running_bot
+from tests.bot_inprocess import USERNAME, RunningBot, running_bot, safety_line
 from tests.support import FakeUser, updates
-from tests.support.conversation import PATHS, converse
+from tests.support.conversation import PATHS, agree, begin, converse
 
 MOVED_ON = "That question has moved on"
 UNSUPPORTED = "I can only read text and button presses here"
@@ -121,7 +121,7 @@ async def test_forget_deletes_everything_after_confirmation(tmp_path: Path) -> N
         }
         assert not bot.fake.unanswered_queries()
 
-        person.start()  # and they can begin again from scratch
+        await begin(person)  # and they can begin again from scratch, asked again first
         await bot.question(person, "location")
 
 
@@ -137,10 +137,10 @@ GARBAGE = {
 
 
 @pytest.mark.parametrize("kind", sorted(GARBAGE))
-async def test_what_the_bot_cannot_read_gets_a_kind_reply_and_the_question(
+async def test_what_the_bot_cannot_read_gets_a_kind_reply_the_safety_line_and_the_question(
     tmp_path: Path, kind: str
 ) -> None:
-    async with running_bot(tmp_path) as bot:
+    async with running_bot(tmp_path, EMERGENCY_NUMBER="112") as bot:
         person = await started(bot, 3003)
         before = await bot.session(person.chat_id)
         shown = person.last_message()
@@ -148,9 +148,23 @@ async def test_what_the_bot_cannot_read_gets_a_kind_reply_and_the_question(
 
         GARBAGE[kind](person)
         notice = await person.wait_for_text(UNSUPPORTED)
+        assert safety_line(emergency_number="112") in (notice.text or "")
         again = await bot.question(person, "severity")
         assert shown.message_id < notice.message_id < again.message_id
         assert await bot.session(person.chat_id) == before
+
+
+async def test_before_consent_what_the_bot_cannot_read_gets_the_safety_line_then_consent(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        person = bot.fake.user(3010, language_code="es")
+        person.send_voice()  # the very first message
+        notice = await person.wait_for_text("Aquí solo puedo leer texto y botones")
+        assert safety_line("es") in (notice.text or "")
+        asked = await person.wait_for_text("necesitamos tu permiso")
+        assert notice.message_id < asked.message_id
+        assert await bot.session(person.chat_id) is None
 
 
 async def test_edited_long_and_emoji_messages_are_survived(tmp_path: Path) -> None:
@@ -160,8 +174,10 @@ async def test_edited_long_and_emoji_messages_are_survived(tmp_path: Path) -> No
 
         said = person.say("5000 characters follow")
         await person.wait_for_text("whole number from 0 to 10")
-        person.edit(said, "actually 4")
-        await person.wait_for_text(UNSUPPORTED)
+        person.edit(said, "actually four")  # an edit is read like a new message
+        await bot.fake.wait_for(
+            lambda: len([t for t in person.texts() if "whole number" in t]) == 2
+        )
         person.say(("Pain <b>&amp; 😖 " * 400)[:5000])  # longer than Telegram even allows
         await person.wait_for_text("longer than I can use here")
         person.say(updates.EMOJI_TEXT)
@@ -213,7 +229,7 @@ async def test_a_channel_gets_one_message_too(tmp_path: Path) -> None:
 async def test_an_old_button_gets_moved_on_and_the_current_question(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(3007)
-        person.start()
+        await begin(person)
         location = await bot.question(person, "location")
         old = person.find_button("Deep in one buttock", message_id=location.message_id)
         person.tap(old)
@@ -262,6 +278,7 @@ async def test_a_redelivered_update_changes_nothing_and_sends_nothing(tmp_path: 
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(3009)
         start = person.start()
+        await agree(person)
         location = await bot.question(person, "location")
         press = person.press("Deep in one buttock", message_id=location.message_id)
         await bot.question(person, "radiation")

@@ -15,6 +15,7 @@ from tests.support.conversation import (
     OUTCOME_TEXT,
     PATHS,
     answer,
+    begin,
     converse,
     wait_for_outcome,
 )
@@ -52,7 +53,7 @@ async def test_every_outcome_of_the_default_flow(tmp_path: Path) -> None:
 async def test_a_pressed_answer_is_written_under_its_question(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(2101)
-        person.start()
+        await begin(person)
         question = await bot.question(person, "location")
         person.press("Deep in one buttock")
         await bot.question(person, "radiation")
@@ -162,9 +163,9 @@ async def test_restart_begins_again_without_the_old_answers(tmp_path: Path) -> N
 async def test_start_with_a_website_link_records_the_source(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         web, plain, odd = bot.fake.user(2106), bot.fake.user(2107), bot.fake.user(2108)
-        web.start("website")
-        plain.start()
-        odd.start("not valid!")  # Telegram's rule: A-Z, a-z, 0-9, _ and - only
+        await begin(web, "website")
+        await begin(plain)
+        await begin(odd, "not valid!")  # Telegram's rule: A-Z, a-z, 0-9, _ and - only
         for person in (web, plain, odd):
             await bot.question(person, "location")
         web.start()  # a plain /start later keeps where they came from

@@ -15,7 +15,7 @@ from typing import Any
 from bot.storage import NewLead, OutgoingMessage
 from tests.bot_inprocess import USERNAME, RunningBot, running_bot
 from tests.support import FakeBotApi, FakeUser
-from tests.support.conversation import Answer, answer, converse
+from tests.support.conversation import Answer, agree, answer, begin, converse
 
 ADMIN_CHAT = 777000111
 WELCOME_ES = "Hola, y gracias por escribirnos"
@@ -26,7 +26,7 @@ SAFETY_ES = "preguntas de seguridad"
 async def at_safety_questions(bot: RunningBot, user_id: int, **person: Any) -> FakeUser:
     """A person who came from the website link and answered location, radiation, severity."""
     someone = bot.fake.user(user_id, **person)
-    someone.start("website")
+    await begin(someone, "website")
     path: list[tuple[str, Answer]] = [
         ("location", "buttock"),
         ("radiation", "below_knee"),
@@ -66,9 +66,11 @@ async def test_privacy_tells_what_why_who_how_long_and_how_to_delete(tmp_path: P
         texto = (await spanish.wait_for_text("Qué guardamos")).text or ""
 
     assert "at most 45 days" in text
+    assert "Nothing about your health until you agree to it" in text
     for said in ("answers", "anonymous counts", "Who sees it", "therapist", "/mydata", "/forget"):
         assert said in text, said
     assert "como mucho 45 días" in texto
+    assert "Nada sobre tu salud hasta que lo aceptes" in texto
     for said in ("respuestas", "recuentos anónimos", "Quién lo ve", "/mydata", "/forget"):
         assert said in texto, said
 
@@ -223,7 +225,7 @@ async def test_language_before_any_conversation_and_back_to_english(tmp_path: Pa
         person.tap(await person.wait_for_button("English"))
         await person.wait_for_text("Language: English")
         assert "Send /start to begin" in (person.last_message().text or "")  # type: ignore[union-attr]
-        person.start()
+        await begin(person)
         await person.wait_for_text("Hello, and thank you")
         assert not person.has_text(WELCOME_ES)
 
@@ -246,11 +248,13 @@ async def test_a_forged_language_button_changes_nothing(tmp_path: Path) -> None:
 async def test_telegram_spanish_gets_the_spanish_welcome(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(4701, language_code="es")
-        person.start()
+        await begin(person)
         welcome = await person.wait_for_text(WELCOME_ES)
-        # Without /start too: a first message that is not a command starts in Spanish.
+        # Without /start too: a first message that is not a command is asked in Spanish.
         typing = bot.fake.user(4702, language_code="es")
         typing.say("hola")
+        await typing.wait_for_text("Antes de empezar")
+        await agree(typing)
         await typing.wait_for_text(WELCOME_ES)
         await bot.question(typing, "location")
         assert "Deep in one buttock" not in " ".join(typing.texts())

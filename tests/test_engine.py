@@ -535,3 +535,17 @@ def test_words_of_a_term_may_have_one_other_word_between_them() -> None:
     assert engine.handle(session, Text("I can't really pee")).session.outcome == "urgent"
     assert engine.handle(session, Text("numb right down there")).session.outcome == "urgent"
     assert engine.handle(session, Text("I can pee")).session.outcome is None
+
+
+def test_the_safety_line_and_a_sign_question_for_the_transport(engine: Engine) -> None:
+    """The transport's own messages (an unreadable message, a check-in, consent) carry the
+    safety line; before consent it asks about a sign without a session."""
+    assert engine.safety_line("en") == "Numb between the legs? Call 999."
+    assert (
+        engine.safety_line(None) == engine.safety_line("de") == "Numb between the legs? Call 999."
+    )
+    asked = engine.sign_question("numb", "en")
+    assert asked == engine.current(replace(walk_to_pain(engine), pending="numb"))[0].text
+    assert "numbness down there" in asked
+    bare = Engine(compile_flow(replace(mini_flow(), safety_line=None)), SETTINGS)
+    assert bare.safety_line("en") is None

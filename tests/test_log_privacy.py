@@ -2,7 +2,8 @@
 
 A whole conversation runs in-process over real HTTP (the fake Bot API, a real SQLite file) with
 every logger of the process captured at INFO: the bot's, python-telegram-bot's, httpx's. The
-person has a name and a username, types their age and a safety phrase, asks for /mydata (which
+person has a name and a username, sends a photo with a warning in its caption before agreeing,
+types their age and corrects it by editing, types a safety phrase, asks for /mydata (which
 echoes their answers back to them), switches language and deletes everything; none of it may
 reach a log record.
 """
@@ -16,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.bot_inprocess import running_bot
-from tests.support.conversation import Answer, converse, wait_for_outcome
+from tests.support.conversation import Answer, begin, converse, wait_for_outcome
 
 NAME = "Ann Example"
 USERNAME = "ann_example_77"
 AGE = "87"
+CORRECTED = "48"
+CAPTION = "On Wednesday my privates went numb"
 PHRASE = "Since Tuesday I can't pee properly"
 
 PATH: list[tuple[str, Answer]] = [
@@ -38,6 +41,8 @@ SECRETS = [
     USERNAME,
     PHRASE,
     "Tuesday",
+    "Wednesday",
+    "privates",
     "can't pee",
     "buttock",  # an answer's option id and its label
     "Below the knee",
@@ -52,9 +57,13 @@ async def test_info_logs_hold_nothing_about_the_person(
     caplog.set_level(logging.INFO)
     async with running_bot(tmp_path, LOG_LEVEL="INFO") as bot:
         person = bot.fake.user(6001, first_name=NAME, username=USERNAME)
-        person.start("website")
+        person.send_photo(CAPTION)  # before consent: the safety net answers a caption too
+        await wait_for_outcome(person, "emergency")
+        await begin(person, "website")
         await converse(person, PATH, start=False)
         await bot.question(person, "first_episode")
+        person.edit(person.sent[-1], CORRECTED)  # the typed age, corrected
+        await bot.question(person, "doctor_flags")
         person.say(PHRASE)  # the safety net catches it
         await wait_for_outcome(person, "emergency")
         person.command("mydata")
@@ -73,3 +82,4 @@ async def test_info_logs_hold_nothing_about_the_person(
     for secret in SECRETS:
         assert secret.lower() not in logged.lower(), secret
     assert not re.search(rf"\b{AGE}\b", logged), "the typed age"
+    assert not re.search(rf"\b{CORRECTED}\b", logged), "the corrected age"

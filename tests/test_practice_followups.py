@@ -15,7 +15,7 @@ import pytest
 
 from bot.storage import Storage
 from bot.telegram.practice import followups
-from tests.bot_inprocess import USERNAME, RunningBot, running_bot
+from tests.bot_inprocess import USERNAME, RunningBot, running_bot, safety_line
 from tests.practice_bot import (
     CHECKIN,
     CHECKIN_QUESTION,
@@ -23,6 +23,8 @@ from tests.practice_bot import (
     at_booking_outcome,
 )
 from tests.support import FakeBotApi, FakeUser
+from tests.support.conversation import OUTCOME_TEXT, WARNING, begin
+from tests.support.records import ChatMessage
 
 DAY = 86400.0
 BOOKED = "I'll check in with you in 3 days"
@@ -109,7 +111,7 @@ async def answer_eight(bot: RunningBot, person: FakeUser) -> None:
     person.tap(eight)
     person.tap(eight)  # a double tap
     reply = await person.wait_for_text("worth a doctor's check")
-    assert "call 112 straight away" in (reply.text or "")
+    assert safety_line(emergency_number="112") in (reply.text or "")
     person.say("thanks")  # answered after both taps were applied
     await person.wait_for_text("We have finished this check")
     answered = bot.fake.message(person.chat_id, checkin.message_id)
@@ -125,7 +127,7 @@ async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
     monkeypatch.setattr(followups, "POLL_SECONDS", 0.05)
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(7004)
-        person.start()  # a new conversation is under way when the check-in comes
+        await begin(person)  # a new conversation is under way when the check-in comes
         await bot.question(person, "location")
         async with bot.storage() as storage:
             await storage.schedule_followup(person.chat_id, time.time() - 60)
@@ -163,3 +165,90 @@ async def test_forget_cancels_the_checkin(tmp_path: Path, monkeypatch: pytest.Mo
             await storage.schedule_followup(7006, clock[0] - 1)
         await bot.fake.user(7006).wait_for_text(CHECKIN_QUESTION)
         assert not person.has_text(CHECKIN_QUESTION)
+
+
+# --- compared with the first score; typed answers; the safety net -------------------------------
+
+WORSE = "it has got worse"
+WARM = "we hope it keeps easing"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The follow-ups' clock, moved by the test; due check-ins are looked for every 50 ms."""
+    now = [time.time()]
+    monkeypatch.setattr(followups, "now", lambda: now[0])
+    monkeypatch.setattr(followups, "POLL_SECONDS", 0.05)
+    return now
+
+
+async def checkin_arrives(person: FakeUser, clock: list[float]) -> ChatMessage:
+    """Book the check-in under the outcome (the first score was 4), then let it fall due."""
+    person.press(CHECKIN)
+    await person.wait_for_text(BOOKED)
+    clock[0] += 3.01 * DAY
+    return await person.wait_for_text(CHECKIN_QUESTION)
+
+
+async def test_worse_by_two_than_the_first_score_gets_a_doctor_and_no_booking(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        worse, same = [(await at_booking_outcome(bot, n))[0] for n in (7101, 7102)]
+        for person in (worse, same):
+            checkin = await checkin_arrives(person, clock)
+            six = person.find_button("^6$", message_id=checkin.message_id)
+            assert six.callback_data is not None and six.callback_data.endswith("|6|4")
+        worse.press("^6$")  # 4 at first: 6 is worse by two, though under 7
+        reply = await worse.wait_for_text(WORSE)
+        assert "6 now, against 4" in (reply.text or "")
+        assert safety_line() in (reply.text or "")
+        same.press("^5$")
+        warm = await same.wait_for_text(WARM)
+        assert safety_line() in (warm.text or "")
+        await bot.quiet()
+    # The check-in, answered: the booking button stays only when the pain is not worse.
+    for person, labels in ((worse, []), (same, ["Book a massage"])):
+        checkin = person.has_text(CHECKIN_QUESTION)
+        assert checkin is not None and checkin.labels == labels, person.transcript()
+
+
+async def test_a_number_typed_while_the_checkin_is_open_answers_it_once(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        person, _ = await at_booking_outcome(bot, 7103)
+        checkin = await checkin_arrives(person, clock)
+        person.say("how do I answer?")  # not a number: how to answer, and the safety line
+        reminder = await person.wait_for_text("please tap or send a number from 0")
+        assert safety_line() in (reminder.text or "")
+        person.say("7")
+        severe = await person.wait_for_text("worth a doctor's check")
+        assert safety_line() in (severe.text or "")
+        person.tap(person.find_button("^2$", message_id=checkin.message_id))  # answered already
+        await bot.quiet()
+        assert not person.has_text(WARM)
+        session = await bot.session(person.chat_id)
+    assert session is not None and session.answers[followups.PAIN_MARK] == followups.TYPED
+    assert anonymous_events(tmp_path / "triage.db", followups.PAIN_EVENT) == [
+        (followups.PAIN_EVENT, None, "7", None)
+    ]
+
+
+async def test_a_warning_during_or_after_a_checkin_gets_the_emergency_advice(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    async with running_bot(tmp_path) as bot:
+        during, after = [(await at_booking_outcome(bot, n))[0] for n in (7104, 7105)]
+        for person in (during, after):
+            await checkin_arrives(person, clock)
+        after.press("^3$")
+        await after.wait_for_text(WARM)
+        for person in (during, after):
+            person.say(WARNING)
+            advice = await person.wait_for_text(OUTCOME_TEXT["emergency"])
+            assert advice.flat_buttons == []
+            session = await bot.session(person.chat_id)
+            assert session is not None and session.outcome == "emergency"
+        await bot.quiet()
+        assert not during.has_text("please tap or send a number")

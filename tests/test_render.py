@@ -10,9 +10,11 @@ import pytest
 from bot import callback
 from bot.engine import (
     Action,
+    Amend,
     Answered,
     Button,
     Choose,
+    Confirm,
     Engine,
     Link,
     Reply,
@@ -167,6 +169,34 @@ def test_a_question_asked_again_takes_the_buttons_off_the_old_copy(engine: Engin
         "reply_markup": {"inline_keyboard": []},
     }
     assert messages[2].tag == render.PROMPT
+
+
+def test_a_yes_no_question_shows_its_two_buttons_side_by_side(engine: Engine) -> None:
+    session = _at(engine, "severity")
+    result = engine.handle(session, Text("maybe a bit numb down there?"))  # asks first
+    (question,) = result.replies
+    markup = render.keyboard(question)
+    assert markup is not None
+    assert [[b["callback_data"] for b in row] for row in markup["inline_keyboard"]] == [
+        ["1|k|severity|yes", "1|k|severity|no"]
+    ]
+    assert [callback.decode(b["callback_data"]) for b in markup["inline_keyboard"][0]] == [
+        Confirm("severity", True),
+        Confirm("severity", False),
+    ]
+
+
+def test_a_corrected_answer_is_shown_under_its_own_question(engine: Engine) -> None:
+    session = _at(engine, "age")
+    answered = engine.handle(session, Text("58"))  # the next question is open now
+    result = engine.handle(answered.session, Amend("age", "42"))
+    messages = render.result_messages(9, result, prompt_message_id=21, answered_message_id=20)
+    assert [(m.method, m.params.get("message_id")) for m in messages] == [
+        ("editMessageText", 20),  # "How old are you? → 42"
+        ("editMessageReplyMarkup", 21),  # the question that is no longer asked
+        ("sendMessage", None),  # the question that follows from 42
+    ]
+    assert visible_text(messages[0].params["text"], "HTML").endswith("→ 42")
 
 
 def _at(engine: Engine, step: str) -> Session:

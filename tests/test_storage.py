@@ -23,6 +23,7 @@ from bot.storage import (
     OutgoingMessage,
     Storage,
     StorageError,
+    TypedAnswer,
 )
 
 NOW = 1_800_000_000.0  # a fixed clock, on an hour boundary
@@ -580,10 +581,13 @@ async def person_with_everything(storage: Storage, chat_id: int, admin: int = 90
         session_json=session("outcome", severity=6),
         language="en",
         source="flyer",
+        consented_at=NOW - 60,
+        typed=TypedAnswer("age", 31, 30),
         outbox=[message(chat_id, "Thank you", tag=PROMPT), card],
         events=[Event.started("flyer"), Event.finished("massage_ok")],
         lead=lead(chat_id),
         followup_due_at=NOW + 3 * DAY,
+        followup_baseline=6,
         now=NOW,
     )
 
@@ -626,13 +630,16 @@ async def test_export_holds_everything_about_the_person(storage: Storage) -> Non
         "session": {"step": "outcome", "answers": {"severity": 6}},
         "language": "en",
         "source": "flyer",
+        "consented_at": NOW - 60,
         "blocked": False,
         "prompt_message_id": None,
         "updated_at": NOW,
     }
     assert [x["summary"] for x in exported["leads"]] == [lead(11).summary]
     assert exported["leads"][0]["reasons"] == ["sitting_worse"]
-    assert exported["followups"] == [{"due_at": NOW + 3 * DAY, "sent_at": None, "cancelled": False}]
+    assert exported["followups"] == [
+        {"due_at": NOW + 3 * DAY, "sent_at": None, "cancelled": False, "first_pain_score": 6}
+    ]
     assert [(m["to_chat_id"], m["params"]["text"]) for m in exported["messages"]] == [
         (11, "Thank you"),
         (900, "lead card"),

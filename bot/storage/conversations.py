@@ -13,9 +13,17 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.storage.cache import ChatCache
-from bot.storage.db import CHAT_COLUMNS, chat_state, immediate, loads_object, queue
+from bot.storage.db import (
+    CHAT_COLUMNS,
+    chat_state,
+    immediate,
+    loads_object,
+    queue,
+    typed_columns,
+)
 from bot.storage.practice import insert_followup, insert_lead
 from bot.storage.privacy import delete_person
 from bot.storage.records import (
@@ -26,6 +34,7 @@ from bot.storage.records import (
     NewLead,
     OutboxItem,
     OutgoingMessage,
+    TypedAnswer,
     Unchanged,
 )
 
@@ -43,10 +52,13 @@ class UpdateWrite:
     session_json: str | Unchanged | None = UNCHANGED
     language: str | Unchanged | None = UNCHANGED
     source: str | Unchanged | None = UNCHANGED
+    consented_at: float | Unchanged | None = UNCHANGED
+    typed: TypedAnswer | Unchanged | None = UNCHANGED
     outbox: Sequence[OutgoingMessage] = ()
     events: Sequence[Event] = ()
     lead: NewLead | None = None
     followup_due_at: float | None = None
+    followup_baseline: int | None = None
     forget: bool = False
     # (item id, message id) of outbox rows delivered since the last write, of any chat:
     # removed in this transaction rather than in one of their own (see ``remove_sent``)
@@ -87,7 +99,7 @@ def _apply(
     if write.lead is not None:
         insert_lead(conn, write.lead, write.now)
     if write.followup_due_at is not None:
-        insert_followup(conn, write.chat_id, write.followup_due_at)
+        insert_followup(conn, write.chat_id, write.followup_due_at, write.followup_baseline)
     return state, items
 
 
@@ -101,15 +113,18 @@ def _claim(conn: sqlite3.Connection, update_id: int, now: float) -> bool:
 
 
 def _write_chat(conn: sqlite3.Connection, write: UpdateWrite) -> ChatState | None:
-    given = {
+    given: dict[str, Any] = {
         name: value
         for name, value in (
             ("session_json", write.session_json),
             ("language", write.language),
             ("source", write.source),
+            ("consented_at", write.consented_at),
         )
         if value is not UNCHANGED
     }
+    if write.typed is not UNCHANGED:
+        given.update(typed_columns(write.typed))
     if write.forget and write.session_json is UNCHANGED:
         return None  # forgotten, and nothing new to remember
     sql = _upsert_chat_sql(tuple(given))

@@ -8,10 +8,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from bot.storage.records import ChatState, OutboxItem, OutgoingMessage
+from bot.storage.records import ChatState, OutboxItem, OutgoingMessage, TypedAnswer
 
 CHAT_COLUMNS: Final = (
-    "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source"
+    "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source, "
+    "consented_at, typed_step, typed_message_id, typed_question_id"
 )
 
 
@@ -41,7 +42,11 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def chat_state(row: tuple[Any, ...]) -> ChatState:
-    chat_id, session_json, prompt_message_id, blocked, updated_at, language, source = row
+    chat_id, session_json, prompt_message_id, blocked, updated_at, language, source = row[:7]
+    consented_at, typed_step, typed_message_id, typed_question_id = row[7:]
+    typed = None
+    if typed_step is not None and typed_message_id is not None:
+        typed = TypedAnswer(typed_step, typed_message_id, typed_question_id)
     return ChatState(
         chat_id=chat_id,
         session_json=session_json,
@@ -50,7 +55,18 @@ def chat_state(row: tuple[Any, ...]) -> ChatState:
         updated_at=updated_at,
         language=language,
         source=source,
+        consented_at=consented_at,
+        typed=typed,
     )
+
+
+def typed_columns(typed: TypedAnswer | None) -> dict[str, Any]:
+    """A :class:`TypedAnswer` as the chats columns that hold it (None clears them)."""
+    return {
+        "typed_step": typed.step if typed else None,
+        "typed_message_id": typed.message_id if typed else None,
+        "typed_question_id": typed.question_message_id if typed else None,
+    }
 
 
 def dumps(value: Mapping[str, Any] | list[Any] | tuple[Any, ...]) -> str:

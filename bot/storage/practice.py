@@ -71,10 +71,12 @@ def lead_from_row(row: Sequence[Any]) -> Lead:
 
 # --- follow-ups -------------------------------------------------------------------------------
 
-FOLLOWUP_COLUMNS = "id, chat_id, due_at, sent_at, cancelled"
+FOLLOWUP_COLUMNS = "id, chat_id, due_at, sent_at, cancelled, baseline"
 
 
-def insert_followup(conn: sqlite3.Connection, chat_id: int, due_at: float) -> int:
+def insert_followup(
+    conn: sqlite3.Connection, chat_id: int, due_at: float, baseline: int | None = None
+) -> int:
     # One check-in per person: asking again moves it rather than adding a second one.
     conn.execute(
         "UPDATE followups SET cancelled = 1 "
@@ -82,15 +84,18 @@ def insert_followup(conn: sqlite3.Connection, chat_id: int, due_at: float) -> in
         (chat_id,),
     )
     cursor = conn.execute(
-        "INSERT INTO followups (chat_id, due_at) VALUES (?, ?)", (chat_id, due_at)
+        "INSERT INTO followups (chat_id, due_at, baseline) VALUES (?, ?, ?)",
+        (chat_id, due_at, baseline),
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
 
-def schedule_followup(conn: sqlite3.Connection, chat_id: int, due_at: float) -> int:
+def schedule_followup(
+    conn: sqlite3.Connection, chat_id: int, due_at: float, baseline: int | None = None
+) -> int:
     with immediate(conn):
-        return insert_followup(conn, chat_id, due_at)
+        return insert_followup(conn, chat_id, due_at, baseline)
 
 
 def due_followups(conn: sqlite3.Connection, now: float, limit: int) -> list[Followup]:
@@ -110,9 +115,9 @@ def followups_of(conn: sqlite3.Connection, chat_id: int) -> list[Followup]:
 
 
 def followup_from_row(row: Sequence[Any]) -> Followup:
-    id, chat_id, due_at, sent_at, cancelled = row
+    id, chat_id, due_at, sent_at, cancelled, baseline = row
     return Followup(id=id, chat_id=chat_id, due_at=due_at, sent_at=sent_at,
-                    cancelled=bool(cancelled))  # fmt: skip
+                    cancelled=bool(cancelled), baseline=baseline)  # fmt: skip
 
 
 def mark_followup_sent(
@@ -151,6 +156,7 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
     started: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     steps: Counter[str] = Counter()
+    withdrawn = 0
     for kind, step, outcome, source, count in rows:
         if kind == EventKind.STARTED:
             started[source or NO_SOURCE] += count
@@ -158,6 +164,8 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
             outcomes[outcome] += count
         elif kind == EventKind.STEP and step:
             steps[step] += count
+        elif kind == EventKind.WITHDRAWN:
+            withdrawn += count
     return Stats(
         since=since,
         started=started.total(),
@@ -165,6 +173,7 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
         outcomes=dict(outcomes.most_common()),
         sources=dict(started.most_common()),
         steps=dict(steps.most_common()),
+        withdrawn=withdrawn,
     )
 
 

@@ -57,6 +57,7 @@ def export_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, Any]:
             "session": _session(state.session_json),
             "language": state.language,
             "source": state.source,
+            "consented_at": state.consented_at,
             "blocked": state.blocked,
             "prompt_message_id": state.prompt_message_id,
             "updated_at": state.updated_at,
@@ -66,7 +67,13 @@ def export_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, Any]:
         "chat": chat,
         "leads": [_lead(lead_from_row(r)) for r in lead_rows],
         "followups": [
-            {"due_at": f.due_at, "sent_at": f.sent_at, "cancelled": f.cancelled} for f in followups
+            {
+                "due_at": f.due_at,
+                "sent_at": f.sent_at,
+                "cancelled": f.cancelled,
+                "first_pain_score": f.baseline,
+            }
+            for f in followups
         ],
         "messages": [
             {

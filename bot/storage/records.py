@@ -59,6 +59,7 @@ class EventKind(enum.StrEnum):
     STARTED = "started"  # a conversation began (source: where the person came from)
     STEP = "step"  # a question was reached (step: its id), for the drop-off funnel
     OUTCOME = "outcome"  # a conversation ended at an outcome (outcome: its id)
+    WITHDRAWN = "withdrawn"  # an emergency answer was taken back (outcome: the emergency's id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,16 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class TypedAnswer:
+    """The person's last typed message that answered a question: Telegram lets them edit it,
+    and an edit of exactly that message corrects the answer rather than starting anew."""
+
+    step: str  # the question it answered
+    message_id: int  # the person's message
+    question_message_id: int | None  # our question, edited to show the answer under it
+
+
+@dataclass(frozen=True, slots=True)
 class ChatState:
     """What we keep about one chat between updates."""
 
@@ -94,6 +105,8 @@ class ChatState:
     updated_at: float
     language: str | None = None
     source: str | None = None
+    consented_at: float | None = None  # when they agreed to their answers being kept
+    typed: TypedAnswer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +144,7 @@ class Followup:
     due_at: float
     sent_at: float | None
     cancelled: bool
+    baseline: int | None = None  # the first pain score (0-10), to compare the answer with
 
 
 NO_SOURCE: Final = "direct"
@@ -147,3 +161,4 @@ class Stats:
     outcomes: dict[str, int] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)  # step id -> times reached
+    withdrawn: int = 0  # emergency answers taken back ("it was a mistake")

@@ -95,6 +95,17 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: consent and corrections. When the person agreed to their answers being kept (nothing
+    # about their health is stored before); their last typed answer (the step it answered,
+    # their message, our question showing the answer), so that editing that message corrects
+    # the answer; and a check-in's first pain score, to compare the check-in's answer with.
+    """
+    ALTER TABLE chats ADD COLUMN consented_at REAL;
+    ALTER TABLE chats ADD COLUMN typed_step TEXT;
+    ALTER TABLE chats ADD COLUMN typed_message_id INTEGER;
+    ALTER TABLE chats ADD COLUMN typed_question_id INTEGER;
+    ALTER TABLE followups ADD COLUMN baseline INTEGER;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -40,6 +40,7 @@ from bot.storage.records import (
     OutgoingMessage,
     Stats,
     StorageError,
+    TypedAnswer,
     Unchanged,
 )
 from bot.storage.schema import migrate
@@ -233,17 +234,22 @@ class Storage:
         now: float | None = None,
         language: str | Unchanged | None = UNCHANGED,
         source: str | Unchanged | None = UNCHANGED,
+        consented_at: float | Unchanged | None = UNCHANGED,
+        typed: TypedAnswer | Unchanged | None = UNCHANGED,
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
+        followup_baseline: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> bool:
         """Apply one update in ONE transaction; False (and nothing written) if already applied.
 
         Records ``update_id`` (None: not from Telegram, no deduplication), writes the chat row
-        (``session_json`` None clears the session; any update clears ``blocked``), queues
+        (``session_json`` None clears the session; any update clears ``blocked``; the
+        person's ``consented_at`` and last ``typed`` answer go on the chat too), queues
         ``outbox``, records ``events``, and optionally stores a consented ``lead``, schedules a
-        follow-up, or first deletes everything about the chat (``forget``). No need to call
+        follow-up (with its first pain score, ``followup_baseline``), or first deletes
+        everything about the chat (``forget``). No need to call
         :meth:`is_processed` first: this is the check.
 
         ``sent`` is :meth:`mark_sent_many`'s ``(item_id, message_id)`` pairs, of any chat,
@@ -252,8 +258,9 @@ class Storage:
         """
         queued = await self.commit_update_returning(
             update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
-            events=events, now=now, language=language, source=source, lead=lead,
-            followup_due_at=followup_due_at, forget=forget, sent=sent,
+            events=events, now=now, language=language, source=source,
+            consented_at=consented_at, typed=typed, lead=lead, followup_due_at=followup_due_at,
+            followup_baseline=followup_baseline, forget=forget, sent=sent,
         )  # fmt: skip
         return queued is not None
 
@@ -268,8 +275,11 @@ class Storage:
         now: float | None = None,
         language: str | Unchanged | None = UNCHANGED,
         source: str | Unchanged | None = UNCHANGED,
+        consented_at: float | Unchanged | None = UNCHANGED,
+        typed: TypedAnswer | Unchanged | None = UNCHANGED,
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
+        followup_baseline: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> list[OutboxItem] | None:
@@ -277,8 +287,10 @@ class Storage:
         of True, and None instead of False: saves a :meth:`pending_outbox` round trip."""
         write = UpdateWrite(
             update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
-            language=language, source=source, outbox=tuple(outbox), events=tuple(events),
-            lead=lead, followup_due_at=followup_due_at, forget=forget, sent=tuple(sent),
+            language=language, source=source, consented_at=consented_at, typed=typed,
+            outbox=tuple(outbox), events=tuple(events), lead=lead,
+            followup_due_at=followup_due_at, followup_baseline=followup_baseline,
+            forget=forget, sent=tuple(sent),
         )  # fmt: skip
         return await self._write(conversations.commit_update, self._cache, write)
 
@@ -360,9 +372,12 @@ class Storage:
         """Oldest first (for the CSV export)."""
         return await self._run(practice.leads, False, None)
 
-    async def schedule_followup(self, chat_id: int, due_at: float) -> int:
-        """Promise a check-in at ``due_at``; replaces the chat's pending one. Returns its id."""
-        return await self._write(practice.schedule_followup, chat_id, due_at)
+    async def schedule_followup(
+        self, chat_id: int, due_at: float, *, baseline: int | None = None
+    ) -> int:
+        """Promise a check-in at ``due_at`` (``baseline``: the first pain score, to compare
+        with); replaces the chat's pending one. Returns its id."""
+        return await self._write(practice.schedule_followup, chat_id, due_at, baseline)
 
     async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
         return await self._run(practice.due_followups, _now(now), limit)

@@ -8,7 +8,6 @@ a button, a typed answer, a command, something the bot cannot read, or a message
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +23,18 @@ from telegram.ext import (
 )
 
 from bot import callback
-from bot.engine import Back, Input, Repeat, Restart, Text
+from bot.engine import Back, Input, Repeat, Restart
+from bot.storage import OutgoingMessage
 from bot.telegram import render
+from bot.telegram.consent import ACTION, SIGN_ACTION, agree_or_decline, sign_answer
 from bot.telegram.conversation import (
     Change,
     ChatView,
     Decision,
+    Reader,
     engine_turn,
     start_turn,
+    typed_turn,
 )
 from bot.telegram.language import ask_language, switch_language
 from bot.telegram.mydata import mydata_decision
@@ -46,9 +49,6 @@ Context = ContextTypes.DEFAULT_TYPE
 
 # What the bot asks Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "edited_message", "channel_post", "callback_query")
-
-# Telegram's rule for deep-link payloads: /start <payload>.
-_SOURCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Buttons of the transport's own (not engine questions): "x|<action>|<argument>".
 ACTION_PREFIX = "x|"
@@ -68,16 +68,24 @@ class Handlers:
         self.actions: dict[str, ButtonAction] = {
             "forget": lambda update, argument, pressed: _forget(argument == "yes", pressed),
             "language": lambda update, argument, pressed: switch_language(argument, pressed),
+            ACTION: lambda update, argument, pressed: agree_or_decline(argument == "yes", pressed),
+            SIGN_ACTION: lambda update, argument, pressed: sign_answer(argument, pressed),
         }
+        # Features that read typed words first when a question of theirs is open.
+        self.readers: list[Reader] = []
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private = filters.ChatType.PRIVATE
         fresh = private & filters.UpdateType.MESSAGE  # commands only in new messages
+        edited = private & filters.UpdateType.EDITED_MESSAGE
+        words = filters.TEXT | filters.CAPTION
         app.add_handlers(
             [
                 CallbackQueryHandler(self.press),
                 MessageHandler(~private, self.group),
                 MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, self.typed),
+                MessageHandler(fresh & filters.CAPTION, self.typed),  # a photo's words
+                MessageHandler(edited & words, self.typed),  # commands too: words to read
                 CommandHandler("start", self.start, filters=fresh),
                 CommandHandler("restart", self.restart, filters=fresh),
                 CommandHandler("back", self.back, filters=fresh),
@@ -87,8 +95,9 @@ class Handlers:
                 CommandHandler("language", self.language, filters=fresh),
                 CommandHandler("mydata", self.mydata, filters=fresh),
                 MessageHandler(fresh & filters.COMMAND, self.unknown_command),
-                # stickers, photos, voice, locations, documents, edited messages ...
-                MessageHandler(private, self.unsupported),
+                # stickers, photos without a caption, voice, locations, contacts ... (edits of
+                # those, such as a live location moving, are not messages to answer)
+                MessageHandler(fresh, self.unsupported),
             ]
         )
         app.add_error_handler(self.error)
@@ -118,15 +127,21 @@ class Handlers:
     # -- messages --------------------------------------------------------------------------
 
     async def typed(self, update: Update, context: Context) -> None:
-        assert update.message is not None and update.message.text is not None
-        await self._turn(update, engine_turn(Text(update.message.text)))
+        """Typed text, a photo's or document's caption, or an edit of either: words to read."""
+        message = update.effective_message
+        assert message is not None
+        words = message.text or message.caption or ""
+        edited = update.edited_message is not None
+        decide = typed_turn(words, message.message_id, edited=edited, readers=self.readers)
+        await self._turn(update, decide)
 
     async def start(self, update: Update, context: Context) -> None:
-        # The whole rest of the text: a typed "/start not a link" is no source "not".
-        payload = " ".join(context.args or ())
-        source = payload if _SOURCE.match(payload) else None
+        # The whole rest of the text: a typed "/start not a link" is no source "not", and
+        # "/start I can't feel my legs" is words for the safety net.
+        assert update.message is not None
+        payload = (update.message.text or "").partition(" ")[2].strip()
         user = update.effective_user
-        await self._turn(update, start_turn(user.language_code if user else None, source))
+        await self._turn(update, start_turn(user.language_code if user else None, payload))
 
     async def restart(self, update: Update, context: Context) -> None:
         await self._turn(update, engine_turn(Restart()))
@@ -162,7 +177,7 @@ class Handlers:
         await self._turn(update, _say("unknown_command", repeat=True))
 
     async def unsupported(self, update: Update, context: Context) -> None:
-        await self._turn(update, engine_turn(Repeat(notice="unsupported")))
+        await self._turn(update, engine_turn(Repeat(), before=[_unreadable]))
 
     async def group(self, update: Update, context: Context) -> None:
         await self._turn(update, self._group_decision(context))
@@ -219,6 +234,16 @@ def _say(key: str, *, repeat: bool = False, **values: str) -> Decision:
         return Change(outbox=[message])
 
     return decide
+
+
+def _unreadable(chat: ChatView) -> OutgoingMessage:
+    """A voice message, a sticker, a photo without words ...: what the bot can read, and the
+    safety line (whoever cannot or will not type may be the one in trouble), before the open
+    question (or the consent question)."""
+    engine = chat.engine
+    language = engine.pick_language(chat.language)
+    parts = [engine.ui("unsupported", language), engine.safety_line(language)]
+    return render.text_message(chat.chat_id, "\n\n".join(part for part in parts if part))
 
 
 def _ask_forget(chat: ChatView) -> Change:

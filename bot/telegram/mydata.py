@@ -76,7 +76,12 @@ def document_message(chat_id: int, data: bytes, caption: str) -> OutgoingMessage
 def holds_anything(held: Mapping[str, Any]) -> bool:
     """Is there anything personal? A bare chat row (the id we answer on) does not count."""
     chat = held.get("chat") or {}
-    personal = chat.get("session") or chat.get("language") or chat.get("source")
+    personal = (
+        chat.get("session")
+        or chat.get("language")
+        or chat.get("source")
+        or chat.get("consented_at")
+    )
     return bool(personal or held.get("leads") or held.get("followups") or held.get("messages"))
 
 
@@ -88,6 +93,8 @@ def readable(
         return [title, "", say("mydata_nothing", language)]
     lines = [title, ""]
     chat = held.get("chat") or {}
+    if chat.get("consented_at"):
+        lines += [say("mydata_consent", language, when=when(chat["consented_at"])), ""]
     session = _session(chat.get("session"))
     if session is not None:
         lines.append(say("mydata_answers", language, when=when(chat.get("updated_at"))))

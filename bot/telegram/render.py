@@ -50,6 +50,7 @@ def result_messages(
     *,
     pressed_message_id: int | None = None,
     prompt_message_id: int | None = None,
+    answered_message_id: int | None = None,
 ) -> list[OutgoingMessage]:
     """What to send for one engine result, in order.
 
@@ -57,15 +58,23 @@ def result_messages(
     ``prompt_message_id`` the last question we sent: edited when a typed answer settles it, and
     stripped of its buttons when the question is asked again below it (after a notice, /back,
     /restart ...), so that only the newest question in the chat has live buttons.
+    ``answered_message_id`` is an earlier question whose answer the person corrected by
+    editing their message: the new answer is shown there instead.
     """
     if result.refresh and pressed_message_id is not None and result.replies:
         return [keyboard_edit(chat_id, pressed_message_id, result.replies[-1])]
     messages: list[OutgoingMessage] = []
-    answered_id = pressed_message_id if pressed_message_id is not None else prompt_message_id
+    answered_id = pressed_message_id
+    if answered_id is None:
+        answered_id = answered_message_id if answered_message_id is not None else prompt_message_id
     if result.answered is not None and answered_id is not None:
         messages.append(answered_edit(chat_id, answered_id, result.answered))
-    elif prompt_message_id is not None and any(
-        reply.kind is ReplyKind.QUESTION for reply in result.replies
+    else:
+        answered_id = None
+    if (
+        prompt_message_id is not None
+        and prompt_message_id != answered_id
+        and any(reply.kind is ReplyKind.QUESTION for reply in result.replies)
     ):
         messages.append(keyboard_removal(chat_id, prompt_message_id))
     messages.extend(send(chat_id, reply) for reply in result.replies)

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.flow import load_compiled
 from bot.storage import Storage
-from bot.telegram.conversation import Amend, Conversations, RunningFlow
+from bot.telegram.conversation import ChangeAmend, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.outbox import Outbox
 from bot.telegram.retention import Retention
@@ -51,7 +51,7 @@ class Runtime:
         # Added by features before start (bot.telegram.practice): amends every change goes
         # through before its commit, and background jobs that post_init starts once the
         # database is open and close() cancels before closing it.
-        self.amends: list[Amend] = []
+        self.amends: list[ChangeAmend] = []
         self.jobs: dict[str, Job] = {}
         self._running_jobs: list[asyncio.Task[None]] = []
 
@@ -96,7 +96,13 @@ class Runtime:
         storage = await Storage.open(self.settings.database_path)
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
-            self.bot, storage, outbox, RunningFlow(engine, path), self.locks, self.amends
+            self.bot,
+            storage,
+            outbox,
+            RunningFlow(engine, path),
+            self.locks,
+            self.amends,
+            self.settings.retention_days,
         )
         self._retention = Retention(storage, self.settings.retention_days)
         self.jobs["retention"] = self._retention.daily

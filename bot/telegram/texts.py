@@ -47,6 +47,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     },
     "privacy": {
         "en": "**What we store, and why**\n"
+        "• Nothing about your health until you agree to it, and then when you agreed.\n"
         "• Your answers to the questions and how far you got, so that you can carry on "
         "where you left off.\n"
         "• The language you chose, and the link you came from if any.\n"
@@ -62,6 +63,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "**Your choices:** /mydata sends you a copy of everything we hold about you; /forget "
         "deletes it all now.",
         "es": "**Qué guardamos y por qué**\n"
+        "• Nada sobre tu salud hasta que lo aceptes, y desde entonces cuándo lo aceptaste.\n"
         "• Tus respuestas a las preguntas y hasta dónde llegaste, para que puedas seguir "
         "donde lo dejaste.\n"
         "• El idioma que elegiste y, si lo hay, el enlace por el que llegaste.\n"
@@ -76,6 +78,36 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "después se borra automáticamente.\n\n"
         "**Tú decides:** /mydata te envía una copia de todo lo que guardamos sobre ti; "
         "/forget lo borra todo ya.",
+    },
+    "consent_ask": {
+        "en": "**Before we start:** your answers are about your health, so we need your OK to "
+        "keep them.\n"
+        "• We keep them for {retention_days} days, only to suggest your next step, then "
+        "delete them.\n"
+        "• Only you see them, unless you choose to send them to the therapist. /privacy has "
+        "the rest.",
+        "es": "**Antes de empezar:** tus respuestas son sobre tu salud, así que necesitamos tu "
+        "permiso para guardarlas.\n"
+        "• Las guardamos {retention_days} días, solo para sugerirte el siguiente paso, y "
+        "después las borramos.\n"
+        "• Solo las ves tú, salvo que decidas enviárselas al terapeuta. En /privacy tienes "
+        "el resto.",
+    },
+    "consent_yes": {"en": "Agree and start", "es": "Acepto y empiezo"},
+    "consent_no": {"en": "No thanks", "es": "No, gracias"},
+    "consent_declined": {
+        "en": "No problem: nothing about your health has been kept. If you change your mind, "
+        "send /start.",
+        "es": "Sin problema: no hemos guardado nada sobre tu salud. Si cambias de idea, envía "
+        "/start.",
+    },
+    "consent_contact": {
+        "en": "You can also reach the practice directly:",
+        "es": "También puedes contactar directamente con la consulta:",
+    },
+    "mydata_consent": {
+        "en": "You agreed to us keeping your answers on {when}.",
+        "es": "Aceptaste que guardemos tus respuestas el {when}.",
     },
     "forget_ask": {
         "en": "Delete everything we store about you (your answers, this conversation, any "

@@ -12,7 +12,14 @@ import pytest
 from bot.engine import UI_DEFAULTS
 from tests.support import FakeBotApi, FakeUser, updates
 from tests.support.botprocess import BotProcesses
-from tests.support.conversation import PATHS, answer, converse, wait_for_outcome, wait_for_question
+from tests.support.conversation import (
+    PATHS,
+    answer,
+    begin,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
 from tests.support.driver import step_of
 
 pytestmark = pytest.mark.slow
@@ -45,7 +52,7 @@ async def test_double_tap_and_stale_buttons_never_corrupt_the_session(
 ) -> None:
     bot = await bots.start_polling(fake)
     person = fake.user(6001)
-    person.start()
+    await begin(person)
     await wait_for_question(person, "location")
     stale_location = person.find_button("tailbone")
 
@@ -74,7 +81,7 @@ async def test_after_a_double_tap_no_answered_question_keeps_its_buttons(
 ) -> None:
     await bots.start_polling(fake)
     person = fake.user(6006)
-    person.start()
+    await begin(person)
     await wait_for_question(person, "location")
     person.double_tap("Deep in one buttock")
     await fake.wait_for(lambda: moved_on_shown(fake, person), what="'moved on' for the 2nd tap")
@@ -184,7 +191,7 @@ async def test_groups_and_channels_get_a_private_chat_button_never_the_questions
     channel = updates.channel_chat(-1009001)
     fake.enqueue(updates.channel_post(channel, fake.next_message_id(-1009001), "/start"))
     person = fake.user(6005)  # a private chat after them shows the bot is still fine
-    person.start()
+    await begin(person)
     await wait_for_question(person, "location")
 
     replies = fake.bot_messages(-400123) + fake.bot_messages(-1009001)

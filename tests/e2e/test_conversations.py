@@ -86,7 +86,8 @@ async def test_fifty_chats_at_once_keep_their_own_answers(
         others = [f for f in EMERGENCY_FLAGS if f != own_flag]
         assert not any(re.search(FLAG_REASON[f], final.text or "") for f in others)
         own_location = LOCATIONS[locations[i % len(locations)]]
-        answered = [m.added_by_edits for m in person.bot_messages() if m.added_by_edits]
+        edits = [m.added_by_edits for m in person.bot_messages() if m.added_by_edits]
+        answered = [a for a in edits if a != "→ Agree and start"]  # the flow's questions
         assert [a for a in answered if a.endswith(tuple(LOCATIONS.values()))] == [answered[0]], (
             person.transcript()
         )

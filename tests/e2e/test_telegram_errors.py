@@ -13,6 +13,7 @@ from tests.support.botprocess import BotProcesses
 from tests.support.conversation import (
     PATHS,
     answer,
+    begin,
     converse,
     wait_for_outcome,
     wait_for_question,
@@ -47,7 +48,7 @@ async def test_rate_limits_and_network_errors_are_retried_until_the_outcome(
     bot = await bots.start_polling(fake)
     person = fake.user(8001)
     path = PATHS["likely_sacroiliac"]
-    person.start()
+    await begin(person, timeout=20)
     injections = [inject for _, inject in FAULTS] + [no_fault] * len(path)
     for (step, value), inject in zip(path, injections, strict=False):
         inject(fake)
@@ -68,8 +69,8 @@ async def test_a_blocked_user_is_marked_not_retried_and_the_bot_keeps_going(
 ) -> None:
     bot = await bots.start_polling(fake)
     blocker = fake.user(8002)
-    blocker.start()
-    await fake.wait_for(lambda: blocker.keyboard(), what="the first question")
+    await begin(blocker)
+    await wait_for_question(blocker, "location")
     fake.block(blocker.chat_id)
     blocker.press_option("buttock", step="location")
     await fake.wait_for(

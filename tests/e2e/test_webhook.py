@@ -11,7 +11,13 @@ import pytest
 from bot.storage import Storage
 from tests.support import FakeBotApi, post_update, updates
 from tests.support.botprocess import BotProcess, BotProcesses
-from tests.support.conversation import PATHS, converse, wait_for_outcome, wait_for_question
+from tests.support.conversation import (
+    PATHS,
+    agree,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
 from tests.support.records import JSON
 
 pytestmark = pytest.mark.slow
@@ -77,6 +83,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret_and_answers_200_after_c
         assert await storage.is_processed(start["update_id"])
     finally:
         await storage.close()
+    await agree(person)
     await wait_for_question(person, "location")
 
     # Telegram retries the same update: still 200, nothing sent twice.

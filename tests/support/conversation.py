@@ -31,6 +31,12 @@ OUTCOME_TEXT = {
     "non_specific": r"most common kind of back pain",
 }
 
+# What people type that the safety net must catch (flows/sciatica.safety.yaml has hundreds):
+# a clear warning sign, which gets the emergency advice, and a doubtful mention of one, which
+# gets a yes/no question first.
+WARNING = "I can't feel anything down there"
+DOUBTFUL = "maybe a bit numb down there?"
+
 _CLEAR: list[tuple[str, Answer]] = [("emergency_flags", ["none"]), ("age", 35)]
 
 # One answer path per outcome (answers in the order the flow asks them).
@@ -148,6 +154,26 @@ async def answer(person: FakeUser, step: str, value: Answer, timeout: float = 10
     person.tap(done)
 
 
+AGREE = "x|consent|yes"  # "Agree and start" under the consent question (bot/telegram/consent.py)
+
+
+async def agree(person: FakeUser, timeout: float = 10.0) -> None:
+    """Wait for the consent question, then press "Agree and start" (in any language)."""
+    await person.fake.wait_for(
+        lambda: any(b.callback_data == AGREE for b in person.keyboard()),
+        timeout,
+        f"the consent question in chat {person.chat_id}",
+    )
+    person.tap(next(b for b in person.keyboard() if b.callback_data == AGREE))
+
+
+async def begin(person: FakeUser, payload: str = "", timeout: float = 10.0) -> None:
+    """/start (with a deep-link ``payload``) and agree to the answers being kept: what every
+    person does before the first question."""
+    person.start(payload)
+    await agree(person, timeout)
+
+
 async def wait_for_outcome(person: FakeUser, outcome: str, timeout: float = 10.0) -> ChatMessage:
     return await person.wait_for_text(OUTCOME_TEXT[outcome], timeout)
 
@@ -155,8 +181,8 @@ async def wait_for_outcome(person: FakeUser, outcome: str, timeout: float = 10.0
 async def converse(
     person: FakeUser, path: Path, *, start: bool = True, timeout: float = 10.0
 ) -> None:
-    """/start (optionally) and answer every question of ``path`` in order."""
+    """/start and agree (optionally), then answer every question of ``path`` in order."""
     if start:
-        person.start()
+        await begin(person, timeout=timeout)
     for step, value in path:
         await answer(person, step, value, timeout)

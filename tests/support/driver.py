@@ -150,8 +150,9 @@ class FakeUser:
     def send_location(self) -> JSON:
         return self._send(updates.location(self.chat, self.person, self._message_id()))
 
-    def send_document(self) -> JSON:
-        return self._send(updates.document(self.chat, self.person, self._message_id()))
+    def send_document(self, caption: str | None = None) -> JSON:
+        message_id = self._message_id()
+        return self._send(updates.document(self.chat, self.person, message_id, caption=caption))
 
     def send_contact(self) -> JSON:
         return self._send(updates.contact(self.chat, self.person, self._message_id()))

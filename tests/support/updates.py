@@ -175,11 +175,13 @@ def document(
     message_id: int,
     file_name: str = "mri_report.pdf",
     mime_type: str = "application/pdf",
+    caption: str | None = None,
 ) -> JSON:
     content = _file(
         "document", message_id, file_name=file_name, mime_type=mime_type, file_size=250_000
     )
-    return {"message": message(chat, person, message_id, document=content)}
+    extra: JSON = {"caption": caption} if caption else {}
+    return {"message": message(chat, person, message_id, document=content, **extra)}
 
 
 def contact(chat: Chat, person: Person, message_id: int) -> JSON:

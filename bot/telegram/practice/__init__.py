@@ -2,7 +2,8 @@
 
 * leads, with consent: under a booking outcome, "Send my answers to the therapist" stores the
   summary and sends every admin chat a card (``leads``);
-* the gentle check-in: "Check in with me in N days", then "How is your pain now?" (``followups``);
+* the gentle check-in: "Check in with me in N days", then "How is your pain now?", answered
+  with a button or by typing a number (``followups``);
 * the therapist's commands in the admin chats: /stats, /leads, /export, /reload (``admin``);
 * editing the flow while the bot runs: a changed FLOW_FILE is checked and swapped in, or its
   errors go to the admins while the last good version keeps running (``flows``).
@@ -22,7 +23,13 @@ from telegram.ext import Application
 from bot.telegram.conversation import Decision
 from bot.telegram.practice.admin import AdminCommands
 from bot.telegram.practice.flows import FlowKeeper, FlowWatcher
-from bot.telegram.practice.followups import PAIN_ACTION, FollowupSender, book, pain_answer
+from bot.telegram.practice.followups import (
+    PAIN_ACTION,
+    FollowupSender,
+    book,
+    pain_answer,
+    typed_answer,
+)
 from bot.telegram.practice.leads import Person, consent
 from bot.telegram.practice.offers import Offers
 
@@ -46,6 +53,7 @@ def register(
     handlers.actions.update(
         {"lead": buttons.consent, "checkin": buttons.checkin, PAIN_ACTION: buttons.pain}
     )
+    handlers.readers.append(typed_answer)
     runtime.amends.append(offers.amend)
     runtime.jobs.update(
         {

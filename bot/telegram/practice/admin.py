@@ -96,6 +96,8 @@ class AdminCommands:
         flow = self.runtime.flow.engine.flow
         order = [step.id for step in flow.questions]
         text = format_stats_text(stats, days, step_order=order)
+        if stats.withdrawn:
+            text += f"\n\nEmergency answers taken back as a mistake (/back): {stats.withdrawn}"
         title = f"{flow.title.get(flow.default_language, flow.default_language)}: {days} days"
         chart = await self._draw(stats, title, order)
         photo = {"chat_id": chat_id, "photo": upload(f"stats-{days}-days.png", chart)}

@@ -7,18 +7,24 @@ in one transaction (``Storage.mark_followup_sent``), then sent by the outbox. So
 neither loses one (it is still due at the next start) nor repeats one (it is claimed once, and
 an unsent message is the outbox's to deliver). /forget deletes it with everything else.
 
-The 0-10 answer gets a warm reply; from 7 up, advice to see a doctor rather than a booking
-button. It is counted as an anonymous event (no chat id, the hour only).
+The 0-10 answer (a button, or a number typed while the check-in is open) is compared with the
+conversation's first score (its 0-10 question, kept with the follow-up when it is booked):
+worse by :data:`WORSE_BY` or more, or :data:`SEVERE` and above, gets advice to see a doctor and
+no booking button; anything less a warm reply. Every reply carries the flow's safety line, and
+typed words meet the safety net before they are read as a score. The answer is counted as an
+anonymous event (no chat id, the hour only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import TYPE_CHECKING
 
-from bot.engine import Repeat, Session
+from bot.engine import Engine, Repeat, Session
+from bot.flow.model import StepKind
 from bot.storage import UNCHANGED, ChatState, Event, OutgoingMessage, StorageError, Unchanged
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
@@ -38,11 +44,14 @@ log = logging.getLogger(__name__)
 
 DAY = 86400.0
 POLL_SECONDS = 60.0  # how often due follow-ups are looked for (and once at start)
-PAIN_ACTION = "pain"  # callback data "x|pain|<follow-up id>|<0-10>"
+PAIN_ACTION = "pain"  # callback data "x|pain|<follow-up id>|<0-10>[|<first score>]"
 PAIN_EVENT = "followup_pain"  # anonymous event: outcome holds the 0-10 answer
 SEVERE = 7  # from here on: see a doctor, no booking push
+WORSE_BY = 2  # this much worse than the first score: see a doctor too
 SCALE = range(0, 11)
 COLUMNS = 6
+TYPED = "typed"  # PAIN_MARK of a check-in answered by typing (no follow-up id at hand)
+_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10)?\s*[.!]?\s*$")
 
 
 def now() -> float:
@@ -61,6 +70,7 @@ def book(offers: Offers, pressed_message_id: int | None) -> Decision:
         if CHECKIN_MARK in session.answers:
             return Change()  # a double tap: booked with the first press
         due = now() + offers.checkin_days * DAY
+        baseline = first_score(chat.engine, session)
         marked = session.copy()
         marked.answers[CHECKIN_MARK] = due
         outbox: list[OutgoingMessage] = []
@@ -69,16 +79,37 @@ def book(offers: Offers, pressed_message_id: int | None) -> Decision:
             outbox.append(keyboard_edit(chat.chat_id, pressed_message_id, rows))
         text = checkin_booked(offers.checkin_days, session.language)
         outbox.append(render.text_message(chat.chat_id, text))
-        return Change(outbox=outbox, session=marked, followup_due_at=due)
+        return Change(
+            outbox=outbox, session=marked, followup_due_at=due, followup_baseline=baseline
+        )
 
     return decide
 
 
+def first_score(engine: Engine, session: Session) -> int | None:
+    """The conversation's first answer on the check-in's 0-10 scale (the severity question of
+    the default flow): what a check-in's answer is compared with."""
+    for step_id in session.history:
+        step = engine.flow.steps.get(step_id)
+        if step is None or step.kind is not StepKind.NUMBER:
+            continue
+        if (step.minimum, step.maximum) == (SCALE[0], SCALE[-1]):
+            answer = session.answers.get(step_id)
+            return answer if isinstance(answer, int) else None
+    return None
+
+
 def checkin_message(
-    chat_id: int, followup_id: int, language: str, booking: tuple[str, str] | None
+    chat_id: int,
+    followup_id: int,
+    language: str,
+    booking: tuple[str, str] | None,
+    baseline: int | None = None,
 ) -> OutgoingMessage:
-    """ "How is your pain now?" with 0-10 buttons and, when there is one, the booking button."""
-    scale = [render.data_button(str(n), f"x|{PAIN_ACTION}|{followup_id}|{n}") for n in SCALE]
+    """ "How is your pain now?" with 0-10 buttons and, when there is one, the booking button.
+    Each button carries the first score, so the answer is compared with it statelessly."""
+    first = "" if baseline is None else f"|{baseline}"
+    scale = [render.data_button(str(n), f"x|{PAIN_ACTION}|{followup_id}|{n}{first}") for n in SCALE]
     rows = [scale[i : i + COLUMNS] for i in range(0, len(scale), COLUMNS)]
     if booking is not None:
         rows.append([render.url_button(*booking)])
@@ -87,35 +118,87 @@ def checkin_message(
 
 def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
     """The decision for a press of a 0-10 button under a check-in."""
-    followup_id, score = _parse(argument)
+    followup_id, score, baseline = _parse(argument)
 
     def decide(chat: ChatView) -> Change:
         if followup_id is None or score is None:  # forged or garbled
             return engine_turn(Repeat(notice="moved_on"))(chat)
         session = chat.session
-        if session is not None and session.answers.get(PAIN_MARK) == followup_id:
-            return Change()  # answered already (a double tap)
-        marked: Session | Unchanged = UNCHANGED
-        if session is not None:
-            marked = session.copy()
-            marked.answers[PAIN_MARK] = followup_id
-        language = session.language if session else chat.engine.pick_language(chat.language)
-        settings = chat.engine.settings
-        severe = score >= SEVERE
-        outbox: list[OutgoingMessage] = []
-        if pressed_message_id is not None:
-            booking = None if severe else _booking(chat, language)
-            outbox.append(_answered(chat.chat_id, pressed_message_id, language, score, booking))
-        values = {k: settings.get(k, "") for k in ("urgent_advice", "emergency_number")}
-        reply = say("pain_severe" if severe else "pain_better", language, **values)
-        outbox.append(render.text_message(chat.chat_id, reply))
-        if session is not None and not session.finished and chat.engine.is_current(session):
-            # Answered mid-way through a new conversation: its question again, below.
-            outbox += engine_turn(Repeat())(chat).outbox
-        event = Event(PAIN_EVENT, outcome=str(score))
-        return Change(outbox=outbox, session=marked, events=[event])
+        if session is not None and session.answers.get(PAIN_MARK) in (followup_id, TYPED):
+            return Change()  # answered already (a double tap, or typed before)
+        return _answer(chat, score, baseline, followup_id, pressed_message_id)
 
     return decide
+
+
+def typed_answer(chat: ChatView, text: str) -> Change | None:
+    """Words typed while the conversation's check-in is open: a number from 0 to 10 answers
+    it, as its buttons do; other words get a reminder of how to answer. None (the engine's
+    turn) when no check-in is open, and for a warning sign: the safety net answers that."""
+    session = chat.session
+    if not chat.consented or session is None or not checkin_open(session):
+        return None
+    if chat.engine.screen(text).alarming:
+        return None
+    match = _NUMBER.match(text)
+    if match is None or int(match.group(1)) not in SCALE:
+        language = session.language
+        reminder = _with_safety_line(chat.engine, say("checkin_numbers", language), language)
+        return Change(outbox=[render.text_message(chat.chat_id, reminder)])
+    baseline = first_score(chat.engine, session)
+    return _answer(chat, int(match.group(1)), baseline, TYPED, None)
+
+
+def checkin_open(session: Session) -> bool:
+    """Has this conversation's check-in fallen due, without an answer yet?"""
+    due = session.answers.get(CHECKIN_MARK)
+    return isinstance(due, int | float) and PAIN_MARK not in session.answers and now() >= due
+
+
+def _answer(
+    chat: ChatView,
+    score: int,
+    baseline: int | None,
+    mark: int | str,
+    pressed_message_id: int | None,
+) -> Change:
+    """The reply to a check-in's answer; ``mark`` notes in the session that it was answered."""
+    session = chat.session
+    marked: Session | Unchanged = UNCHANGED
+    if session is not None:
+        marked = session.copy()
+        marked.answers[PAIN_MARK] = mark
+    language = session.language if session else chat.engine.pick_language(chat.language)
+    key = advice(score, baseline)
+    outbox: list[OutgoingMessage] = []
+    if pressed_message_id is not None:
+        booking = None if key != "pain_better" else _booking(chat, language)
+        outbox.append(_answered(chat.chat_id, pressed_message_id, language, score, booking))
+    settings = chat.engine.settings
+    values = {k: settings.get(k, "") for k in ("urgent_advice", "emergency_number")}
+    values.update(before=str(baseline), now=str(score))
+    reply = _with_safety_line(chat.engine, say(key, language, **values), language)
+    outbox.append(render.text_message(chat.chat_id, reply))
+    if session is not None and not session.finished and chat.engine.is_current(session):
+        # Answered mid-way through a new conversation: its question again, below.
+        outbox += engine_turn(Repeat())(chat).outbox
+    event = Event(PAIN_EVENT, outcome=str(score))
+    return Change(outbox=outbox, session=marked, events=[event])
+
+
+def advice(score: int, baseline: int | None) -> str:
+    """Which reply a check-in's answer gets: severe pain, pain worse than at first (both: see a
+    doctor, no booking), or the warm one."""
+    if score >= SEVERE:
+        return "pain_severe"
+    if baseline is not None and score - baseline >= WORSE_BY:
+        return "pain_worse"
+    return "pain_better"
+
+
+def _with_safety_line(engine: Engine, text: str, language: str) -> str:
+    line = engine.safety_line(language)
+    return f"{text}\n\n{line}" if line else text
 
 
 class FollowupSender:
@@ -147,7 +230,9 @@ class FollowupSender:
             url = engine.settings.get("booking_url")
             if url:
                 booking = (engine.ui("book_button", language), url)
-            message = checkin_message(followup.chat_id, followup.id, language, booking)
+            message = checkin_message(
+                followup.chat_id, followup.id, language, booking, followup.baseline
+            )
             if not await storage.mark_followup_sent(followup.id, outbox=[message], now=now()):
                 continue  # cancelled or forgotten meanwhile
             sent += 1
@@ -158,15 +243,18 @@ class FollowupSender:
         return sent
 
 
-def _parse(argument: str) -> tuple[int | None, int | None]:
-    first, _, second = argument.partition("|")
+def _parse(argument: str) -> tuple[int | None, int | None, int | None]:
+    """ "<follow-up id>|<score>[|<first score>]" (buttons sent before first scores were kept
+    have none); anything else is (None, None, None)."""
+    parts = argument.split("|")
     try:
-        followup_id, score = int(first), int(second)
+        numbers = [int(part) for part in parts]
     except ValueError:
-        return None, None
-    if score not in SCALE or followup_id < 1:
-        return None, None
-    return followup_id, score
+        return None, None, None
+    if len(numbers) not in (2, 3) or numbers[0] < 1 or any(n not in SCALE for n in numbers[1:]):
+        return None, None, None
+    baseline = numbers[2] if len(numbers) == 3 else None
+    return numbers[0], numbers[1], baseline
 
 
 def _language(state: ChatState | None) -> str | None:

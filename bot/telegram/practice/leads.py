@@ -25,6 +25,11 @@ from bot.telegram.practice.notify import html_message
 from bot.telegram.practice.offers import LEAD_MARK, Offers, booking_outcome
 from bot.telegram.practice.texts import say
 
+WITHDRAWN_LINE = (
+    "⚠️ <b>They took back an emergency answer</b> (said it was a mistake after the urgent "
+    "advice): please check their warning signs with them."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -56,7 +61,7 @@ def consent(
         marked.answers[LEAD_MARK] = session.outcome
         lead = new_lead(chat.chat_id, person, chat.engine, session)
         at = time.time() if now is None else now
-        card = lead_card(lead, session.language, at)
+        card = lead_card(lead, session.language, at, withdrawn=session.withdrawn)
         outbox: list[OutgoingMessage] = []
         if pressed_message_id is not None:
             rows = offers.rows(chat.engine, marked)
@@ -115,8 +120,11 @@ def humanise(identifier: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def lead_card(lead: NewLead, language: str, at: float) -> str:
+def lead_card(lead: NewLead, language: str, at: float, *, withdrawn: bool = False) -> str:
     """The admin's card, HTML: who, how to reach them, the outcome and why, the answers.
+
+    ``withdrawn``: the person was given the emergency advice in this conversation and took
+    that answer back as a mistake, which the therapist should know before seeing them.
 
     Too long for one message (a flow with very many questions)? Whole lines go, answers first,
     never part of one: a cut tag or entity would make Telegram refuse the card.
@@ -128,6 +136,8 @@ def lead_card(lead: NewLead, language: str, at: float) -> str:
         f'<a href="tg://user?id={int(lead.chat_id)}">{e(lead.name or "Someone")}</a>{contact}',
         f"Outcome: <b>{e(humanise(lead.outcome or '?'))}</b>",
     ]
+    if withdrawn:
+        head.append(WITHDRAWN_LINE)
     reasons = [f"• {e(reason)}" for reason in lead.reasons]
     answers = [f"• {e(humanise(step))}: {e(str(words))}" for step, words in lead.summary.items()]
     tail = [

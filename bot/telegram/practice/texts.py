@@ -65,16 +65,30 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "es": "Gracias por contárnoslo. Nos alegra saber de ti y esperamos que siga mejorando. "
         "Sigue moviéndote con suavidad y, si quieres un masaje, estaremos encantados de verte.",
     },
+    # The replies to a check-in's answer; the flow's safety line follows each of them.
     "pain_severe": {
         "en": "Thank you for telling us, and I'm sorry it is still so painful. Pain this strong "
         "after several days is worth a doctor's check, so please see your GP soon, or "
-        "{urgent_advice} if it is getting worse.\n\n**If you get numbness between your legs "
-        "or new trouble with your bladder or bowels, call {emergency_number} straight away.**",
+        "{urgent_advice} if it is getting worse.",
         "es": "Gracias por contárnoslo, y siento que siga doliendo tanto. Un dolor tan fuerte "
         "después de varios días merece que lo revise un médico, así que consulta pronto a tu "
-        "médico de familia o, si va a peor, pide atención urgente ({urgent_advice}).\n\n"
-        "**Si notas adormecimiento entre las piernas o problemas nuevos con la vejiga o el "
-        "intestino, llama al {emergency_number} de inmediato.**",
+        "médico de familia o, si va a peor, pide atención urgente ({urgent_advice}).",
+    },
+    "pain_worse": {
+        "en": "Thank you for telling us, and I'm sorry it has got worse: {now} now, against "
+        "{before} when you first told us. Pain that is getting worse is worth a doctor's check "
+        "before a massage, so please see your GP soon, or {urgent_advice} if it keeps getting "
+        "worse.",
+        "es": "Gracias por contárnoslo, y siento que haya empeorado: ahora un {now}, frente al "
+        "{before} de la primera vez. Un dolor que va a peor merece que lo revise un médico "
+        "antes de un masaje, así que consulta pronto a tu médico de familia o, si sigue "
+        "empeorando, pide atención urgente ({urgent_advice}).",
+    },
+    "checkin_numbers": {
+        "en": "To answer the check-in, please tap or send a number from 0 (no pain) to 10 "
+        "(the worst pain you can imagine).",
+        "es": "Para responder al seguimiento, pulsa o envía un número del 0 (nada de dolor) al "
+        "10 (el peor dolor que puedas imaginar).",
     },
 }
 

@@ -31,6 +31,7 @@ DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 TELEGRAM_API = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 # BotFather tokens: the bot's numeric id, a colon, then ~35 URL-safe characters.
 _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
@@ -57,6 +58,7 @@ class Settings:
     # URGENT_ADVICE_ES=... and the like: the same advice in another language of the flow.
     urgent_advice_by_language: Mapping[str, str] = field(default_factory=dict)
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line
     retention_days: int = DEFAULT_RETENTION_DAYS
     followup_days: int = DEFAULT_FOLLOWUP_DAYS
     bot_username: str | None = None
@@ -135,6 +137,9 @@ def load_settings(
     log_level = (read.text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
+    log_format = (read.text("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
 
     return Settings(
         telegram_bot_token=token,
@@ -147,6 +152,7 @@ def load_settings(
         urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
         urgent_advice_by_language=_per_language(values, "URGENT_ADVICE"),
         log_level=log_level,
+        log_format=log_format,
         retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
         followup_days=read.whole(
             "FOLLOWUP_DAYS", DEFAULT_FOLLOWUP_DAYS, low=1, high=MAX_FOLLOWUP_DAYS

@@ -31,6 +31,7 @@ def run_bot(settings: Settings) -> int:
     configure_logging(
         settings.log_level,
         token_secrets(settings.telegram_bot_token, settings.webhook_secret_token),
+        fmt=settings.log_format,
     )
     try:
         return asyncio.run(serve(settings))

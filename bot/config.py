@@ -29,6 +29,7 @@ DEFAULT_FOLLOWUP_DAYS = 3
 MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_START_NETWORK_WAIT = 600  # seconds: a server's network is up well within this
 TELEGRAM_API = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
@@ -66,6 +67,7 @@ class Settings:
     webhook_secret_token: str | None = field(default=None, repr=False)
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
+    start_network_wait: int = DEFAULT_START_NETWORK_WAIT  # seconds; 0: do not wait
 
     @property
     def webhook_mode(self) -> bool:
@@ -162,6 +164,9 @@ def load_settings(
         webhook_secret_token=secret,
         webhook_listen=read.text("WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
         webhook_port=read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535),
+        start_network_wait=read.whole(
+            "START_NETWORK_WAIT", DEFAULT_START_NETWORK_WAIT, low=0, high=86400
+        ),
     )
 
 

@@ -22,6 +22,7 @@ from bot.storage import StorageError
 from bot.telegram import polling, webhook
 from bot.telegram.logs import configure_logging, token_secrets
 from bot.telegram.runtime import AnyApplication, StartupError, runtime_of
+from bot.telegram.startup import connect_when_up
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     await _open(app, settings)
     _on_signals(stop)
     try:
-        await _initialize(app, settings)
+        if not await _initialize(app, settings, stop):
+            return 0  # stopped while waiting for the network
         assert app.post_init is not None
         await app.post_init(app)
         await app.start()
@@ -84,17 +86,26 @@ async def _open(app: AnyApplication, settings: Settings) -> None:
         ) from error
 
 
-async def _initialize(app: AnyApplication, settings: Settings) -> None:
-    """``getMe``: is the Bot API there, and does it accept the token?"""
+async def _initialize(app: AnyApplication, settings: Settings, stop: asyncio.Event) -> bool:
+    """``getMe``: is the Bot API there, and does it accept the token? A network that is not
+    up yet is waited for (``START_NETWORK_WAIT``); False when stopped meanwhile."""
     try:
-        await app.initialize()
+        up = await connect_when_up(
+            app.initialize,
+            limit=settings.start_network_wait,
+            stop=stop,
+            where=settings.public_api_url,
+            secrets=[settings.telegram_bot_token],
+        )
     except InvalidToken as error:
         raise StartupError(
             "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (BotFather can show it)."
         ) from error
     except TelegramError as error:
         raise StartupError(_unreachable(settings, error)) from error
-    log.info("Connected to the Bot API as @%s", app.bot.username)
+    if up:
+        log.info("Connected to the Bot API as @%s", app.bot.username)
+    return up
 
 
 def _unreachable(settings: Settings, error: TelegramError) -> str:

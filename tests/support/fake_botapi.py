@@ -62,8 +62,10 @@ class FakeBotApi(BotApiMethods):
         long_poll_cap: float = 0.5,
         hold_limit: float = 20.0,
         valid_tokens: Iterable[str] | None = None,
+        port: int = 0,
     ) -> None:
         self.bot_id = FAKE_BOT_ID
+        self._port = port  # 0: any free port
         self.username = username
         self.first_name = first_name
         self.long_poll_cap = long_poll_cap  # seconds; getUpdates never waits longer
@@ -98,7 +100,7 @@ class FakeBotApi(BotApiMethods):
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> FakeBotApi:
-        self._server = BotApiServer(self)
+        self._server = BotApiServer(self, self._port)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.storage import SCHEMA_VERSION
 from tests.support import FAKE_TOKEN, FakeBotApi
 from tests.support.botprocess import bot_processes, wait_until
 from tests.support.conversation import wait_for_question
@@ -42,6 +44,14 @@ def under_a_file(tmp_path: Path) -> str:
     return str(blocker / "triage.db")
 
 
+def newer_database(tmp_path: Path) -> str:
+    """A database written by a later version of the bot (one migration more than we know)."""
+    path = tmp_path / "newer.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    return str(path)
+
+
 Settings = Callable[[Path, str], dict[str, str | None]]
 
 CASES: dict[str, tuple[Settings, str]] = {
@@ -64,6 +74,11 @@ CASES: dict[str, tuple[Settings, str]] = {
     "unwritable database path": (
         lambda tmp, api: {"DATABASE_PATH": under_a_file(tmp)},
         r"not-a-folder",
+    ),
+    "database from a newer version": (
+        lambda tmp, api: {"DATABASE_PATH": newer_database(tmp)},
+        rf"schema version {SCHEMA_VERSION + 1}, but this version of the bot knows only up to "
+        rf"{SCHEMA_VERSION}: upgrade the bot",
     ),
     "token rejected by Telegram": (
         lambda tmp, api: {"TELEGRAM_API_BASE_URL": api},

@@ -14,8 +14,9 @@ its transaction committed. Driving it directly works too, as the benchmarks do::
 
 ``post_init`` loads the flow (``FLOW_FILE``), opens the database (``DATABASE_PATH``), sends
 what an earlier run left unsent, deletes personal data older than ``RETENTION_DAYS`` if a
-day has passed since that last ran (then daily, see ``bot.telegram.retention``) and sets the
-command menu; ``post_shutdown`` closes the database.
+day has passed since that last ran (then daily, see ``bot.telegram.retention``), starts the
+daily backup when BACKUP_DIR is set (``bot.telegram.backups``) and sets the command menu;
+``post_shutdown`` closes the database.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest
 
 from bot.config import Settings, load_settings
-from bot.telegram import practice
+from bot.telegram import operations, practice
 from bot.telegram.handlers import Handlers
 from bot.telegram.runtime import RUNTIME_KEY, AnyApplication, Runtime, runtime_of, set_commands
 
@@ -73,6 +74,7 @@ def build_application(
     handlers = Handlers(runtime)
     handlers.register(app)
     practice.register(app, runtime, handlers)
+    operations.register(app, runtime)
     return app
 
 

@@ -29,6 +29,7 @@ DEFAULT_FOLLOWUP_DAYS = 3
 MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_BACKUP_KEEP = 7
 DEFAULT_START_NETWORK_WAIT = 600  # seconds: a server's network is up well within this
 TELEGRAM_API = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -68,6 +69,8 @@ class Settings:
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
     start_network_wait: int = DEFAULT_START_NETWORK_WAIT  # seconds; 0: do not wait
+    backup_dir: Path | None = None  # the daily backup is off without it
+    backup_keep: int = DEFAULT_BACKUP_KEEP
 
     @property
     def webhook_mode(self) -> bool:
@@ -143,6 +146,10 @@ def load_settings(
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
 
+    backup_dir = read.path("BACKUP_DIR")
+    if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
+        raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
+
     return Settings(
         telegram_bot_token=token,
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
@@ -167,6 +174,8 @@ def load_settings(
         start_network_wait=read.whole(
             "START_NETWORK_WAIT", DEFAULT_START_NETWORK_WAIT, low=0, high=86400
         ),
+        backup_dir=backup_dir,
+        backup_keep=read.whole("BACKUP_KEEP", DEFAULT_BACKUP_KEEP, low=1, high=1000),
     )
 
 
@@ -193,6 +202,10 @@ class _Reader:
                 f"{name} must be a web address starting with https://, got {value!r}."
             )
         return value.rstrip("/")
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value).expanduser() if value is not None else None
 
     def whole(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
         value = self.text(name)

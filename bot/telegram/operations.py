@@ -1,0 +1,26 @@
+"""What running the bot in production adds to an application: the daily backup job (and the
+health and metrics endpoint). :func:`register` wires it in; ``bot.app.build_application``
+calls it. Each part is off unless its setting is given."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application
+
+from bot.telegram.backups import BackupJob
+
+if TYPE_CHECKING:
+    from bot.telegram.runtime import Runtime
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any], runtime: Runtime) -> None:
+    settings = runtime.settings
+    if settings.backup_dir is not None:
+        job = BackupJob(
+            lambda: runtime.storage,
+            settings.database_path,
+            settings.backup_dir,
+            settings.backup_keep,
+        )
+        runtime.jobs["backup"] = job.daily

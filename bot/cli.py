@@ -3,6 +3,7 @@
     triage-bot run                                  start the Telegram bot
     triage-bot backup [--to FILE]                   copy the database, safely while it runs
     triage-bot restore FILE                         put a backup in place (bot stopped)
+    triage-bot doctor                               is everything ready? (✓/✗ per check)
     triage-bot chat [FLOW]                          the conversation in this terminal
     triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?

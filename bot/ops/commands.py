@@ -2,9 +2,11 @@
 
     triage-bot backup [--to FILE]    copy the database now (default: BACKUP_DIR/triage-<time>.db)
     triage-bot restore FILE          put a backup in place of the database (bot stopped)
+    triage-bot doctor                every check before going live: one line each, ✓ or ✗
 
 They read the same settings as ``triage-bot run`` (``.env``, the environment) but need no
-token. Every expected failure is one sentence on stderr and exit code 1.
+token (``doctor`` checks it if it is there). Every expected failure is one sentence on stderr
+and exit code 1; ``doctor`` exits 1 when any check failed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ def add_commands(commands: Any) -> None:
     )
     restore_.add_argument("file", metavar="FILE", type=Path, help="a backup file")
     restore_.set_defaults(handler=cmd_restore)
+
+    doctor = commands.add_parser(
+        "doctor", help="check settings, token, webhook, flow, database, disk, backups, admins"
+    )
+    doctor.set_defaults(handler=cmd_doctor)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bot.ops.doctor import examine
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs carry the token
+    checks = asyncio.run(examine(lambda: load_settings(require_token=False)))
+    for check in checks:
+        print(check.line(), flush=True)
+    bad = [check for check in checks if not check.ok]
+    if bad:
+        print(f"{len(bad)} of {len(checks)} checks failed.")
+        return FAILED
+    print(f"All {len(checks)} checks passed.")
+    return OK
 
 
 def _settings() -> Settings | None:

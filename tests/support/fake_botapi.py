@@ -247,6 +247,14 @@ class FakeBotApi(BotApiMethods):
         with self._cond:
             return dict(self._webhook)
 
+    def set_webhook_state(
+        self, url: str, *, last_error: tuple[int, str] | None = None, secret: str | None = None
+    ) -> None:
+        """What getWebhookInfo reports: a webhook set by someone, and its last failed delivery
+        as (unix time, description), as Telegram keeps them."""
+        with self._cond:
+            self._webhook = {"url": url, "secret_token": secret, "last_error": last_error}
+
     def describe(self, limit: int = 12) -> str:
         """Recent calls and every chat: printed when a wait times out."""
         with self._cond:

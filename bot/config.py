@@ -30,6 +30,7 @@ MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
 DEFAULT_BACKUP_KEEP = 7
+DEFAULT_HEALTH_LISTEN = "127.0.0.1"
 DEFAULT_START_NETWORK_WAIT = 600  # seconds: a server's network is up well within this
 TELEGRAM_API = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -71,6 +72,8 @@ class Settings:
     start_network_wait: int = DEFAULT_START_NETWORK_WAIT  # seconds; 0: do not wait
     backup_dir: Path | None = None  # the daily backup is off without it
     backup_keep: int = DEFAULT_BACKUP_KEEP
+    health_port: int | None = None  # /healthz and /metrics are off without it
+    health_listen: str = DEFAULT_HEALTH_LISTEN
 
     @property
     def webhook_mode(self) -> bool:
@@ -150,6 +153,15 @@ def load_settings(
     if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
         raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
 
+    health_port = read.optional_whole("HEALTH_PORT", low=1, high=65535)
+    health_listen = read.text("HEALTH_LISTEN") or DEFAULT_HEALTH_LISTEN
+    webhook_port = read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535)
+    if webhook_url is not None and health_port == webhook_port:
+        raise ConfigError(
+            f"HEALTH_PORT must differ from WEBHOOK_PORT ({webhook_port}): the health server "
+            "and the webhook listen separately."
+        )
+
     return Settings(
         telegram_bot_token=token,
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
@@ -170,12 +182,14 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_secret_token=secret,
         webhook_listen=read.text("WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
-        webhook_port=read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535),
+        webhook_port=webhook_port,
         start_network_wait=read.whole(
             "START_NETWORK_WAIT", DEFAULT_START_NETWORK_WAIT, low=0, high=86400
         ),
         backup_dir=backup_dir,
         backup_keep=read.whole("BACKUP_KEEP", DEFAULT_BACKUP_KEEP, low=1, high=1000),
+        health_port=health_port,
+        health_listen=health_listen,
     )
 
 
@@ -206,6 +220,12 @@ class _Reader:
     def path(self, name: str) -> Path | None:
         value = self.text(name)
         return Path(value).expanduser() if value is not None else None
+
+    def optional_whole(self, name: str, *, low: int, high: int) -> int | None:
+        """A whole number that switches something on; None when unset."""
+        if self.text(name) is None:
+            return None
+        return self.whole(name, low, low=low, high=high)
 
     def whole(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
         value = self.text(name)

@@ -21,6 +21,7 @@ from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.engine import Back, Engine, Input, Restart, Result, Session, SessionError, Start
+from bot.flow.safety import Screening
 from bot.storage import (
     UNCHANGED,
     ChatState,
@@ -72,6 +73,7 @@ class Change:
     forget: bool = False  # delete everything about the chat first (/forget)
     lead: NewLead | None = None  # the person consented: their summary for the therapist
     followup_due_at: float | None = None  # the person asked for a check-in then
+    screening: Screening | None = None  # what the safety net made of typed text (for metrics)
 
 
 Decision = Callable[[ChatView], Change]
@@ -87,6 +89,8 @@ class Conversations:
     flow: RunningFlow
     locks: ChatLocks = field(default_factory=ChatLocks)
     amends: Sequence[Amend] = ()
+    # Told about every change once it committed (metrics); never about a duplicate.
+    observers: Sequence[Callable[[Change], None]] = ()
 
     async def take_turn(
         self,
@@ -141,6 +145,8 @@ class Conversations:
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
                 return
+            for observe in self.observers:
+                observe(change)
             try:
                 await self.outbox.deliver(chat_id, items)
             except Exception:
@@ -191,6 +197,7 @@ def engine_turn(
             session=UNCHANGED if session is chat.session else session,
             events=events,
             source=session.source if started else UNCHANGED,
+            screening=result.screening,
         )
 
     return decide

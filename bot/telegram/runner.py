@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.flow import FlowError
 from bot.storage import StorageError
 from bot.telegram import polling, webhook
+from bot.telegram.health import start_health, stop_health
 from bot.telegram.logs import configure_logging, token_secrets
 from bot.telegram.runtime import AnyApplication, StartupError, runtime_of
 from bot.telegram.startup import connect_when_up
@@ -50,6 +51,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     runtime = runtime_of(app)
     await _open(app, settings)
     _on_signals(stop)
+    health = start_health(runtime)  # up before Telegram is: it tells "no answer yet"
     try:
         if not await _initialize(app, settings, stop):
             return 0  # stopped while waiting for the network
@@ -67,6 +69,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         finally:
             await app.stop()
     finally:
+        await stop_health(health)
         with suppress(Exception):
             await app.shutdown()
         await runtime.close()

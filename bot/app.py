@@ -14,8 +14,9 @@ its transaction committed. Driving it directly works too, as the benchmarks do::
 
 ``post_init`` loads the flow (``FLOW_FILE``), opens the database (``DATABASE_PATH``), sends
 what an earlier run left unsent, deletes personal data older than ``RETENTION_DAYS`` if a
-day has passed since that last ran (then daily, see ``bot.telegram.retention``) and sets the
-command menu; ``post_shutdown`` closes the database.
+day has passed since that last ran (then daily, see ``bot.telegram.retention``), starts the
+daily backup when BACKUP_DIR is set (``bot.telegram.backups``) and sets the command menu;
+``post_shutdown`` closes the database.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from __future__ import annotations
 from typing import Any
 
 from telegram.ext import AIORateLimiter, Application
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings, load_settings
-from bot.telegram import practice
+from bot.telegram import operations, practice
+from bot.telegram.counted_request import CountedRequest
 from bot.telegram.handlers import Handlers
+from bot.telegram.metrics import Metrics
 from bot.telegram.runtime import RUNTIME_KEY, AnyApplication, Runtime, runtime_of, set_commands
 
 # Retries of a call Telegram answered 429, each after the wait it asked for; then the outbox
@@ -36,6 +39,7 @@ from bot.telegram.runtime import RUNTIME_KEY, AnyApplication, Runtime, runtime_o
 RATE_LIMIT_RETRIES = 2
 CONNECT_TIMEOUT = 10.0
 POOL_TIMEOUT = 10.0
+CONNECTION_POOL = 256  # python-telegram-bot's default for the bot's own calls
 
 
 def build_application(
@@ -61,18 +65,27 @@ def build_application(
     )
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url)
-    if request is not None:
-        builder = builder.request(request)
-    else:
-        builder = builder.connect_timeout(CONNECT_TIMEOUT).pool_timeout(POOL_TIMEOUT)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # Both transports counted (Bot API failures, answered polls): see bot.telegram.metrics.
+    metrics = Metrics()
+    if request is None:
+        request = HTTPXRequest(
+            connection_pool_size=CONNECTION_POOL,
+            connect_timeout=CONNECT_TIMEOUT,
+            pool_timeout=POOL_TIMEOUT,
+        )
+    if get_updates_request is None:
+        get_updates_request = HTTPXRequest(connection_pool_size=1)
+    builder = builder.request(CountedRequest(request, metrics.api_failed, metrics.contact))
+    builder = builder.get_updates_request(
+        CountedRequest(get_updates_request, metrics.api_failed, metrics.contact)
+    )
     app: AnyApplication = builder.build()
-    runtime = Runtime(settings, app.bot)
+    runtime = Runtime(settings, app.bot, metrics)
     app.bot_data[RUNTIME_KEY] = runtime
     handlers = Handlers(runtime)
     handlers.register(app)
     practice.register(app, runtime, handlers)
+    operations.register(app, runtime)
     return app
 
 

@@ -1,6 +1,9 @@
 """``triage-bot`` (also ``python -m bot``): run the bot, and the therapist's flow tools.
 
     triage-bot run                                  start the Telegram bot
+    triage-bot backup [--to FILE]                   copy the database, safely while it runs
+    triage-bot restore FILE                         put a backup in place (bot stopped)
+    triage-bot doctor                               is everything ready? (✓/✗ per check)
     triage-bot chat [FLOW]                          the conversation in this terminal
     triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine import Engine
 from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, render_problems
+from bot.ops import commands as ops_commands
 from bot.safety_examples import (
     examples_path_for,
     flow_path_for_examples,
@@ -651,6 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     link.set_defaults(handler=cmd_link)
 
+    ops_commands.add_commands(commands)
     return parser
 
 

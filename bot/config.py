@@ -33,8 +33,12 @@ DEFAULT_FOLLOWUP_DAYS = 3
 MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
+DEFAULT_BACKUP_KEEP = 7
+DEFAULT_HEALTH_LISTEN = "127.0.0.1"
+DEFAULT_START_NETWORK_WAIT = 600  # seconds: a server's network is up well within this
 TELEGRAM_API = "https://api.telegram.org/bot"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 # BotFather tokens: the bot's numeric id, a colon, then ~35 URL-safe characters.
 _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{30,100}$")
@@ -66,6 +70,7 @@ class Settings:
         default_factory=lambda: dict(DEFAULT_DOCTOR_NAME_BY_LANGUAGE)
     )
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line
     retention_days: int = DEFAULT_RETENTION_DAYS
     followup_days: int = DEFAULT_FOLLOWUP_DAYS
     bot_username: str | None = None
@@ -73,6 +78,11 @@ class Settings:
     webhook_secret_token: str | None = field(default=None, repr=False)
     webhook_listen: str = DEFAULT_WEBHOOK_LISTEN
     webhook_port: int = DEFAULT_WEBHOOK_PORT
+    start_network_wait: int = DEFAULT_START_NETWORK_WAIT  # seconds; 0: do not wait
+    backup_dir: Path | None = None  # the daily backup is off without it
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    health_port: int | None = None  # /healthz and /metrics are off without it
+    health_listen: str = DEFAULT_HEALTH_LISTEN
 
     @property
     def webhook_mode(self) -> bool:
@@ -154,6 +164,22 @@ def load_settings(
     log_level = (read.text("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}.")
+    log_format = (read.text("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
+
+    backup_dir = read.path("BACKUP_DIR")
+    if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
+        raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
+
+    health_port = read.optional_whole("HEALTH_PORT", low=1, high=65535)
+    health_listen = read.text("HEALTH_LISTEN") or DEFAULT_HEALTH_LISTEN
+    webhook_port = read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535)
+    if webhook_url is not None and health_port == webhook_port:
+        raise ConfigError(
+            f"HEALTH_PORT must differ from WEBHOOK_PORT ({webhook_port}): the health server "
+            "and the webhook listen separately."
+        )
 
     return Settings(
         telegram_bot_token=token,
@@ -168,6 +194,7 @@ def load_settings(
         doctor_name=doctor_name or DEFAULT_DOCTOR_NAME,
         doctor_name_by_language=_doctor_names(values, given=doctor_name is not None),
         log_level=log_level,
+        log_format=log_format,
         retention_days=read.whole("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, low=1),
         followup_days=read.whole(
             "FOLLOWUP_DAYS", DEFAULT_FOLLOWUP_DAYS, low=1, high=MAX_FOLLOWUP_DAYS
@@ -176,7 +203,14 @@ def load_settings(
         webhook_url=webhook_url,
         webhook_secret_token=secret,
         webhook_listen=read.text("WEBHOOK_LISTEN") or DEFAULT_WEBHOOK_LISTEN,
-        webhook_port=read.whole("WEBHOOK_PORT", DEFAULT_WEBHOOK_PORT, low=1, high=65535),
+        webhook_port=webhook_port,
+        start_network_wait=read.whole(
+            "START_NETWORK_WAIT", DEFAULT_START_NETWORK_WAIT, low=0, high=86400
+        ),
+        backup_dir=backup_dir,
+        backup_keep=read.whole("BACKUP_KEEP", DEFAULT_BACKUP_KEEP, low=1, high=1000),
+        health_port=health_port,
+        health_listen=health_listen,
     )
 
 
@@ -203,6 +237,16 @@ class _Reader:
                 f"{name} must be a web address starting with https://, got {value!r}."
             )
         return value.rstrip("/")
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value).expanduser() if value is not None else None
+
+    def optional_whole(self, name: str, *, low: int, high: int) -> int | None:
+        """A whole number that switches something on; None when unset."""
+        if self.text(name) is None:
+            return None
+        return self.whole(name, low, low=low, high=high)
 
     def whole(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
         value = self.text(name)

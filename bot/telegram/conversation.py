@@ -34,7 +34,7 @@ from bot.engine import (
     Start,
     Text,
 )
-from bot.flow.safety import Verdict
+from bot.flow.safety import Screening, Verdict
 from bot.storage import (
     PROMPT,
     UNCHANGED,
@@ -102,6 +102,7 @@ class Change:
     lead: NewLead | None = None  # the person consented: their summary for the therapist
     followup_due_at: float | None = None  # the person asked for a check-in then
     followup_baseline: int | None = None  # ... and the pain score to compare its answer with
+    screening: Screening | None = None  # what the safety net made of typed text (for metrics)
 
 
 Decision = Callable[[ChatView], Change]
@@ -120,6 +121,8 @@ class Conversations:
     locks: ChatLocks = field(default_factory=ChatLocks)
     amends: Sequence[ChangeAmend] = ()
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # Told about every change once it committed (metrics); never about a duplicate.
+    observers: Sequence[Callable[[Change], None]] = ()
 
     async def take_turn(
         self,
@@ -179,6 +182,8 @@ class Conversations:
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
                 return
+            for observe in self.observers:
+                observe(change)
             try:
                 await self.outbox.deliver(chat_id, items)
             except Exception:
@@ -300,6 +305,7 @@ def _run_engine(
         events=events,
         source=session.source if started else UNCHANGED,
         typed=typed,
+        screening=result.screening,
     )
 
 
@@ -332,7 +338,7 @@ def _before_consent(
         screening = engine.screen(message.text)
         if screening.verdict is Verdict.EMERGENCY:
             urgent = consent_messages.urgent(chat.chat_id, engine, screening, language)
-            return Change(outbox=[*outbox, urgent])
+            return Change(outbox=[*outbox, urgent], screening=screening)
         if screening.verdict is Verdict.CONFIRM and screening.concept:
             ask = consent_messages.sign_question(chat.chat_id, engine, screening.concept, language)
     if ask is None:

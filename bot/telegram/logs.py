@@ -4,6 +4,11 @@ httpx logs every request URL at INFO, and the Bot API puts the token in the URL,
 httpcore are held at WARNING whatever LOG_LEVEL says (as python-telegram-bot's own examples
 do). As a second line of defence a filter on the root handlers replaces the token, and the
 webhook secret, in every record, tracebacks included.
+
+The ``transitions`` library logs every state a conversation enters at INFO ("Finished
+processing state severity enter callbacks"), which traces each person's path through the
+questions; its loggers are held at WARNING unless LOG_LEVEL is DEBUG. ``LOG_FORMAT=json``
+writes one JSON object per line instead of text (:mod:`bot.telegram.jsonlogs`).
 """
 
 from __future__ import annotations
@@ -12,10 +17,14 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from bot.telegram.jsonlogs import JsonFormatter
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HIDDEN = "<hidden>"
 # Loggers that would write the token (httpx: URLs) or every request (tornado.access).
 QUIET_LOGGERS = ("httpx", "httpcore", "tornado.access")
+# Loggers that would write where each person goes (state names) unless we are debugging.
+PATH_LOGGERS = ("transitions",)
 
 
 class RedactSecrets(logging.Filter):
@@ -52,14 +61,16 @@ def token_secrets(token: str, *others: str | None) -> list[str]:
     return [s for s in secrets if len(s) >= 8]
 
 
-def configure_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
-    """Log to stderr at ``level``; returns the filter (already on every root handler)."""
+def configure_logging(level: str, secrets: Iterable[str], *, fmt: str = "text") -> RedactSecrets:
+    """Log to stderr at ``level`` as ``fmt`` (text or json); returns the filter (already on
+    every root handler)."""
     root = logging.getLogger()
-    if not any(getattr(h, "_triage_bot", False) for h in root.handlers):
+    ours = next((h for h in root.handlers if getattr(h, "_triage_bot", False)), None)
+    if ours is None:
         ours = logging.StreamHandler(sys.stderr)
-        ours.setFormatter(logging.Formatter(FORMAT))
         ours._triage_bot = True  # type: ignore[attr-defined]
         root.addHandler(ours)
+    ours.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(FORMAT))
     root.setLevel(level)
     redactor = RedactSecrets(secrets)
     for handler in root.handlers:
@@ -68,4 +79,7 @@ def configure_logging(level: str, secrets: Iterable[str]) -> RedactSecrets:
         handler.addFilter(redactor)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in PATH_LOGGERS:
+        quiet = level != "DEBUG"
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
     return redactor

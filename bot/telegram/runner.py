@@ -20,8 +20,10 @@ from bot.config import Settings
 from bot.flow import FlowError
 from bot.storage import StorageError
 from bot.telegram import polling, webhook
+from bot.telegram.health import start_health, stop_health
 from bot.telegram.logs import configure_logging, token_secrets
 from bot.telegram.runtime import AnyApplication, StartupError, runtime_of
+from bot.telegram.startup import connect_when_up
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ def run_bot(settings: Settings) -> int:
     configure_logging(
         settings.log_level,
         token_secrets(settings.telegram_bot_token, settings.webhook_secret_token),
+        fmt=settings.log_format,
     )
     try:
         return asyncio.run(serve(settings))
@@ -48,8 +51,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     runtime = runtime_of(app)
     await _open(app, settings)
     _on_signals(stop)
+    health = start_health(runtime)  # up before Telegram is: it tells "no answer yet"
     try:
-        await _initialize(app, settings)
+        if not await _initialize(app, settings, stop):
+            return 0  # stopped while waiting for the network
         assert app.post_init is not None
         await app.post_init(app)
         await app.start()
@@ -64,6 +69,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         finally:
             await app.stop()
     finally:
+        await stop_health(health)
         with suppress(Exception):
             await app.shutdown()
         await runtime.close()
@@ -83,17 +89,26 @@ async def _open(app: AnyApplication, settings: Settings) -> None:
         ) from error
 
 
-async def _initialize(app: AnyApplication, settings: Settings) -> None:
-    """``getMe``: is the Bot API there, and does it accept the token?"""
+async def _initialize(app: AnyApplication, settings: Settings, stop: asyncio.Event) -> bool:
+    """``getMe``: is the Bot API there, and does it accept the token? A network that is not
+    up yet is waited for (``START_NETWORK_WAIT``); False when stopped meanwhile."""
     try:
-        await app.initialize()
+        up = await connect_when_up(
+            app.initialize,
+            limit=settings.start_network_wait,
+            stop=stop,
+            where=settings.public_api_url,
+            secrets=[settings.telegram_bot_token],
+        )
     except InvalidToken as error:
         raise StartupError(
             "Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (BotFather can show it)."
         ) from error
     except TelegramError as error:
         raise StartupError(_unreachable(settings, error)) from error
-    log.info("Connected to the Bot API as @%s", app.bot.username)
+    if up:
+        log.info("Connected to the Bot API as @%s", app.bot.username)
+    return up
 
 
 def _unreachable(settings: Settings, error: TelegramError) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.flow import load_compiled
 from bot.storage import Storage
 from bot.telegram.conversation import ChangeAmend, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
+from bot.telegram.metrics import Metrics
 from bot.telegram.outbox import Outbox
 from bot.telegram.retention import Retention
 from bot.telegram.texts import COMMANDS, FALLBACK
@@ -40,9 +42,10 @@ class StartupError(Exception):
 
 
 class Runtime:
-    def __init__(self, settings: Settings, bot: Bot) -> None:
+    def __init__(self, settings: Settings, bot: Bot, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.bot = bot
+        self.metrics = metrics or Metrics()  # this application's own registry
         self.locks = ChatLocks()
         # Ids of updates whose handler raised (set by the error handler, read by apply()).
         self.failed_updates: set[int] = set()
@@ -103,6 +106,7 @@ class Runtime:
             self.locks,
             self.amends,
             self.settings.retention_days,
+            observers=[self.metrics.committed],
         )
         self._retention = Retention(storage, self.settings.retention_days)
         self.jobs["retention"] = self._retention.daily
@@ -127,6 +131,12 @@ class Runtime:
     async def apply(self, app: AnyApplication, update: Update) -> bool:
         """Process one update; True when it was applied (or needed nothing), False when its
         handler failed, so that it must not be confirmed to Telegram."""
+        started = time.perf_counter()
+        applied = await self._apply(app, update)
+        self.metrics.handled(applied, time.perf_counter() - started)
+        return applied
+
+    async def _apply(self, app: AnyApplication, update: Update) -> bool:
         self.failed_updates.discard(update.update_id)
         try:
             await app.process_update(update)

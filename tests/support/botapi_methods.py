@@ -267,11 +267,27 @@ class BotApiMethods:
         return True
 
     def _get_webhook_info(self, params: JSON, files: dict[str, UploadedFile]) -> Any:
-        return {
+        info = {
             "url": self._webhook["url"],
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        error = self._webhook.get("last_error")
+        if error:  # (unix time, Telegram's description) of the last failed delivery
+            info["last_error_date"], info["last_error_message"] = error
+        return info
+
+    def _get_chat(self, params: JSON, files: dict[str, UploadedFile]) -> Any:
+        """Telegram knows a private chat only once the person has written to the bot."""
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
+        known = self._chat_json.get(chat_id) if isinstance(chat_id, int) else None
+        if known is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        return {**known, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types":
+                {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                 "premium_subscription": False, "gifts_from_channels": False}}  # fmt: skip
 
     # --------------------------------------------------------------- helpers
 
@@ -427,6 +443,7 @@ METHODS: dict[str, Callable[[BotApiMethods, JSON, dict[str, UploadedFile]], Any]
     "setwebhook": BotApiMethods._set_webhook,
     "deletewebhook": BotApiMethods._delete_webhook,
     "getwebhookinfo": BotApiMethods._get_webhook_info,
+    "getchat": BotApiMethods._get_chat,
 }
 
 _CONTENT_KINDS = (  # noqa: SIM905

@@ -62,8 +62,10 @@ class FakeBotApi(BotApiMethods):
         long_poll_cap: float = 0.5,
         hold_limit: float = 20.0,
         valid_tokens: Iterable[str] | None = None,
+        port: int = 0,
     ) -> None:
         self.bot_id = FAKE_BOT_ID
+        self._port = port  # 0: any free port
         self.username = username
         self.first_name = first_name
         self.long_poll_cap = long_poll_cap  # seconds; getUpdates never waits longer
@@ -98,7 +100,7 @@ class FakeBotApi(BotApiMethods):
     # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> FakeBotApi:
-        self._server = BotApiServer(self)
+        self._server = BotApiServer(self, self._port)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -244,6 +246,14 @@ class FakeBotApi(BotApiMethods):
     def webhook(self) -> JSON:
         with self._cond:
             return dict(self._webhook)
+
+    def set_webhook_state(
+        self, url: str, *, last_error: tuple[int, str] | None = None, secret: str | None = None
+    ) -> None:
+        """What getWebhookInfo reports: a webhook set by someone, and its last failed delivery
+        as (unix time, description), as Telegram keeps them."""
+        with self._cond:
+            self._webhook = {"url": url, "secret_token": secret, "last_error": last_error}
 
     def describe(self, limit: int = 12) -> str:
         """Recent calls and every chat: printed when a wait times out."""

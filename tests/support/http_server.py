@@ -89,8 +89,8 @@ class BotApiServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, fake: Answerer) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, fake: Answerer, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.fake = fake
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()

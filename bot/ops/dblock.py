@@ -1,0 +1,66 @@
+"""The lock a running bot holds on its database: an exclusive ``flock`` on ``<db>.lock``.
+
+The bot takes this lock at start and keeps it while it runs (so a second bot on the same file
+refuses to start). Operations that must not happen under a running bot, such as replacing the
+file in a restore, take the same lock without waiting: if they cannot get it, a bot is running.
+The kernel releases a ``flock`` when its process ends, even after ``kill -9``, so a stale lock
+file never blocks anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class DatabaseInUse(Exception):
+    """Another process (a running bot) holds the database's lock."""
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+@contextlib.contextmanager
+def holding_lock(database: Path) -> Iterator[Path]:
+    """Hold ``<database>.lock`` for the ``with`` block, or raise :class:`DatabaseInUse` at once."""
+    path = lock_path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    _own_like_folder(path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatabaseInUse(
+                f"a bot is running on {database} (it holds {path}): stop it first"
+            ) from None
+        try:
+            yield path
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def in_use(database: Path) -> bool:
+    """Is a bot running on ``database`` right now?"""
+    try:
+        with holding_lock(database):
+            return False
+    except DatabaseInUse:
+        return True
+
+
+def _own_like_folder(path: Path) -> None:
+    """A lock file root created (``sudo triage-bot restore``) must stay usable by the bot's
+    own user, who owns the data folder."""
+    if os.geteuid() != 0:
+        return
+    owner = path.parent.stat()
+    here = path.stat()
+    if (here.st_uid, here.st_gid) == (0, 0) and (owner.st_uid, owner.st_gid) != (0, 0):
+        os.chown(path, owner.st_uid, owner.st_gid)

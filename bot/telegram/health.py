@@ -1,0 +1,202 @@
+"""``/healthz`` and ``/metrics`` on HEALTH_LISTEN:HEALTH_PORT (off unless HEALTH_PORT is set).
+
+``/healthz`` answers 200 ``ok`` only while both hold:
+
+* Telegram answered recently (within :data:`HEALTH_WINDOW`): a ``getUpdates`` succeeded, or an
+  update was applied; in webhook mode, where an idle bot hears nothing, a ``getWebhookInfo``
+  every :data:`WEBHOOK_PROBE_EVERY` seconds that shows the webhook registered and no recent
+  delivery error counts too;
+* the database takes a write lock (a real ``BEGIN IMMEDIATE``, then ``ROLLBACK``): a full
+  disk, a read-only remount or a file swapped under the bot show here.
+
+Otherwise 503, with one reason per line in the body, for a person reading ``curl`` output or a
+container's health log. ``/metrics`` is the Prometheus text format of
+:class:`bot.telegram.metrics.Metrics`, with the outbox and backup gauges read at scrape time.
+
+The server is tornado's (already here for the webhook) on the bot's own event loop: no thread
+of its own. It starts before the bot first reaches Telegram, so a container's health check
+reports "no answer from Telegram yet" while the network is still coming up. The database is
+looked at from a short-lived connection of its own on a worker thread, never the bot's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from telegram import Bot
+from telegram.error import TelegramError
+from tornado.httpserver import HTTPServer
+
+from bot.config import Settings
+from bot.ops.backup import newest_backup
+from bot.ops.database import DatabaseProblem, check_writable, connect_existing
+from bot.telegram.metrics import Metrics
+from bot.telegram.runtime import Runtime, StartupError
+
+log = logging.getLogger(__name__)
+
+HEALTH_WINDOW = 90.0  # seconds: a long poll returns every 30 s, so two missed polls and more
+WEBHOOK_PROBE_EVERY = 30.0
+PROBE_BUSY_TIMEOUT_MS = 1000  # the bot's own commits hold the write lock for milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseState:
+    problem: str | None  # None: writable
+    pending: int = 0  # outbox rows not delivered yet
+    oldest: float | None = None  # created_at of the oldest of them
+
+
+def probe_database(path: Path) -> DatabaseState:
+    """Blocking: take and give back the write lock, and read the outbox's depth."""
+    try:
+        with connect_existing(path) as conn:
+            conn.execute(f"PRAGMA busy_timeout = {PROBE_BUSY_TIMEOUT_MS}")
+            check_writable(conn, path)
+            pending, oldest = conn.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE failed = 0"
+            ).fetchone()
+    except DatabaseProblem as problem:
+        return DatabaseState(str(problem))
+    except sqlite3.Error as error:
+        return DatabaseState(f"the database at {path} failed: {error}")
+    return DatabaseState(None, int(pending), oldest)
+
+
+class Monitor:
+    """Answers the two endpoints for one running bot."""
+
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+
+    async def problems(self) -> list[str]:
+        """Why the bot is not healthy now; empty when it is."""
+        found = []
+        since = self.metrics.seconds_since_contact()
+        if since is None:
+            found.append("no answer from Telegram yet since the start")
+        elif since > HEALTH_WINDOW:
+            found.append(f"no answer from Telegram for {since:.0f} s")
+        state = await asyncio.to_thread(probe_database, self.settings.database_path)
+        if state.problem is not None:
+            found.append(f"database not writable: {state.problem}")
+        self._note_outbox(state)
+        return found
+
+    async def refresh(self) -> None:
+        """Bring the gauges read from disk up to date before a scrape."""
+        state = await asyncio.to_thread(probe_database, self.settings.database_path)
+        self._note_outbox(state)
+        folder = self.settings.backup_dir
+        newest = await asyncio.to_thread(newest_backup, folder) if folder is not None else None
+        self.metrics.last_backup.set(newest[1] if newest is not None else 0)
+
+    def _note_outbox(self, state: DatabaseState) -> None:
+        if state.problem is None:
+            self.metrics.outbox_pending.set(state.pending)
+            age = time.time() - state.oldest if state.oldest is not None else 0.0
+            self.metrics.outbox_oldest.set(max(age, 0.0))
+
+
+class _Endpoint(tornado.web.RequestHandler):
+    monitor: Monitor
+
+    def initialize(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        log.error("health request failed: %s", getattr(typ, "__name__", typ), exc_info=value)
+
+
+class HealthEndpoint(_Endpoint):
+    async def get(self) -> None:
+        problems = await self.monitor.problems()
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        if problems:
+            self.set_status(503)
+            self.write("\n".join(problems) + "\n")
+        else:
+            self.write("ok\n")
+
+
+class MetricsEndpoint(_Endpoint):
+    async def get(self) -> None:
+        await self.monitor.refresh()
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.write(self.monitor.metrics.exposition())
+
+
+class HealthServer:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        assert settings.health_port is not None
+        self.listen = settings.health_listen
+        self.port = settings.health_port
+        args = {"monitor": Monitor(settings, metrics)}
+        routes = [("/healthz", HealthEndpoint, args), ("/metrics", MetricsEndpoint, args)]
+        self._server = HTTPServer(tornado.web.Application(routes))
+
+    def start(self) -> None:
+        try:
+            self._server.listen(self.port, self.listen)
+        except OSError as error:
+            raise StartupError(
+                f"Cannot listen on {self.listen}:{self.port} for /healthz (HEALTH_PORT): "
+                f"{error.strerror}."
+            ) from error
+        log.info("Health and metrics on http://%s:%d/healthz and /metrics", self.listen, self.port)
+
+    async def stop(self) -> None:
+        self._server.stop()
+        await self._server.close_all_connections()
+
+
+def start_health(runtime: Runtime) -> HealthServer | None:
+    """Listen now, when HEALTH_PORT is set; None when it is not."""
+    if runtime.settings.health_port is None:
+        return None
+    server = HealthServer(runtime.settings, runtime.metrics)
+    server.start()
+    return server
+
+
+async def stop_health(server: HealthServer | None) -> None:
+    if server is not None:
+        await server.stop()
+
+
+class WebhookProbe:
+    """Webhook mode: Telegram's own view of our webhook, every half minute, as contact."""
+
+    def __init__(self, bot: Bot, settings: Settings, metrics: Metrics) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.metrics = metrics
+
+    async def check(self) -> bool:
+        """True (and contact noted) when the webhook is ours and deliveries work."""
+        try:
+            info = await self.bot.get_webhook_info()
+        except TelegramError as error:
+            log.debug("getWebhookInfo failed: %s", error)
+            return False
+        failed_at = info.last_error_date.timestamp() if info.last_error_date else None
+        recent_failure = failed_at is not None and time.time() - failed_at < HEALTH_WINDOW
+        if info.url == self.settings.webhook_url and not recent_failure:
+            self.metrics.contact()
+            return True
+        return False
+
+    async def run(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(WEBHOOK_PROBE_EVERY)

@@ -152,10 +152,12 @@ def generate(steps: int = 200, seed: int = 1) -> str:
     plan.add("      es: [orin*, pis]")
     plan.add("  concepts:")
     plan.add("    saddle_numbness:")
-    plan.add('      sign: "numbness between your legs"')
+    plan.add(
+        "      sign: " + _text("numbness between your legs", "adormecimiento entre las piernas")
+    )
     plan.add("      when: [numb + saddle]")
     plan.add("    bladder_change:")
-    plan.add('      sign: "new trouble peeing"')
+    plan.add("      sign: " + _text("new trouble peeing", "problemas nuevos para orinar"))
     plan.add("      when: [cannot + pee]")
     plan.add("reasons:")
     for index, question in enumerate(always):

@@ -44,7 +44,7 @@ STEP_REQUIRED: Mapping[str, tuple[str, ...]] = {
 }
 ALL_STEP_KEYS = frozenset().union(*STEP_KEYS.values())
 
-OPTION_KEYS = frozenset({"label", "exclusive"})  # the long form of an option
+OPTION_KEYS = frozenset({"label", "exclusive", "emergency"})  # the long form of an option
 RULE_KEYS = frozenset({"if", "goto"})  # a routing rule under `next:`
 REASON_RULE_KEYS = frozenset({"if", "reason", "each"})  # under an outcome's `reasons:`
 PARAGRAPH_KEYS = frozenset({"if", "text"})  # under an outcome's `more:`

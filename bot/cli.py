@@ -4,7 +4,7 @@
     triage-bot chat [FLOW]                          the conversation in this terminal
     triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?
-    triage-bot flows test [FILE ...]                run the scenario tests and safety examples
+    triage-bot flows test [FILE ...] [--update]     run the scenario tests and safety examples
     triage-bot flows screen [FLOW] [--json]         what the safety net makes of messages
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
     triage-bot flows init [--to DIR]                the practice's own copy of the default flow
@@ -46,11 +46,13 @@ from bot.scenarios import (
     SCENARIO_SUFFIX,
     AnswerError,
     ScenarioFileError,
+    ScenarioResult,
     count_scenarios,
     example_value,
     flow_path_for,
     format_result,
     load_scenarios,
+    record_results,
     run_scenarios,
     scenario_path_for,
     unknown_answer_keys,
@@ -422,7 +424,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not files:
         _err(f"There are no scenario files (*{SCENARIO_SUFFIX}) in {FLOWS_DIR}/.")
         return FAILED
-    passed = failed = unreadable = 0
+    passed = failed = unreadable = recorded = 0
     for path in files:
         if not path.exists():
             _err(f"{path}: there is no scenario file here.")
@@ -441,14 +443,21 @@ def cmd_test(args: argparse.Namespace) -> int:
             continue
         counted = _plural(len(scenarios), "scenario")
         print(f"{path} ({counted}, flow {engine.flow.id} v{engine.flow.version})")
+        approved: list[ScenarioResult] = []
         for result in run_scenarios(engine, scenarios):
             if result.passed:
                 passed += 1
                 if args.verbose:
                     print(format_result(result))
+                continue
+            print(format_result(result))
+            if args.update and result.walk is not None and _ask("Record the new result?"):
+                approved.append(result)
             else:
                 failed += 1
-                print(format_result(result))
+        if approved:
+            recorded += _record(path, engine, approved)
+            failed += len(approved) - recorded
     for path in _examples_files(args.files):
         outcome = _run_examples_file(path, verbose=args.verbose)
         if outcome is None:
@@ -457,10 +466,36 @@ def cmd_test(args: argparse.Namespace) -> int:
         passed += outcome[0]
         failed += outcome[1]
     summary = f"{passed} passed, {failed} failed"
+    if args.update:
+        summary += f", {recorded} recorded"
     if unreadable:
         summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
     print(f"{summary}.")
     return FAILED if failed or unreadable else OK
+
+
+def _ask(question: str) -> bool:
+    """Ask on the terminal (or whatever stdin is); anything but yes is no, end of input too."""
+    print(f"      {question} [y/N] ", end="", flush=True)
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty() or not answer.endswith("\n"):
+        print(answer.strip())  # piped (or the end of it): show what was answered
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _record(path: Path, engine: Engine, approved: list[ScenarioResult]) -> int:
+    """Write the approved results into the scenario file; how many were recorded."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        new = record_results(text, approved)
+        load_scenarios(path, engine.flow, text=new)  # never write a file that would not load
+    except (ValueError, ScenarioFileError) as error:
+        _err(f"{path}: the new results could not be written into the file ({error}).")
+        return 0
+    path.write_text(new, encoding="utf-8")
+    names = ", ".join(f"'{r.scenario.name}'" for r in approved)
+    print(f"Recorded the new result of {_plural(len(approved), 'scenario')} in {path}: {names}.")
+    return len(approved)
 
 
 # --- triage-bot flows screen ---------------------------------------------------------------------
@@ -656,6 +691,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("files", nargs="*", metavar="FILE")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing scenarios too")
+    test.add_argument(
+        "--update",
+        action="store_true",
+        help="for each changed scenario, ask whether to record the new result in its file",
+    )
     test.set_defaults(handler=cmd_test)
 
     screen = tools.add_parser(

@@ -453,9 +453,9 @@ def test_mistakes_in_a_scenario_file_point_at_their_lines(
     )
     code, _, err = run(capsys, "flows", "test", str(path))
     assert code == 1
-    assert f"{path}:4: 'typos': 'sevrity' is not a question in this flow." in err
-    assert "Did you mean 'severity'?" in err
-    assert f"{path}:5: 'typos': 'likely_piriformiss' is not an outcome" in err
+    assert f"{path}:4:5  'sevrity' is not a question in this flow (in 'typos')." in err
+    assert "    4 |     sevrity: 3\n      |     ^^^^^^^\nDid you mean 'severity'?" in err
+    assert f"{path}:5:21  'likely_piriformiss' is not an outcome of this flow (in 'typos')." in err
     assert "Did you mean 'likely_piriformis'?" in err
 
 

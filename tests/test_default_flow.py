@@ -318,7 +318,8 @@ def test_the_shipped_scenarios_cover_every_outcome_rule_and_skip_condition(engin
 
 def test_the_scenario_file_is_plain_yaml() -> None:
     data = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
-    assert isinstance(data, list) and all({"name", "answers", "expect"} <= set(s) for s in data)
+    assert set(data) == {"defaults", "scenarios"}
+    assert all({"name", "answers", "expect"} <= set(s) for s in data["scenarios"])
 
 
 # --- clinical wording (docs/clinical-basis.md, "The outcome wording and why") ------------------

@@ -78,6 +78,19 @@ class FlowReader(StepReader):
         items = node.items if isinstance(node, YSeq) else [node]
         languages: list[str] = []
         for item in items:
+            if isinstance(item, YScalar) and "," in item.text and not isinstance(node, YSeq):
+                codes = ", ".join(code.strip() for code in item.text.split(","))
+                self.report.error(
+                    item,
+                    f"The languages are one text here, '{item.text}': a list needs [square "
+                    "brackets].",
+                    f"Write  languages: [{codes}]  (the first one is used when a text has no "
+                    "translation).",
+                )
+                meant = [code.strip() for code in item.text.split(",")]
+                if all(LANGUAGE.match(code) for code in meant):
+                    self.draft.languages = tuple(dict.fromkeys(meant))  # read on with them
+                return
             if not isinstance(item, YScalar) or not LANGUAGE.match(item.text):
                 self.report.error(
                     item,

@@ -8,7 +8,8 @@ neither loses one (it is still due at the next start) nor repeats one (it is cla
 an unsent message is the outbox's to deliver). /forget deletes it with everything else.
 
 The 0-10 answer gets a warm reply; from 7 up, advice to see a doctor rather than a booking
-button. It is counted as an anonymous event (no chat id, the hour only).
+button. It is counted as an anonymous event (no chat id, the hour only), with the pain score
+given in the conversation itself beside it, so /stats can show first and later scores.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from bot.engine import Repeat, Session
-from bot.storage import UNCHANGED, ChatState, Event, OutgoingMessage, StorageError, Unchanged
+from bot.engine import Engine, Repeat, Session
+from bot.storage import (
+    PAIN_EVENT,
+    UNCHANGED,
+    ChatState,
+    Event,
+    OutgoingMessage,
+    StorageError,
+    Unchanged,
+)
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
 from bot.telegram.practice.leads import keyboard_edit
@@ -39,7 +48,6 @@ log = logging.getLogger(__name__)
 DAY = 86400.0
 POLL_SECONDS = 60.0  # how often due follow-ups are looked for (and once at start)
 PAIN_ACTION = "pain"  # callback data "x|pain|<follow-up id>|<0-10>"
-PAIN_EVENT = "followup_pain"  # anonymous event: outcome holds the 0-10 answer
 SEVERE = 7  # from here on: see a doctor, no booking push
 SCALE = range(0, 11)
 COLUMNS = 6
@@ -112,10 +120,24 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
         if session is not None and not session.finished and chat.engine.is_current(session):
             # Answered mid-way through a new conversation: its question again, below.
             outbox += engine_turn(Repeat())(chat).outbox
-        event = Event(PAIN_EVENT, outcome=str(score))
+        first = first_score(chat.engine, session)
+        event = Event(PAIN_EVENT, step=None if first is None else str(first), outcome=str(score))
         return Change(outbox=outbox, session=marked, events=[event])
 
     return decide
+
+
+def first_score(engine: Engine, session: Session | None) -> int | None:
+    """The 0-10 pain score given in the conversation the check-in follows: the answer to the
+    flow's first question from 0 to 10, when the session still holds it (for /stats, which
+    shows it next to the check-in's score; the pair is counted anonymously)."""
+    if session is None:
+        return None
+    for step in engine.flow.questions:
+        if (step.minimum, step.maximum) == (SCALE.start, SCALE.stop - 1):
+            value = session.answers.get(step.id)
+            return value if isinstance(value, int) and value in SCALE else None
+    return None
 
 
 class FollowupSender:

@@ -153,7 +153,7 @@ def test_every_setting_is_documented_in_env_example() -> None:
     read = set(re.findall(r'read\.\w+\(\s*"([A-Z_]+)"', source))
     example = (REPO / ".env.example").read_text(encoding="utf-8")
     documented = set(re.findall(r"^([A-Z_]+)=", example, re.M))
-    assert len(read) == 17
+    assert len(read) == 18
     assert read == documented
 
 

@@ -115,7 +115,8 @@ class AdminCommands:
 
     async def leads(self, update: Update, context: Context) -> None:
         recent = await self.runtime.storage.recent_leads(RECENT_LEADS)
-        await self._commit(update, html_message(_chat_id(update), leads_html(recent)))
+        zone = self.runtime.settings.zone
+        await self._commit(update, html_message(_chat_id(update), leads_html(recent, zone)))
 
     async def export(self, update: Update, context: Context) -> None:
         chat_id = _chat_id(update)

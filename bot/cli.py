@@ -176,7 +176,19 @@ def cmd_link(args: argparse.Namespace) -> int:
     except ConfigError as error:
         _err(str(error))
         return FAILED
-    return cli_main(args, settings)
+    return cli_main(args, settings, _flow_languages(settings.flow_file))
+
+
+def _flow_languages(path: Path) -> tuple[str, ...]:
+    """The languages of the flow the bot runs, for the website snippets (English when the flow
+    cannot be read: its mistakes are for flows check to show)."""
+    from bot.flow import load_flow
+
+    try:
+        return load_flow(path).languages
+    except (FlowError, OSError):
+        _err(f"The flow {path} cannot be read, so the website snippet is in English only.")
+        return ("en",)
 
 
 # --- triage-bot chat -----------------------------------------------------------------------------

@@ -344,7 +344,12 @@ def _colon_missing_above(lines: list[str], mark: yaml.Mark | None) -> SourceProb
 def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     """One plain-language problem for a YAML syntax error."""
     if not isinstance(error, yaml.MarkedYAMLError):
-        return SourceProblem(Span(0, 0), f"This file cannot be read as YAML: {error}.")
+        return SourceProblem(
+            Span(0, 0),
+            "This file cannot be read as YAML.",
+            "Check it against the examples in docs/flow-language.md: names and values as  "
+            "name: value, indented with spaces.",
+        )
     problem = error.problem or ""
     context = error.context or ""
     here = _mark_span(error.problem_mark, lines)
@@ -447,6 +452,6 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
         )
     return SourceProblem(
         here,
-        f"This is not valid YAML here ({problem or context or 'syntax error'}).",
+        "This line cannot be read: it does not fit with the lines around it.",
         _INDENTATION_HINT,
     )

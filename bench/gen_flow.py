@@ -152,8 +152,9 @@ def generate(steps: int = 200, seed: int = 1) -> str:
     plan.add("      es: [orin*, pis]")
     plan.add("  concepts:")
     plan.add("    saddle_numbness:")
-    saddle = _text("numbness between your legs", "adormecimiento entre las piernas")
-    plan.add("      sign: " + saddle)
+    plan.add(
+        "      sign: " + _text("numbness between your legs", "adormecimiento entre las piernas")
+    )
     plan.add("      when: [numb + saddle]")
     plan.add("    bladder_change:")
     plan.add("      sign: " + _text("new trouble peeing", "problemas nuevos para orinar"))
@@ -263,10 +264,10 @@ def _question_body(
         plan.add("    columns: 2")
         plan.add("    options:")
         labels = (
-            ("On the left", "A la izquierda"),
-            ("On the right", "A la derecha"),
-            ("On both sides", "En ambos lados"),
-            ("In the middle", "En el centro"),
+            ("Left", "Izquierda"),  # two buttons share a row: about 12 characters each
+            ("Right", "Derecha"),
+            ("Both sides", "Ambos lados"),
+            ("Middle", "Centro"),
         )
         for option, (en, es) in zip(CHOICE_OPTIONS, labels, strict=True):
             plan.add(f"      {option}: " + _text(en, es))

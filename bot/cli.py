@@ -7,10 +7,12 @@
     triage-bot chat [FLOW]                          the conversation in this terminal
     triage-bot flows check [FILE|DIR ...]           is the flow file correct?
     triage-bot flows try FLOW --answer KEY=VALUE    where do these answers lead?
-    triage-bot flows test [FILE ...]                run the scenario tests and safety examples
+    triage-bot flows test [FILE ...] [--update]     run the scenario tests and safety examples
     triage-bot flows screen [FLOW] [--json]         what the safety net makes of messages
     triage-bot flows graph FLOW [--out FILE]        draw the whole conversation
     triage-bot flows review [FLOW] [--out FILE]     the clinician's review page (HTML)
+    triage-bot flows init [--to DIR]                the practice's own copy of the default flow
+    triage-bot flows diff [FLOW] [--accept]         what changed in the shipped flow since
 
 Exit codes: 0 all well; 1 a flow has errors or cannot be found, a scenario failed or the bot
 could not start; 2 the command was used wrongly (unknown option, a missing or invalid answer,
@@ -49,11 +51,13 @@ from bot.scenarios import (
     SCENARIO_SUFFIX,
     AnswerError,
     ScenarioFileError,
+    ScenarioResult,
     count_scenarios,
     example_value,
     flow_path_for,
     format_result,
     load_scenarios,
+    record_results,
     run_scenarios,
     scenario_path_for,
     unknown_answer_keys,
@@ -177,7 +181,19 @@ def cmd_link(args: argparse.Namespace) -> int:
     except ConfigError as error:
         _err(str(error))
         return FAILED
-    return cli_main(args, settings)
+    return cli_main(args, settings, _flow_languages(settings.flow_file))
+
+
+def _flow_languages(path: Path) -> tuple[str, ...]:
+    """The languages of the flow the bot runs, for the website snippets (English when the flow
+    cannot be read: its mistakes are for flows check to show)."""
+    from bot.flow import load_flow
+
+    try:
+        return load_flow(path).languages
+    except (FlowError, OSError):
+        _err(f"The flow {path} cannot be read, so the website snippet is in English only.")
+        return ("en",)
 
 
 # --- triage-bot chat -----------------------------------------------------------------------------
@@ -369,6 +385,9 @@ def _scenario_files(names: Sequence[str]) -> list[Path]:
     files = []
     for name in names:
         path = resolve_flow(name)
+        if path.is_dir():  # every scenario file in the folder (practice/, say)
+            files.extend(sorted(path.glob(f"*{SCENARIO_SUFFIX}")))
+            continue
         # A flow file stands for its scenario file next to it.
         if not path.name.endswith(SCENARIO_SUFFIX):
             path = scenario_path_for(path)
@@ -384,7 +403,9 @@ def _examples_files(names: Sequence[str]) -> list[Path]:
     found = []
     for name in names:
         path = resolve_flow(name)
-        if is_examples_file(path):
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.safety.yaml")))
+        elif is_examples_file(path):
             found.append(path)
         elif not is_scenario_file(path) and examples_path_for(path).exists():
             found.append(examples_path_for(path))
@@ -420,7 +441,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if not files:
         _err(f"There are no scenario files (*{SCENARIO_SUFFIX}) in {FLOWS_DIR}/.")
         return FAILED
-    passed = failed = unreadable = 0
+    passed = failed = unreadable = recorded = 0
     for path in files:
         if not path.exists():
             _err(f"{path}: there is no scenario file here.")
@@ -439,14 +460,21 @@ def cmd_test(args: argparse.Namespace) -> int:
             continue
         counted = _plural(len(scenarios), "scenario")
         print(f"{path} ({counted}, flow {engine.flow.id} v{engine.flow.version})")
+        approved: list[ScenarioResult] = []
         for result in run_scenarios(engine, scenarios):
             if result.passed:
                 passed += 1
                 if args.verbose:
                     print(format_result(result))
+                continue
+            print(format_result(result))
+            if args.update and result.walk is not None and _ask("Record the new result?"):
+                approved.append(result)
             else:
                 failed += 1
-                print(format_result(result))
+        if approved:
+            recorded += _record(path, engine, approved)
+            failed += len(approved) - recorded
     for path in _examples_files(args.files):
         outcome = _run_examples_file(path, verbose=args.verbose)
         if outcome is None:
@@ -455,10 +483,36 @@ def cmd_test(args: argparse.Namespace) -> int:
         passed += outcome[0]
         failed += outcome[1]
     summary = f"{passed} passed, {failed} failed"
+    if args.update:
+        summary += f", {recorded} recorded"
     if unreadable:
         summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
     print(f"{summary}.")
     return FAILED if failed or unreadable else OK
+
+
+def _ask(question: str) -> bool:
+    """Ask on the terminal (or whatever stdin is); anything but yes is no, end of input too."""
+    print(f"      {question} [y/N] ", end="", flush=True)
+    answer = sys.stdin.readline()
+    if not sys.stdin.isatty() or not answer.endswith("\n"):
+        print(answer.strip())  # piped (or the end of it): show what was answered
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _record(path: Path, engine: Engine, approved: list[ScenarioResult]) -> int:
+    """Write the approved results into the scenario file; how many were recorded."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        new = record_results(text, approved)
+        load_scenarios(path, engine.flow, text=new)  # never write a file that would not load
+    except (ValueError, ScenarioFileError) as error:
+        _err(f"{path}: the new results could not be written into the file ({error}).")
+        return 0
+    path.write_text(new, encoding="utf-8")
+    names = ", ".join(f"'{r.scenario.name}'" for r in approved)
+    print(f"Recorded the new result of {_plural(len(approved), 'scenario')} in {path}: {names}.")
+    return len(approved)
 
 
 # --- triage-bot flows screen ---------------------------------------------------------------------
@@ -564,6 +618,77 @@ def cmd_review(args: argparse.Namespace) -> int:
     return OK
 
 
+# --- triage-bot flows init / diff -----------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from bot.practice_copy import CopyError, init, shown
+
+    try:
+        copied = init(Path(args.to))
+    except CopyError as error:
+        _err(str(error))
+        return FAILED
+    version = f" (version {copied.version})" if copied.version is not None else ""
+    print(f"Copied the default flow{version} into {shown(copied.folder)}/:")
+    what = ["the conversation", "its scenario tests", "its safety examples"]
+    width = max(len(shown(file)) for file in copied.files)
+    for file, words in zip(copied.files, what, strict=False):
+        print(f"  {shown(file):<{width}}  {words}")
+    print("To run the bot with it, put this line in .env:")
+    print(f"FLOW_FILE={shown(copied.flow)}")
+    folder = shown(copied.folder)
+    print(
+        f"After every edit: triage-bot flows check {folder}/ && triage-bot flows test {folder}/"
+        "\nWhen the code is updated, triage-bot flows diff shows what changed in the shipped "
+        "flow."
+    )
+    return OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from bot.practice_copy import DEFAULT_FLOW, DEFAULT_FOLDER, CopyError, accept, compare, shown
+
+    copy = resolve_flow(args.flow) if args.flow else DEFAULT_FOLDER / f"{DEFAULT_FLOW}.yaml"
+    try:
+        compared = compare(copy)
+    except CopyError as error:
+        _err(str(error))
+        return FAILED
+    since = compared.since
+    then = compared.version_then
+    for file in compared.missing:
+        print(f"{file} is no longer shipped with the code; your copy is unaffected.")
+    if not compared.changes:
+        version = f" (version {then})" if then is not None else ""
+        print(
+            f"Nothing changed in the shipped flow since {shown(copy)} was copied from it on "
+            f"{since}{version}: there is nothing to take over."
+        )
+        return OK
+    now = compared.version_now
+    versions = f", version {then} then and {now} now" if then is not None else ""
+    names = ", ".join(shown(change.shipped) for change in compared.changes)
+    print(f"The shipped files changed since {since}{versions}: {names}.")
+    for change in compared.changes:
+        print()
+        sys.stdout.write(compared.diff(change))
+    print()
+    if args.accept:
+        accept(compared)
+        print(
+            f"Recorded the shipped files as they are now: the next diff of {shown(copy)} shows "
+            "only what changes after today."
+        )
+    else:
+        print(
+            f"Your copy is {shown(copy)}: take over what you want by hand, check it with "
+            f"triage-bot flows check {shown(copy)} and flows test, then run this again with "
+            "--accept so that the next diff shows only newer changes."
+        )
+    return OK
+
+
 # --- the parser ----------------------------------------------------------------------------------
 
 
@@ -615,6 +740,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("files", nargs="*", metavar="FILE")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing scenarios too")
+    test.add_argument(
+        "--update",
+        action="store_true",
+        help="for each changed scenario, ask whether to record the new result in its file",
+    )
     test.set_defaults(handler=cmd_test)
 
     screen = tools.add_parser(
@@ -643,6 +773,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="open questions (Markdown; default: docs/open-questions.md)",
     )
     review.set_defaults(handler=cmd_review)
+
+    init = tools.add_parser(
+        "init", help="copy the default flow, its scenarios and safety examples for the practice"
+    )
+    init.add_argument(
+        "--to", metavar="DIR", default="practice", help="the practice's folder (default: practice)"
+    )
+    init.set_defaults(handler=cmd_init)
+
+    diff = tools.add_parser(
+        "diff", help="what changed in the shipped default flow since the practice's copy"
+    )
+    diff.add_argument(
+        "flow",
+        nargs="?",
+        metavar="FLOW",
+        help="the practice's copy (default: practice/sciatica.yaml)",
+    )
+    diff.add_argument(
+        "--accept",
+        action="store_true",
+        help="record the shipped files as they are now: the next diff starts from here",
+    )
+    diff.set_defaults(handler=cmd_diff)
 
     link = commands.add_parser(
         "link", help="print the bot's link for the website; write a QR code and an HTML snippet"

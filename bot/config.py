@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
@@ -30,6 +31,7 @@ DEFAULT_DOCTOR_NAME = "GP"
 DEFAULT_DOCTOR_NAME_BY_LANGUAGE: Mapping[str, str] = {"es": "médico de familia"}
 DEFAULT_RETENTION_DAYS = 90
 DEFAULT_FOLLOWUP_DAYS = 3
+DEFAULT_TIMEZONE = "UTC"
 MAX_FOLLOWUP_DAYS = 60
 DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
 DEFAULT_WEBHOOK_PORT = 8443
@@ -73,6 +75,7 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     retention_days: int = DEFAULT_RETENTION_DAYS
     followup_days: int = DEFAULT_FOLLOWUP_DAYS
+    timezone: str = DEFAULT_TIMEZONE  # the practice's, an IANA name: times on lead cards
     bot_username: str | None = None
     webhook_url: str | None = None
     webhook_secret_token: str | None = field(default=None, repr=False)
@@ -83,6 +86,11 @@ class Settings:
     backup_keep: int = DEFAULT_BACKUP_KEEP
     health_port: int | None = None  # /healthz and /metrics are off without it
     health_listen: str = DEFAULT_HEALTH_LISTEN
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The practice's time zone (checked when the settings were read)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def webhook_mode(self) -> bool:
@@ -199,6 +207,7 @@ def load_settings(
         followup_days=read.whole(
             "FOLLOWUP_DAYS", DEFAULT_FOLLOWUP_DAYS, low=1, high=MAX_FOLLOWUP_DAYS
         ),
+        timezone=read.zone("TIMEZONE"),
         bot_username=username,
         webhook_url=webhook_url,
         webhook_secret_token=secret,
@@ -260,6 +269,19 @@ class _Reader:
         if number is None or number < low or (high is not None and number > high):
             raise ConfigError(f"{name} must be a whole number from {low}{upper}, got {value!r}.")
         return number
+
+    def zone(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            return DEFAULT_TIMEZONE
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{name} must be a time zone name such as Europe/London, Europe/Madrid or "
+                f"America/New_York (the IANA names), got {value!r}."
+            ) from None
+        return value
 
     def chat_ids(self, name: str) -> frozenset[int]:
         value = self.text(name)

@@ -857,7 +857,7 @@ class Engine:
             parts.append(self._say(self.flow.safety_line, session))
         link = None
         booking_url = self.settings.get("booking_url")
-        if step.booking and booking_url:
+        if step.booking and booking_url and not step.urgent:  # safety rule S1, twice over
             link = Link(self.ui("book_button", language), booking_url)
         return Reply(
             ReplyKind.OUTCOME,

@@ -20,7 +20,8 @@ import html
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
@@ -32,6 +33,18 @@ _SOURCE_CHARS = re.compile(r"[A-Za-z0-9_-]")
 _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 DEFAULT_BUTTON_TEXT = "Chat with us on Telegram"
 DEFAULT_OUT_DIR = Path("website")
+
+# The snippet's words per language: the flow's languages get one snippet each.
+SNIPPET_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "button": DEFAULT_BUTTON_TEXT,
+        "alt": "QR code: scan it with your phone's camera to chat with us on Telegram",
+    },
+    "es": {
+        "button": "Escríbenos por Telegram",
+        "alt": "Código QR: escanéalo con la cámara del móvil para escribirnos por Telegram",
+    },
+}
 
 # Telegram's blue darkened until white text on it passes WCAG AA (4.8:1).
 _BUTTON_STYLE = (
@@ -70,12 +83,15 @@ class LinkSettings(Protocol):
 
 @dataclass(frozen=True)
 class LinkKit:
-    """What ``triage-bot link`` produced: the link and the files for the website."""
+    """What ``triage-bot link`` produced: the link and the files for the website. ``snippet``
+    is in the flow's first language; ``translations`` holds one more per further language
+    (``telegram-website.es.html``)."""
 
     url: str
     qr_png: Path
     qr_svg: Path | None
     snippet: Path
+    translations: dict[str, Path] = field(default_factory=dict)
 
 
 def suggest_source(name: str) -> str | None:
@@ -160,19 +176,29 @@ def _qr_code(url: str) -> QRCode:
     return code
 
 
-def render_snippet(url: str, qr_src: str, *, text: str = DEFAULT_BUTTON_TEXT) -> str:
-    """The HTML to paste into a website: a button-styled link and the QR code.
+def render_snippet(url: str, qr_src: str, *, text: str | None = None, language: str = "en") -> str:
+    """The HTML to paste into a website: a button-styled link and the QR code, in
+    ``language`` (its words from :data:`SNIPPET_TEXTS`, English for a language without).
 
     Inline CSS only, nothing loaded from elsewhere; every value is HTML-escaped, so even a
     value with quotes or tags stays inside its attribute or text.
     """
+    words = SNIPPET_TEXTS.get(language, SNIPPET_TEXTS["en"])
+    shown = words["button"] if text is None else text
     href = html.escape(url, quote=True)
     src = html.escape(qr_src, quote=True)
-    label = html.escape(text, quote=True)
-    alt = html.escape(f"QR code: scan it with your phone's camera to {_lower_first(text)}")
+    label = html.escape(shown, quote=True)
+    said = (
+        words["alt"]
+        if text is None
+        else (f"QR code: scan it with your phone's camera to {_lower_first(shown)}")
+    )
+    alt = html.escape(said)
+    lang = html.escape(language if language in SNIPPET_TEXTS else "en", quote=True)
     return (
         "<!-- Telegram triage bot: paste this where the button should appear. -->\n"
-        '<div style="display:inline-flex;flex-direction:column;align-items:center;gap:12px">\n'
+        f'<div lang="{lang}" '
+        'style="display:inline-flex;flex-direction:column;align-items:center;gap:12px">\n'
         f'  <a href="{href}" style="{_BUTTON_STYLE}">{label}</a>\n'
         f'  <img src="{src}" alt="{alt}" width="160" height="160" '
         'style="width:160px;height:160px;image-rendering:pixelated">\n'
@@ -185,15 +211,24 @@ def _lower_first(text: str) -> str:
 
 
 def write_snippet(
-    url: str, qr_filename: str, path: str | Path, *, text: str = DEFAULT_BUTTON_TEXT
+    url: str,
+    qr_filename: str,
+    path: str | Path,
+    *,
+    text: str | None = None,
+    language: str = "en",
 ) -> Path:
     path = Path(path)
-    path.write_text(render_snippet(url, qr_filename, text=text), encoding="utf-8")
+    snippet = render_snippet(url, qr_filename, text=text, language=language)
+    path.write_text(snippet, encoding="utf-8")
     return path
 
 
-def make_link_kit(username: str, source: str | None, out_dir: str | Path) -> LinkKit:
-    """Write the QR codes and the snippet into ``out_dir`` (created if missing).
+def make_link_kit(
+    username: str, source: str | None, out_dir: str | Path, languages: Sequence[str] = ("en",)
+) -> LinkKit:
+    """Write the QR codes and the snippets into ``out_dir`` (created if missing): one snippet
+    in each of the flow's ``languages``, the first without a language in its name.
 
     File names carry the source, so kits for several sources can share one folder.
     """
@@ -203,8 +238,13 @@ def make_link_kit(username: str, source: str | None, out_dir: str | Path) -> Lin
     stem = f"telegram-{source}" if source else "telegram"
     png = write_qr_png(url, out / f"{stem}.png")
     svg = write_qr_svg(url, out / f"{stem}.svg")
-    snippet = write_snippet(url, png.name, out / f"{stem}.html")
-    return LinkKit(url=url, qr_png=png, qr_svg=svg, snippet=snippet)
+    first, *others = list(languages) or ["en"]
+    snippet = write_snippet(url, png.name, out / f"{stem}.html", language=first)
+    translations = {
+        language: write_snippet(url, png.name, out / f"{stem}.{language}.html", language=language)
+        for language in others
+    }
+    return LinkKit(url=url, qr_png=png, qr_svg=svg, snippet=snippet, translations=translations)
 
 
 async def resolve_username(settings: LinkSettings) -> str:
@@ -251,12 +291,13 @@ def run_link_command(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    languages: Sequence[str] = ("en",),
 ) -> int:
     """Print the link and write the kit. Exit code 0, 2 for a bad source or username, 1 when
     the files cannot be written."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
     try:
-        kit = make_link_kit(username, source, out_dir)
+        kit = make_link_kit(username, source, out_dir, languages)
     except (SourceError, UsernameError) as error:
         print(error, file=err)
         return 2
@@ -269,11 +310,23 @@ def run_link_command(
     if kit.qr_svg is not None:
         print(f"QR code, SVG: {kit.qr_svg}", file=out)
     print(f"HTML snippet: {kit.snippet}", file=out)
+    for language, path in kit.translations.items():
+        print(f"HTML snippet, {language}: {path}", file=out)
+    untranslated = [lang for lang in languages if lang not in SNIPPET_TEXTS]
+    if untranslated:
+        print(
+            f"The snippet has no wording in {', '.join(untranslated)} yet: those files are in "
+            "English; translate the button's text in them by hand.",
+            file=err,
+        )
     return 0
 
 
-def cli_main(args: argparse.Namespace, settings: LinkSettings) -> int:
-    """``triage-bot link [--source NAME] [--out DIR]``; args has ``source`` and ``out``.
+def cli_main(
+    args: argparse.Namespace, settings: LinkSettings, languages: Sequence[str] = ("en",)
+) -> int:
+    """``triage-bot link [--source NAME] [--out DIR]``; args has ``source`` and ``out``;
+    ``languages`` are the flow's (one snippet each).
 
     Exit code 0; 2 for a bad source; 1 when the username is unknown or a file cannot be written.
     """
@@ -289,4 +342,4 @@ def cli_main(args: argparse.Namespace, settings: LinkSettings) -> int:
     except LinkError as error:
         print(error, file=sys.stderr)
         return 1
-    return run_link_command(args.source, args.out or DEFAULT_OUT_DIR, username)
+    return run_link_command(args.source, args.out or DEFAULT_OUT_DIR, username, languages=languages)

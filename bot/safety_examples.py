@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.flow.errors import Problem, did_you_mean
+from bot.flow.errors import Problem, closest, did_you_mean
 from bot.flow.model import Flow
 from bot.flow.report import Report
 from bot.flow.safety import Screener, Screening, Verdict
@@ -119,11 +119,28 @@ class _ExampleReader:
 
     def read(self, root: YNode) -> list[Example]:
         if not isinstance(root, YMap) or root.get("examples") is None:
+            misspelt = (
+                [name for name in root.entries if closest(name, ["examples"])]
+                if isinstance(root, YMap)
+                else []
+            )
+            if misspelt:
+                key = root.key(misspelt[0]) if isinstance(root, YMap) else None
+                self.report.error(
+                    key or root,
+                    f"'{misspelt[0]}' is not something this file can have.",
+                    "Did you mean 'examples'? " + _SHAPE_HINT,
+                )
+                return []
             self.report.error(root, "Expected  examples:  at the top of the file.", _SHAPE_HINT)
             return []
         for name, key, _ in root.items():
             if name != "examples":
-                self.report.error(key, f"'{name}' is not something this file can have.")
+                self.report.error(
+                    key,
+                    f"'{name}' is not something this file can have.",
+                    did_you_mean(name, ["examples"], "Possible keys"),
+                )
         by_language = root.get("examples")
         if not isinstance(by_language, YMap):
             self.report.error(by_language or root, "examples: holds one group per language.")

@@ -7,18 +7,26 @@ never asks for are ignored; a question on the path without an answer, or with a 
 question does not accept, is an :class:`AnswerError`. ``triage-bot flows try`` and
 ``triage-bot flows test`` are both built on it.
 
-A scenario file (``flows/<flow>.scenarios.yaml``, next to ``flows/<flow>.yaml``) is a list::
+A scenario file (``flows/<flow>.scenarios.yaml``, next to ``flows/<flow>.yaml``)::
 
-    - name: buttock pain worse when sitting
-      answers:
-        location: buttock
-        emergency_flags: [none]        # a multi-select: a list (or "a, b")
-        age: 42
-        ...
-      expect:
-        outcome: likely_piriformis
-        reasons: [buttock_pain, sitting_worse]   # optional, in order
-        path: [location, radiation, ...]         # optional: the questions asked, in order
+    defaults:                          # optional: answers for scenarios that give none
+      doctor_flags: [none]
+    scenarios:
+      - name: buttock pain worse when sitting
+        answers:
+          location: buttock
+          emergency_flags: [none]      # a multi-select: a list (or "a, b")
+          age: 42
+          ...
+        expect:
+          outcome: likely_piriformis
+          reasons: [buttock_pain, sitting_worse]   # optional, in order
+          path: [location, radiation, ...]         # optional: the questions asked, in order
+
+A bare list of scenarios (the older form) is read too. The file is read with the flow's own
+YAML reader (:mod:`bot.flow.source`), so every mistake is told at file:line:column in plain
+words with a suggestion, never in the YAML parser's words. :func:`record_results` writes new
+results into the file for ``flows test --update``, changing nothing else.
 """
 
 from __future__ import annotations
@@ -31,8 +39,11 @@ from typing import Any
 import yaml
 
 from bot.engine import Choose, Done, Engine, Input, Number, Reply, ReplyKind, Session, Toggle
-from bot.flow.errors import closest
+from bot.flow.errors import Problem, closest, render_problems, sort_problems
+from bot.flow.errors import did_you_mean as errors_did_you_mean
 from bot.flow.model import Flow, Step, StepKind
+from bot.flow.report import Report
+from bot.flow.source import Reader, Span, YMap, YNode, YScalar, YSeq, describe
 
 SCENARIO_SUFFIX = ".scenarios.yaml"
 
@@ -204,23 +215,29 @@ def walk(engine: Engine, answers: Mapping[str, Any], *, language: str | None = N
 
 
 class ScenarioFileError(ValueError):
-    """A scenario file that cannot be read; ``str()`` gives file:line and what is wrong."""
+    """A scenario file that cannot be used. ``problems`` holds every mistake found, each with
+    file:line:column, what is wrong in plain words and, where it can, how to fix it;
+    ``str()`` renders them as ``flows check`` does."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = sort_problems(problems)
+        super().__init__(render_problems(self.problems))
+
+    def __str__(self) -> str:
+        return render_problems(self.problems)
 
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
-    answers: dict[str, Any]
+    answers: dict[str, Any]  # the scenario's own answers over the file's defaults
     outcome: str
     reasons: tuple[str, ...] | None = None
     path: tuple[str, ...] | None = None
     language: str | None = None
     file: str = "<memory>"
     line: int = 0
+    index: int = 0  # its place in the file's list of scenarios (flows test --update)
 
     @property
     def where(self) -> str:
@@ -243,7 +260,10 @@ def flow_path_for(scenario_file: str | Path) -> Path:
     """``flows/sciatica.scenarios.yaml`` tests ``flows/sciatica.yaml``."""
     path = Path(scenario_file)
     if not path.name.endswith(SCENARIO_SUFFIX):
-        raise ScenarioFileError([f"{path}: a scenario file's name ends in {SCENARIO_SUFFIX}"])
+        name = str(path)
+        raise ScenarioFileError(
+            [Problem(name, 0, 0, f"{name}: a scenario file's name ends in {SCENARIO_SUFFIX}.")]
+        )
     return path.with_name(path.name[: -len(SCENARIO_SUFFIX)] + ".yaml")
 
 
@@ -253,126 +273,324 @@ def scenario_path_for(flow_file: str | Path) -> Path:
 
 
 def count_scenarios(path: str | Path) -> int | None:
-    """How many scenarios a file holds, when it is at least a YAML list (for messages)."""
+    """How many scenarios a file holds, when it can be read that far (for messages)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
+    if isinstance(data, dict):
+        data = data.get("scenarios")
     return len(data) if isinstance(data, list) else None
 
 
-_SCENARIO_KEYS = {"name", "answers", "expect", "language"}
-_EXPECT_KEYS = {"outcome", "reasons", "path"}
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    """The value node of ``key`` in a YAML mapping node (for its line number)."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            if key_node.value == key:
-                return value_node
-    return None
+_FILE_KEYS = ("defaults", "scenarios")
+_SCENARIO_KEYS = ("name", "answers", "expect", "language")
+_EXPECT_KEYS = ("outcome", "reasons", "path")
+_EXAMPLES = {"reasons": "buttock_pain, sitting_worse", "path": "location, radiation"}
+_SHAPE_HINT = (
+    "A scenario file holds  scenarios:  (a list, each starting with '- name:') and, if you "
+    "like,  defaults:  (answers used by every scenario that gives none). See the top of "
+    "flows/sciatica.scenarios.yaml."
+)
 
 
 def load_scenarios(path: str | Path, flow: Flow, *, text: str | None = None) -> list[Scenario]:
-    """Read and check a scenario file against ``flow``; every problem at once."""
+    """Read and check a scenario file against ``flow``; :class:`ScenarioFileError` with every
+    mistake at once.
+
+    The file is a list of scenarios, or ``{defaults: {...}, scenarios: [...]}``: a default
+    answer is used by every scenario that gives none for that question, so that a new question
+    needs one line, not one per scenario.
+    """
     file = str(path)
-    source = Path(path).read_text(encoding="utf-8") if text is None else text
-    try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark is not None else file
-        raise ScenarioFileError([f"{where}: this is not valid YAML ({error})."]) from error
-    if not isinstance(root, yaml.SequenceNode) or not isinstance(data, list):
-        raise ScenarioFileError(
-            [f"{file}:1: a scenario file is a list of scenarios, each starting with '- name:'."]
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = "is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else "cannot be read"
+            raise ScenarioFileError([Problem(file, 0, 0, f"{file} {why}.")]) from None
+    report = Report(file, text.splitlines())
+    reader = Reader(text)
+    root = reader.read()
+    for problem in reader.problems:
+        report.source(problem)
+    if root is None:
+        if not reader.problems:
+            report.error(Span(1, 1), "This scenario file is empty.", _SHAPE_HINT)
+        raise ScenarioFileError(report.sorted())
+    scenarios = _ScenarioReader(report, file, flow).read(root)
+    if report.has_errors:
+        raise ScenarioFileError(report.sorted())
+    return scenarios
+
+
+def scenario_list(root: YNode) -> tuple[YMap | None, YSeq | None]:
+    """The defaults and the list of scenarios of a file's tree (either form)."""
+    if isinstance(root, YSeq):
+        return None, root
+    if isinstance(root, YMap):
+        defaults, listed = root.get("defaults"), root.get("scenarios")
+        return (
+            defaults if isinstance(defaults, YMap) else None,
+            listed if isinstance(listed, YSeq) else None,
         )
-    reader = _ScenarioReader(file, flow)
-    scenarios = [reader.read(node, item) for node, item in zip(root.value, data, strict=True)]
-    if reader.problems:
-        raise ScenarioFileError(reader.problems)
-    return [scenario for scenario in scenarios if scenario is not None]
+    return None, None
+
+
+def answer_value(node: YNode) -> Any:
+    """An answer as written: option ids as written (``yes`` stays "yes", never true), whole
+    numbers as numbers, a list for a multi-select."""
+    if isinstance(node, YSeq):
+        return [answer_value(item) for item in node.items]
+    if isinstance(node, YScalar):
+        value = node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        return node.text
+    return None
 
 
 class _ScenarioReader:
-    """Checks one scenario after another, collecting every problem with its line."""
+    """Checks the defaults, then one scenario after another, reporting every mistake."""
 
-    def __init__(self, file: str, flow: Flow) -> None:
+    def __init__(self, report: Report, file: str, flow: Flow) -> None:
+        self.report = report
         self.file = file
         self.flow = flow
-        self.problems: list[str] = []
+        self.outcomes = [step.id for step in flow.outcomes]
+        self.questions = [step.id for step in flow.questions]
 
-    def problem(self, node: yaml.Node | None, fallback: yaml.Node, message: str) -> None:
-        self.problems.append(f"{self.file}:{_line(node or fallback)}: {message}")
-
-    def read(self, node: yaml.Node, item: Any) -> Scenario | None:
-        before = len(self.problems)
-        if not isinstance(item, dict):
-            self.problem(node, node, "each scenario has 'name', 'answers' and 'expect'.")
-            return None
-        for key in item:
-            if key not in _SCENARIO_KEYS:
-                hint = did_you_mean(str(key), _SCENARIO_KEYS)
-                self.problem(_child(node, key), node, f"unknown key '{key}' in a scenario.{hint}")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            self.problem(node, node, "this scenario has no 'name'.")
-            name = f"scenario at line {_line(node)}"
-        answers = self.answers(node, name, item.get("answers"))
-        expect = item.get("expect")
-        expect_node = _child(node, "expect")
-        if not isinstance(expect, dict) or "outcome" not in expect:
-            self.problem(expect_node, node, f"'{name}': 'expect' needs at least an 'outcome'.")
-            expect = {}
-        for key in expect:
-            if key not in _EXPECT_KEYS:
-                hint = did_you_mean(str(key), _EXPECT_KEYS)
-                self.problem(
-                    _child(expect_node, key), node, f"'{name}': unknown key '{key}'.{hint}"
+    def read(self, root: YNode) -> list[Scenario]:
+        if isinstance(root, YMap):
+            for name, key, _ in root.items():
+                if name not in _FILE_KEYS:
+                    self.report.error(
+                        key,
+                        f"'{name}' is not something a scenario file can have.",
+                        errors_did_you_mean(name, list(_FILE_KEYS), "Possible keys"),
+                    )
+            if root.get("scenarios") is None:
+                self.report.error(root, "This file has no  scenarios:  list.", _SHAPE_HINT)
+                return []
+            if not isinstance(root.get("scenarios"), YSeq):
+                self.report.error(
+                    root.get("scenarios") or root,
+                    "scenarios: is a list, each scenario starting with '- name:'.",
+                    _SHAPE_HINT,
                 )
-        outcome = str(expect.get("outcome", ""))
-        outcomes = [step.id for step in self.flow.outcomes]
-        if expect and outcome not in outcomes:
-            self.problem(
-                _child(expect_node, "outcome"),
-                node,
-                f"'{name}': '{outcome}' is not an outcome of this flow."
-                f"{did_you_mean(outcome, outcomes)} Outcomes are: {', '.join(outcomes)}.",
+                return []
+            given = root.get("defaults")
+            if given is not None and not isinstance(given, YMap):
+                self.report.error(
+                    given,
+                    "defaults: gives answers by question, one per line, like  age: 40.",
+                    _SHAPE_HINT,
+                )
+        elif not isinstance(root, YSeq):
+            self.report.error(
+                root, f"Expected a list of scenarios, found {describe(root)}.", _SHAPE_HINT
             )
-        lists = {key: expect.get(key) for key in ("reasons", "path")}
-        for key, value in lists.items():
-            if value is not None and not isinstance(value, list):
-                self.problem(_child(expect_node, key), node, f"'{name}': '{key}' must be a list.")
-        language = item.get("language")
-        if len(self.problems) > before:
+            return []
+        defaults_node, listed = scenario_list(root)
+        assert listed is not None
+        defaults = self.answers(defaults_node, "defaults") if defaults_node else {}
+        found = []
+        for index, item in enumerate(listed.items):
+            scenario = self.scenario(item, index, defaults)
+            if scenario is not None:
+                found.append(scenario)
+        return found
+
+    def scenario(self, node: YNode, index: int, defaults: dict[str, Any]) -> Scenario | None:
+        before = len(self.report.problems)
+        if not isinstance(node, YMap):
+            self.report.error(
+                node,
+                f"Each scenario has name:, answers: and expect:, not {describe(node)}.",
+                "For example:\n  - name: buttock pain worse when sitting\n    answers: {...}\n"
+                "    expect: {outcome: likely_piriformis}",
+            )
             return None
-        reasons, path = lists["reasons"], lists["path"]
+        for key_name, key, _ in node.items():
+            if key_name not in _SCENARIO_KEYS:
+                self.report.error(
+                    key,
+                    f"'{key_name}' is not something a scenario can have.",
+                    errors_did_you_mean(key_name, list(_SCENARIO_KEYS), "Possible keys"),
+                )
+        name_node = node.get("name")
+        name = name_node.text.strip() if isinstance(name_node, YScalar) else ""
+        if not name:
+            self.report.error(
+                name_node or node,
+                "This scenario has no name.",
+                'Add  name: "what it checks"  so that a failure says which scenario it was.',
+            )
+            name = f"the scenario on line {node.span.line}"
+        answers_node = node.get("answers")
+        own: dict[str, Any] = {}
+        if isinstance(answers_node, YMap):
+            own = self.answers(answers_node, name)
+        elif answers_node is not None or not defaults:
+            self.report.error(
+                answers_node or node,
+                f"'{name}' needs  answers:  by question, like  {{location: buttock, age: 42}}.",
+            )
+        outcome, reasons, path = self.expect(node, name)
+        language = self.language(node.get("language"))
+        if any(p.is_error for p in self.report.problems[before:]):
+            return None
         return Scenario(
             name=name,
-            answers=answers,
+            answers={**defaults, **own},
             outcome=outcome,
-            reasons=None if reasons is None else tuple(str(r) for r in reasons),
-            path=None if path is None else tuple(str(p) for p in path),
-            language=str(language) if language else None,
+            reasons=reasons,
+            path=path,
+            language=language,
             file=self.file,
-            line=_line(node),
+            line=node.span.line,
+            index=index,
         )
 
-    def answers(self, node: yaml.Node, name: str, answers: Any) -> dict[str, Any]:
-        answers_node = _child(node, "answers")
-        if not isinstance(answers, dict):
-            message = f"'{name}': 'answers' must be a mapping of question: answer."
-            self.problem(answers_node, node, message)
-            return {}
-        for key, message in unknown_answer_keys(self.flow, answers).items():
-            self.problem(_child(answers_node, key), node, f"'{name}': {message}")
-        return dict(answers)
+    def answers(self, node: YMap, name: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, key_node, value_node in node.items():
+            step = self.flow.steps.get(key)
+            if step is None or not step.is_question:
+                self.report.error(
+                    key_node,
+                    f"'{key}' is not a question in this flow ({_in(name)}).",
+                    errors_did_you_mean(key, self.questions, "Questions"),
+                )
+                continue
+            value = answer_value(value_node)
+            if value is None or value == "" or value == []:
+                self.report.error(
+                    value_node,
+                    f"'{key}' has no answer here ({_in(name)}).",
+                    f"Write one: it expects {expected_values(step)}; or leave the line out.",
+                )
+                continue
+            try:
+                inputs_for(step, value)
+            except AnswerError as error:
+                self.report.error(value_node, f"{error.message} ({_in(name)})")
+                continue
+            found[key] = value
+        return found
+
+    def expect(
+        self, node: YMap, name: str
+    ) -> tuple[str, tuple[str, ...] | None, tuple[str, ...] | None]:
+        expect = node.get("expect")
+        if not isinstance(expect, YMap) or expect.get("outcome") is None:
+            self.report.error(
+                expect or node,
+                f"'{name}' needs  expect:  with at least an outcome.",
+                "For example:  expect: {outcome: likely_piriformis, reasons: [buttock_pain]}",
+            )
+            return "", None, None
+        for key_name, key, _ in expect.items():
+            if key_name not in _EXPECT_KEYS:
+                self.report.error(
+                    key,
+                    f"'{key_name}' is not something expect: can have ({_in(name)}).",
+                    errors_did_you_mean(key_name, list(_EXPECT_KEYS), "Possible keys"),
+                )
+        outcome_node = expect.get("outcome")
+        outcome = outcome_node.text if isinstance(outcome_node, YScalar) else ""
+        if outcome not in self.outcomes:
+            self.report.error(
+                outcome_node or expect,
+                f"'{outcome}' is not an outcome of this flow ({_in(name)}).",
+                errors_did_you_mean(outcome, self.outcomes, "Outcomes"),
+            )
+        lists: list[tuple[str, ...] | None] = []
+        for key_name in ("reasons", "path"):
+            value = expect.get(key_name)
+            if value is None:
+                lists.append(None)
+                continue
+            items = value.items if isinstance(value, YSeq) else None
+            if items is None or not all(isinstance(i, YScalar) for i in items):
+                self.report.error(
+                    value,
+                    f"'{key_name}' is a list in [brackets] ({_in(name)}).",
+                    f"For example:  {key_name}: [{_EXAMPLES[key_name]}]",
+                )
+                lists.append(None)
+                continue
+            lists.append(tuple(i.text for i in items if isinstance(i, YScalar)))
+        return outcome, lists[0], lists[1]
+
+    def language(self, node: YNode | None) -> str | None:
+        if node is None:
+            return None
+        text = node.text if isinstance(node, YScalar) else ""
+        if text not in self.flow.languages:
+            self.report.error(
+                node,
+                f"'{text}' is not one of the flow's languages.",
+                errors_did_you_mean(text, list(self.flow.languages), "Languages"),
+            )
+            return None
+        return text
+
+
+def _in(name: str) -> str:
+    return f"in '{name}'"
+
+
+# --- recording new results (flows test --update) -------------------------------------------------
+
+
+def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return key_node, value_node
+    return None
+
+
+def _flow_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(items) + "]"
+
+
+def record_results(text: str, results: Sequence[ScenarioResult]) -> str:
+    """The scenario file's text with the outcome, reasons and path these results got written
+    in place of what their scenarios expected: only what the scenario pins (a scenario without
+    ``reasons:`` stays without), everything else as it was, comments and order included."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    listed = root
+    if isinstance(root, yaml.MappingNode):
+        found = _entry(root, "scenarios")
+        listed = found[1] if found else None
+    if not isinstance(listed, yaml.SequenceNode):
+        raise ValueError("not a scenario file")
+    edits: list[tuple[int, int, str]] = []
+    for result in results:
+        got = result.walk
+        if got is None:
+            continue
+        found = _entry(listed.value[result.scenario.index], "expect")
+        expect = found[1] if found else None
+        news = {"outcome": got.outcome, "reasons": got.reasons, "path": got.path}
+        for key, new in news.items():
+            entry = _entry(expect, key)
+            if entry is None:
+                continue
+            key_node, value_node = entry
+            replacement = new if isinstance(new, str) else _flow_list(new)
+            if isinstance(value_node, yaml.SequenceNode) and not value_node.flow_style:
+                # A list written one item per line becomes [a, b] right after "key:".
+                start = text.index(":", key_node.end_mark.index) + 1
+                end = value_node.value[-1].end_mark.index if value_node.value else start
+                edits.append((start, end, " " + replacement))
+            else:
+                edits.append((value_node.start_mark.index, value_node.end_mark.index, replacement))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
 
 
 def run_scenario(engine: Engine, scenario: Scenario) -> ScenarioResult:

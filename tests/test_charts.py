@@ -13,12 +13,15 @@ from PIL import Image
 from bot.charts import (
     FINISHED,
     FunnelRow,
+    Words,
     biggest_drop,
     format_stats_text,
     funnel,
     render_stats_png,
+    shorten,
+    title_of,
 )
-from bot.storage.records import Stats
+from bot.storage.records import PainScores, Stats
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ORDER = ["emergency_flags", "age", "first_episode", "doctor_flags", "location", "severity"]
@@ -129,7 +132,10 @@ def test_text_has_the_counts_outcomes_sources_and_the_biggest_drop() -> None:
         "emergency:", "6",
     ]  # fmt: skip
     assert "  website: 70\n  direct: 30\n  flyer: 20" in text
-    assert text.endswith("Biggest drop-off: at doctor_flags, 21 of 105 (20%) went no further.")
+    assert text.endswith(
+        "Biggest drop-off: at “doctor_flags”, 21 of 105 (20%) stopped there and have not "
+        "answered for over a day."
+    )
 
 
 def test_text_for_a_quiet_period() -> None:
@@ -178,3 +184,88 @@ def test_importing_charts_does_not_import_matplotlib() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "False"
+
+
+# -- in the flow's own words ------------------------------------------------------------------
+
+WORDS = Words(
+    language="en",
+    steps={
+        "emergency_flags": "Do you have any of these?",
+        "age": "How old are you?",
+        "first_episode": "Is this the first time you've had pain like this?",
+        "doctor_flags": "Do any of these apply to you?",
+        "location": "Where is the pain worst?",
+        "severity": "At its worst in the last 24 hours, how bad is the pain?",
+    },
+    outcomes={
+        "non_specific": "Your answers fit the most common kind of back pain.",
+        "see_doctor_soon": "Please see a doctor first.",
+        "emergency": "Please get medical help now.",
+        "likely_piriformis": "Your answers may involve the piriformis muscle.",
+    },
+    urgent=frozenset({"emergency"}),
+)
+
+
+def test_the_text_names_questions_and_outcomes_in_the_flows_words_never_ids() -> None:
+    text = format_stats_text(month(), 30, step_order=ORDER, words=WORDS)
+    assert "  Your answers fit the most common kind of back pain.: 40" in text
+    assert "  ⚠️ Please get medical help now.: 6" in text  # urgent, marked
+    assert "at “Do any of these apply to you?”, 21 of 105" in text
+    for identifier in (*month().outcomes, "doctor_flags"):
+        assert identifier not in text
+
+
+def test_the_words_come_in_the_admins_language() -> None:
+    spanish = Words(language="es", outcomes={"non_specific": "Tu dolor es el más común."})
+    text = format_stats_text(month(), 7, step_order=ORDER, words=spanish)
+    assert text.startswith("Conversaciones en los últimos 7 días\nEmpezadas: 120")
+    assert "  Tu dolor es el más común.: 40" in text
+    assert "  (ya no está en el cuestionario): 30" in text  # an outcome since removed: no id
+
+
+def test_a_title_is_the_first_bold_part_or_line_shortened_at_a_word() -> None:
+    assert title_of("🚨 **Please get medical help now.**\n\nWhat you told us ...") == (
+        "Please get medical help now."
+    )
+    assert title_of("How old are you?\nType it.") == "How old are you?"
+    assert shorten("At its worst in the last 24 hours, how bad is the pain?", 30) == (
+        "At its worst in the last 24…"
+    )
+
+
+def test_drop_off_counts_only_conversations_idle_for_over_a_day() -> None:
+    # 10 reached "age" this week; 2 are still answering (today), 3 stopped days ago.
+    stats = replace(month(), idle={"age": 3, "location": 1})
+    dropped = {row.step: row.dropped for row in funnel(stats, ORDER)}
+    assert dropped == {**dict.fromkeys(ORDER, 0), "age": 3, "location": 1, FINISHED: 0}
+
+
+def test_check_in_pain_scores_first_and_later() -> None:
+    stats = replace(
+        month(),
+        pain=(PainScores(7, 3, 2), PainScores(5, 5, 1), PainScores(None, 2, 1)),
+    )
+    text = format_stats_text(stats, 30, step_order=ORDER, words=WORDS)
+    assert text.endswith(
+        "Check-ins answered: 4. Pain on average 6.3 at first, 3.2 at the check-in."
+    )
+    plain = render_stats_png(month(), title="t", step_order=ORDER, words=WORDS)
+    with_pain = render_stats_png(stats, title="t", step_order=ORDER, words=WORDS)
+    with Image.open(io.BytesIO(plain)) as small, Image.open(io.BytesIO(with_pain)) as tall:
+        assert tall.height > small.height  # a panel of its own
+
+
+def _reds(png: bytes) -> int:
+    with Image.open(io.BytesIO(png)) as image:
+        data = image.convert("RGB").tobytes()
+    return sum(
+        1 for i in range(0, len(data), 3) if data[i] > 180 and data[i + 1] < 70 and data[i + 2] < 70
+    )
+
+
+def test_urgent_outcomes_are_drawn_in_the_warning_colour() -> None:
+    calm = Words(outcomes=WORDS.outcomes)
+    assert _reds(render_stats_png(month(), title="t", words=calm)) == 0
+    assert _reds(render_stats_png(month(), title="t", words=WORDS)) > 500

@@ -47,8 +47,18 @@ def option_ids(engine: Engine, step: str) -> list[str]:
 # --- section F: the contract --------------------------------------------------------------------
 
 
-def test_the_flow_file_is_valid_without_warnings() -> None:
-    assert check_flow(FLOW_FILE) == []
+def test_the_flow_file_is_valid_and_warns_only_about_labels_a_small_phone_cuts() -> None:
+    problems = check_flow(FLOW_FILE)
+    # Labels over about 24 characters may be cut short on a small phone (docs/flow-language.md,
+    # section 2). Shorter wording is for the clinician's review (README, Known limits); until
+    # then these are the only warnings, and nothing else may be added to them.
+    assert all(p.severity == "warning" for p in problems)
+    assert all("longer than a phone shows on one line" in p.message for p in problems)
+    questions = [p.message.split(" of '", 1)[1].split("'", 1)[0] for p in problems]
+    assert questions == [
+        "location", "radiation", "emergency_flags", "first_episode", "doctor_flags",
+        "worse_sitting", "leg_symptoms",
+    ]  # fmt: skip
 
 
 def test_answer_keys_and_option_ids_are_those_of_section_f(engine: Engine) -> None:
@@ -308,7 +318,8 @@ def test_the_shipped_scenarios_cover_every_outcome_rule_and_skip_condition(engin
 
 def test_the_scenario_file_is_plain_yaml() -> None:
     data = yaml.safe_load(SCENARIO_FILE.read_text(encoding="utf-8"))
-    assert isinstance(data, list) and all({"name", "answers", "expect"} <= set(s) for s in data)
+    assert set(data) == {"defaults", "scenarios"}
+    assert all({"name", "answers", "expect"} <= set(s) for s in data["scenarios"])
 
 
 # --- clinical wording (docs/clinical-basis.md, "The outcome wording and why") ------------------

@@ -120,3 +120,32 @@ async def test_reload_answers_with_the_validation_result(
         stranger = bot.fake.user(6003)
         stranger.command("reload")
         await stranger.wait_for_text("I don't know that command")
+
+
+async def test_a_reload_that_breaks_a_safety_rule_is_refused_and_names_the_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flows, "POLL_SECONDS", 3600.0)  # only /reload looks at the file
+    flow = editable_flow(tmp_path)
+    original = flow.read_text(encoding="utf-8")
+    urgent = "    urgent: true\n    booking: false\n"
+    assert original.count(urgent) == 1
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS=ADMINS, FLOW_FILE=str(flow)) as bot:
+        person = await at_radiation(bot, 6004)
+        admin = bot.fake.user(ADMIN)
+
+        broken = original.replace(urgent, "    urgent: true\n    booking: true\n")
+        line = line_of(broken, "    booking: true")
+        flow.write_text(broken, encoding="utf-8")
+        admin.command("reload")
+        reply = await admin.wait_for_text("has 1 error")
+        text = reply.text or ""
+        assert f"{flow}:{line}:" in text
+        assert "It breaks the safety rule S1 no-booking-on-urgent: someone who needs" in text
+        assert "S1 no-booking-on-urgent: 'emergency' is urgent" in text
+        (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
+        assert "S1 no-booking-on-urgent" in told
+
+        # The running flow is the last good one: the person carries on as before.
+        person.press_option("none", step="radiation")
+        await bot.question(person, "severity")

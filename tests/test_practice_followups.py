@@ -98,9 +98,9 @@ async def test_a_severe_answer_gets_a_doctor_not_a_booking(
         days_ahead(monkeypatch, 4)
         async with running_bot(tmp_path, fake=telegram, EMERGENCY_NUMBER="112") as bot:
             await answer_eight(bot, person)
-    # Counted anonymously, once: no chat id, no person.
+    # Counted anonymously, once: no chat id, no person; beside it the first score (4).
     assert anonymous_events(database, followups.PAIN_EVENT) == [
-        (followups.PAIN_EVENT, None, "8", None)
+        (followups.PAIN_EVENT, "4", "8", None)
     ]
 
 

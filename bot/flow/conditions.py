@@ -139,6 +139,10 @@ class _Token:
     column: int
 
 
+_CURLY = "“”‘’„«»"
+_STRAIGHT = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+
 def _tokens(source: str) -> list[_Token]:
     out: list[_Token] = []
     pos = 0
@@ -146,10 +150,15 @@ def _tokens(source: str) -> list[_Token]:
         match = _TOKEN.match(source, pos)
         if match is None:
             char = source[pos]
-            if char in "\"'":
+            if char in _CURLY:
                 raise ConditionSyntaxError(
-                    "This text in quotes is never closed.", pos, f"Add a closing {char}."
+                    f"{char} is a curly quote, as a word processor types it: conditions only "
+                    "understand straight quotes around an option id.",
+                    pos,
+                    f"Type the quotes again in this editor:  {source.translate(_STRAIGHT)}",
                 )
+            if char in "\"'":
+                raise _unclosed(source, out, pos, char)
             raise ConditionSyntaxError(
                 f"'{char}' cannot be used in a condition.",
                 pos,
@@ -162,6 +171,26 @@ def _tokens(source: str) -> list[_Token]:
         pos = match.end()
     out.append(_Token("end", "", len(source)))
     return out
+
+
+def _unclosed(source: str, tokens: list[_Token], pos: int, char: str) -> ConditionSyntaxError:
+    """A quote never closed. When an earlier text runs on into the next one (``["fever,
+    "weight"]`` reads ``"fever, "`` and then ``weight"``), the quote to close is that earlier
+    one, not the last."""
+    for index, token in enumerate(tokens):
+        inside = token.text[1:-1]
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        joined = following is not None and following.column == token.column + len(token.text)
+        if token.kind == "string" and inside.endswith((", ", ": ")) and joined:
+            option = inside.rstrip(":, ")
+            at = token.column + 1 + len(option)
+            fixed = source[:at] + token.text[0] + source[at:]
+            return ConditionSyntaxError(
+                "This text in quotes is never closed.", token.column, f"Write: {fixed}"
+            )
+    return ConditionSyntaxError(
+        "This text in quotes is never closed.", pos, f"Add a closing {char}."
+    )
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -239,19 +268,42 @@ class _Parser:
             return Compare(token.text, left, self.parse_operand(), token.column)
         if self.at_word("in"):
             self.advance()
-            return Compare("in", left, self.parse_operand(), token.column)
+            return Compare("in", left, self.listed("in", left), token.column)
         if self.at_word("not") and self.tokens[self.index + 1].text == "in":
             self.advance()
             self.advance()
-            return Compare("not in", left, self.parse_operand(), token.column)
+            return Compare("not in", left, self.listed("not in", left), token.column)
         if self.at_word("has"):
             self.advance()
             op = "has"
             if self.at_word("any", "all", "none"):
                 op = f"has {self.advance().text} of"
                 self.expect_word("of", f"Write '{op}' followed by a list in [brackets].")
-            return Compare(op, left, self.parse_operand(), token.column)
+            return Compare(op, left, self.listed(op, left), token.column)
         return left
+
+    def listed(self, op: str, left: Node) -> Node:
+        """The operand after ``in`` or ``has any of``: several values without their [brackets]
+        (``has any of "a", "b"``) are pointed out with the bracket form."""
+        operand = self.parse_operand()
+        following = self.token
+        if not (
+            isinstance(operand, Literal) and following.kind == "punct" and following.text == ","
+        ):
+            return operand
+        values = [operand]
+        while self.token.kind == "punct" and self.token.text == ",":
+            self.advance()
+            item = self.parse_operand()
+            if not isinstance(item, Literal):
+                break
+            values.append(item)
+        shown = ", ".join(_shown(v) for v in values)
+        name = left.key if isinstance(left, Name) else "answer"
+        return_hint = f"Write: {name} {op} [{shown}]"
+        raise ConditionSyntaxError(
+            f"After '{op}', several options go in [square brackets].", operand.column, return_hint
+        )
 
     def parse_operand(self) -> Node:
         token = self.token
@@ -319,6 +371,11 @@ class _Parser:
                 )
         self.advance()
         return ListLiteral(tuple(items), start)
+
+
+def _shown(literal: Literal) -> str:
+    value = literal.value
+    return f'"{value}"' if isinstance(value, str) else str(value).lower()
 
 
 def _unquote(text: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,16 +75,24 @@ def _mentioned(trees: Sequence[Node], key: str) -> list[Any]:
 
 
 def _space(
-    draft: FlowDraft, trees: Sequence[Node], answered: AnswerSet
+    draft: FlowDraft,
+    trees: Sequence[Node],
+    answered: AnswerSet,
+    *,
+    also: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[list[str], list[list[Any]]] | None:
-    keys = sorted({n.key for tree in trees for n in walk(tree) if isinstance(n, Name)})
+    """The questions these conditions read and the answers worth trying for each, or
+    ``None`` when they would be too many. ``also`` adds questions (and values of theirs that
+    must each be tried) that the conditions may not name."""
+    extra = also or {}
+    keys = sorted({n.key for tree in trees for n in walk(tree) if isinstance(n, Name)} | set(extra))
     domains: list[list[Any]] = []
     size = 1
     for key in keys:
         question = draft.steps.get(key)
         if question is None or not question.is_question:
             return None
-        values = list(domain(question, _mentioned(trees, key)))
+        values = list(domain(question, [*_mentioned(trees, key), *extra.get(key, ())]))
         if not values:
             return None  # a question that could not be read (no options, no min/max)
         if key not in answered:
@@ -97,6 +105,7 @@ def _space(
 
 
 def _combinations(keys: list[str], domains: list[list[Any]]) -> Iterator[dict[str, Any]]:
+    """Every combination of the answers in ``domains`` ("not answered" left out)."""
     for values in itertools.product(*domains):
         yield {k: v for k, v in zip(keys, values, strict=True) if v is not UNANSWERED}
 
@@ -328,3 +337,7 @@ def impossible_hint(draft: FlowDraft, condition: ConditionDraft) -> str:
         "Its parts can each be true, but never all at once (check each 'and' and 'not'). "
         "An answer that was not given makes every comparison with it false."
     )
+
+
+answer_space = _space
+combinations = _combinations

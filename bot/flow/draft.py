@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.flow.keys import DEFAULT_LABEL_LIMIT
 from bot.flow.model import (
     Condition,
     Flow,
@@ -121,6 +122,7 @@ class TextUse:
     plain: bool = False  # written as one string, not per language
     ui_key: str | None = None
     complete: bool = True  # False when a language key was wrong (reported already)
+    option: str | None = None  # for a label: the option it names
 
 
 @dataclass(eq=False, slots=True)
@@ -205,6 +207,7 @@ class FlowDraft:
     safety_net_groups: dict[str, YScalar] = field(default_factory=dict)
     ui: dict[str, LocalText] = field(default_factory=dict)
     texts: list[TextUse] = field(default_factory=list)
+    label_limit: int = DEFAULT_LABEL_LIMIT
     root: YMap | None = None
     _questions: dict[str, StepDraft] | None = None
 

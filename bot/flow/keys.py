@@ -19,6 +19,7 @@ TOP_KEYS = frozenset(
         "urgent_disclaimer",
         "safety_line",
         "safety_net",
+        "label_limit",
         "reasons",
         "ui",
         "steps",
@@ -44,7 +45,7 @@ STEP_REQUIRED: Mapping[str, tuple[str, ...]] = {
 }
 ALL_STEP_KEYS = frozenset().union(*STEP_KEYS.values())
 
-OPTION_KEYS = frozenset({"label", "exclusive"})  # the long form of an option
+OPTION_KEYS = frozenset({"label", "exclusive", "emergency"})  # the long form of an option
 RULE_KEYS = frozenset({"if", "goto"})  # a routing rule under `next:`
 REASON_RULE_KEYS = frozenset({"if", "reason", "each"})  # under an outcome's `reasons:`
 PARAGRAPH_KEYS = frozenset({"if", "text"})  # under an outcome's `more:`
@@ -60,4 +61,6 @@ CONDITION_WORDS = frozenset(
 )
 
 COLUMNS_RANGE = (1, 8)  # Telegram shows at most 8 buttons in a row
+DEFAULT_LABEL_LIMIT = 32  # characters on a button (label_limit:); longer is an error
+LABEL_LIMIT_RANGE = (8, 64)
 DEFAULT_COLUMNS = {"choice": 1, "multi": 1, "number": 6}

@@ -62,6 +62,7 @@ class Option:
     id: str
     label: LocalText
     exclusive: bool = False  # in a multi-select: ticking it clears the others ("none")
+    emergency: bool = False  # an emergency sign: every answer with it goes to an urgent outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from bot.flow.draft import ClauseDraft, ConceptDraft, FlowDraft, SafetyNetDraft
 from bot.flow.errors import did_you_mean
-from bot.flow.keys import CONCEPT_KEYS, SAFETY_NET_KEYS, TOP_KEYS, TOP_REQUIRED
+from bot.flow.keys import (
+    CONCEPT_KEYS,
+    DEFAULT_LABEL_LIMIT,
+    LABEL_LIMIT_RANGE,
+    SAFETY_NET_KEYS,
+    TOP_KEYS,
+    TOP_REQUIRED,
+)
 from bot.flow.read_steps import StepReader
 from bot.flow.safety import DEFAULT_NEAR, STEMMERS, term_problem
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
@@ -55,6 +62,7 @@ class FlowReader(StepReader):
         draft.disclaimer = self.text(root.get("disclaimer"), "disclaimer")
         draft.urgent_disclaimer = self.text(root.get("urgent_disclaimer"), "urgent_disclaimer")
         draft.safety_line = self.text(root.get("safety_line"), "safety_line")
+        self.read_label_limit(root.get("label_limit"))
         self.read_reasons(root.get("reasons"))
         self.read_ui(root.get("ui"))
         self.read_steps(root.get("steps"))
@@ -70,6 +78,19 @@ class FlowReader(StepReader):
         items = node.items if isinstance(node, YSeq) else [node]
         languages: list[str] = []
         for item in items:
+            if isinstance(item, YScalar) and "," in item.text and not isinstance(node, YSeq):
+                codes = ", ".join(code.strip() for code in item.text.split(","))
+                self.report.error(
+                    item,
+                    f"The languages are one text here, '{item.text}': a list needs [square "
+                    "brackets].",
+                    f"Write  languages: [{codes}]  (the first one is used when a text has no "
+                    "translation).",
+                )
+                meant = [code.strip() for code in item.text.split(",")]
+                if all(LANGUAGE.match(code) for code in meant):
+                    self.draft.languages = tuple(dict.fromkeys(meant))  # read on with them
+                return
             if not isinstance(item, YScalar) or not LANGUAGE.match(item.text):
                 self.report.error(
                     item,
@@ -86,6 +107,20 @@ class FlowReader(StepReader):
             self.draft.languages = tuple(languages)
         elif isinstance(node, YSeq) and not node.items:
             self.report.error(node, "No languages are listed.", "Write languages: [en].")
+
+    def read_label_limit(self, node: YNode | None) -> None:
+        if node is None:
+            return
+        number = self.integer(node, "label_limit")
+        low, high = LABEL_LIMIT_RANGE
+        if number is not None and not low <= number <= high:
+            self.report.error(
+                node,
+                f"label_limit must be from {low} to {high} (characters on a button), not {number}.",
+                f"The default is {DEFAULT_LABEL_LIMIT}, about what fits on a phone's button.",
+            )
+        elif number is not None:
+            self.draft.label_limit = number
 
     def read_reasons(self, node: YNode | None) -> None:
         if node is None:

@@ -210,7 +210,7 @@ class StepReader(ValueReader):
             option_id = self.check_id(key, "an option id")
             if option_id is None:
                 continue
-            exclusive = False
+            exclusive = emergency = False
             label_node: YNode | None = value
             if isinstance(value, YMap) and any(k in OPTION_KEYS for k in value.entries):
                 self.check_keys(value, OPTION_KEYS, "an option")
@@ -229,8 +229,13 @@ class StepReader(ValueReader):
                             "exclusive: true means 'ticking this clears the others' (like "
                             "'None of these'); a choice step already allows only one answer.",
                         )
-            label = self.text(label_node, "label", step=step.id, extra_keys=OPTION_KEYS)
-            step.options.append(Option(option_id, label or LocalText({}), exclusive))
+                sign = value.get("emergency")
+                if sign is not None:
+                    emergency = bool(self.boolean(sign, "emergency"))
+            label = self.text(
+                label_node, "label", step=step.id, extra_keys=OPTION_KEYS, option=option_id
+            )
+            step.options.append(Option(option_id, label or LocalText({}), exclusive, emergency))
             step.option_keys[option_id] = key
 
     def read_next(self, step: StepDraft, node: YNode | None) -> None:

@@ -98,8 +98,10 @@ class _Checker:
                 'Compare it with an answer, for example: location == "buttock"',
             )
 
-    def question(self, name: Name) -> StepDraft | None:
-        """The question ``name`` reads, or ``None`` after reporting why it cannot."""
+    def question(self, name: Name, partner: Name | None = None, op: str = "==") -> StepDraft | None:
+        """The question ``name`` reads, or ``None`` after reporting why it cannot. ``partner``
+        is the name on the other side of a comparison: ``sitting == yes`` most likely means
+        the option 'yes' of 'sitting', whatever other question has a 'yes' too."""
         key = name.key
         step = self.draft.steps.get(key)
         questions = list(self.draft.questions)
@@ -126,12 +128,15 @@ class _Checker:
                 )
             return None
         owners = [q.id for q in self.draft.questions.values() if q.option(key) is not None]
+        if partner is not None and partner.key in owners:
+            owners.insert(0, partner.key)
         if owners:
+            example = f'{owners[0]} {op if partner is not None else "=="} "{key}"'
             self.problem(
                 name,
                 f"'{key}' is not a question. If you mean the option '{key}' of "
                 f"'{owners[0]}', put it in quotes: \"{key}\".",
-                f'For example: {owners[0]} == "{key}"',
+                f"For example: {example}",
             )
             return None
         self.problem(
@@ -183,7 +188,8 @@ class _Checker:
 
     def two_questions(self, node: Compare, left: Name, right: Name) -> None:
         self.skip.add(id(self.condition))
-        found = [self.question(left), self.question(right)]
+        flipped = FLIPPED.get(node.op, node.op)
+        found = [self.question(left, right, flipped), self.question(right, left, node.op)]
         if node.op in ORDERED:
             for side, question in zip((left, right), found, strict=True):
                 if question is not None and question.kind is not StepKind.NUMBER:

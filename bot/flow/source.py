@@ -61,6 +61,7 @@ class YScalar:
 class YMap:
     span: Span
     entries: dict[str, tuple[YScalar, YNode]] = field(default_factory=dict)
+    flow: bool = False  # written in {curly brackets} on one line, rather than one key a line
 
     def get(self, key: str) -> YNode | None:
         entry = self.entries.get(key)
@@ -197,11 +198,60 @@ class Reader:
     def _collection(self, node: yaml.Node) -> YNode:
         span = self._span(node)
         if isinstance(node, yaml.SequenceNode):
-            return YSeq(span, [self._build(item) for item in node.value])
+            items: list[YNode] = []
+            for item in node.value:
+                pieces = self._without_dash(item)
+                if pieces is None:
+                    items.append(self._build(item))
+                    continue
+                for pairs in pieces:  # items that lost their "- ", read as the items meant
+                    items.append(self._mapping(self._span(pairs[0][0]), pairs, flow=False))
+            return YSeq(span, items)
         assert isinstance(node, yaml.MappingNode)
-        mapping = YMap(span)
+        return self._mapping(span, node.value, flow=bool(node.flow_style))
+
+    def _without_dash(self, item: yaml.Node) -> list[list[tuple[yaml.Node, yaml.Node]]] | None:
+        """A list item whose first key comes back further down, at the same column:
+
+            - if: flags has "fever"
+              goto: doctor
+              if: location == "buttock"     <- the '- ' of a second rule is missing
+              goto: book
+
+        YAML reads one item with 'if' twice (and keeps the last). Reported once per lost
+        dash, and read as the items the therapist meant, so nothing else is reported."""
+        if not isinstance(item, yaml.MappingNode) or item.flow_style or len(item.value) < 2:
+            return None
+        first = item.value[0][0]
+        if not isinstance(first, yaml.ScalarNode):
+            return None
+        column = first.start_mark.column
+        pieces: list[list[tuple[yaml.Node, yaml.Node]]] = [[]]
+        for key_node, value_node in item.value:
+            again = (
+                isinstance(key_node, yaml.ScalarNode)
+                and key_node.value == first.value
+                and key_node.start_mark.column == column
+                and pieces[-1]
+            )
+            if again:
+                self.problems.append(
+                    SourceProblem(
+                        self._span(key_node),
+                        f"A '- ' is missing before this {_item_word(first.value)}, so YAML reads "
+                        f"it as part of the one above (which has its own '{first.value}').",
+                        f"Each {_item_word(first.value)} of the list starts with '- ', in the "
+                        f"same column as the one above:\n    - {first.value}: ...",
+                    )
+                )
+                pieces.append([])
+            pieces[-1].append((key_node, value_node))
+        return pieces if len(pieces) > 1 else None
+
+    def _mapping(self, span: Span, pairs: list[tuple[yaml.Node, yaml.Node]], *, flow: bool) -> YMap:
+        mapping = YMap(span, flow=flow)
         entries = mapping.entries
-        for key_node, value_node in node.value:
+        for key_node, value_node in pairs:
             if key_node.__class__ is not yaml.ScalarNode:
                 self.problems.append(
                     SourceProblem(
@@ -243,6 +293,13 @@ class Reader:
             return node.value
         # Strings, and timestamps or other exotic tags: keep the text as written.
         return node.value
+
+
+def _item_word(first_key: str) -> str:
+    """What a list item that starts with this key is called in the flow language."""
+    return {"if": "rule", "goto": "rule", "reason": "reason rule", "each": "reason rule"}.get(
+        first_key, "item"
+    )
 
 
 def to_data(node: YNode | None) -> Any:

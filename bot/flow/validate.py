@@ -3,7 +3,8 @@
 Runs on a :class:`~bot.flow.draft.FlowDraft` (which may be incomplete) and adds every problem
 to the report: targets that do not exist, the graph (unreachable steps, dead ends, message
 loops), conditions against the questions they read, rules that can never hold or leave a
-gap, reasons, placeholders, translations and Telegram's limits.
+gap, the safety rules that hold for every flow (:mod:`bot.flow.safety_rules`), reasons,
+placeholders, translations and Telegram's limits.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.flow.limits import check_limits
 from bot.flow.model import StepKind
 from bot.flow.report import Report
 from bot.flow.rules import check_conditions
+from bot.flow.safety_rules import check_safety_rules
 from bot.flow.source import YMap, YNode
 from bot.flow.texts import check_texts
 
@@ -25,10 +27,11 @@ def validate(draft: FlowDraft, report: Report) -> None:
     graph = analyse_graph(draft, report)
     checked = check_conditions(draft, report, graph)
     analyse_rules(draft, report, graph, checked)
+    check_safety_rules(draft, report, graph, checked)
     check_reasons(draft, report)
     check_safety_net(draft, report)
     check_texts(draft, report, graph)
-    check_limits(draft, report)
+    check_limits(draft, report, graph)
 
 
 def _target(draft: FlowDraft, report: Report, target: str | None, node: YNode | None) -> None:
@@ -50,21 +53,6 @@ def check_references(draft: FlowDraft, report: Report) -> None:
     net = draft.safety_net
     if net is not None and net.target is not None and net.target_node is not None:
         _target(draft, report, net.target, net.target_node)
-        target = draft.steps.get(net.target)
-        if target is not None and target.kind is not None and target.kind is not StepKind.OUTCOME:
-            report.error(
-                net.target_node,
-                f"The safety net must go to an outcome, but '{net.target}' is a "
-                f"{target.kind} step.",
-                "Point goto: at the emergency outcome.",
-            )
-        elif target is not None and target.kind is StepKind.OUTCOME and not target.urgent:
-            report.warning(
-                net.target_node,
-                f"The safety net goes to '{net.target}', which is not marked urgent: true.",
-                "The safety net is for emergencies; its outcome should lead with the "
-                "urgent advice (urgent: true).",
-            )
 
 
 def check_reasons(draft: FlowDraft, report: Report) -> None:

@@ -15,7 +15,8 @@ from bot.flow.errors import closest, did_you_mean
 from bot.flow.keys import ALL_STEP_KEYS
 from bot.flow.model import Condition, LocalText
 from bot.flow.report import Report
-from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
+from bot.flow.source import Span, YMap, YNode, YScalar, YSeq, describe
+from bot.flow.yaml_errors import CURLY
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -69,11 +70,19 @@ class ValueReader:
         that the step it names (reported too) still counts as reached."""
         target = self.ident(node, "a step id")
         if target is None and isinstance(node, YScalar) and node.value is not None:
-            return node.text
+            return node.text.strip(CURLY)  # “emergency” (reported) still names emergency
         return target
 
     def check_id(self, node: YScalar, what: str) -> str | None:
         text = node.text
+        if any(char in CURLY for char in text) and ID.match(text.strip(CURLY)):
+            self.report.error(
+                node,
+                f"{text} is in curly quotes, as a word processor types them: {what} needs "
+                "no quotes.",
+                f"Write: {text.strip(CURLY)}",
+            )
+            return None
         if not ID.match(text):
             self.report.error(
                 node,
@@ -116,6 +125,7 @@ class ValueReader:
         step: str | None = None,
         extra_keys: frozenset[str] = frozenset(),
         ui_key: str | None = None,
+        option: str | None = None,
     ) -> LocalText | None:
         """A text: one string, or a group of languages (``{en: ..., es: ...}``)."""
         if node is None:
@@ -127,10 +137,20 @@ class ValueReader:
                     node, "This text is empty.", 'Write the text after the colon: "..."'
                 )
                 return None
+            self.curly_around(node)
             language = self.draft.default_language
             text = LocalText({language: node.text})
             self.draft.texts.append(
-                TextUse(text, node, {language: node}, role, step, plain=True, ui_key=ui_key)
+                TextUse(
+                    text,
+                    node,
+                    {language: node},
+                    role,
+                    step,
+                    plain=True,
+                    ui_key=ui_key,
+                    option=option,
+                )
             )
             return text
         if isinstance(node, YSeq):
@@ -143,7 +163,13 @@ class ValueReader:
         by_language: dict[str, str] = {}
         nodes: dict[str, YScalar] = {}
         complete = True
+        cut: YScalar | None = None  # a text in { } cut at a comma: its first piece
+        told: set[int] = set()
         for language, key, value in node.items():
+            if language not in languages and self.cut_at_comma(node, cut, key, value, told):
+                complete = False
+                continue
+            cut = value if isinstance(value, YScalar) and not value.quoted else None
             if language not in languages:
                 complete = False
                 what = "Possible keys" if extra_keys else "This flow's languages"
@@ -157,6 +183,7 @@ class ValueReader:
             if not isinstance(value, YScalar) or value.value is None or not value.text.strip():
                 self.report.error(value, f"The '{language}' text is empty or not a text.")
                 continue
+            self.curly_around(value)
             by_language[language] = value.text
             nodes[language] = value
         if not by_language:
@@ -165,9 +192,60 @@ class ValueReader:
             return None
         text = LocalText(by_language)
         self.draft.texts.append(
-            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete)
+            TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete, option=option)
         )
         return text
+
+    def curly_around(self, node: YScalar) -> None:
+        """A text wrapped in curly quotes: meant as quotes, shown to people as they are."""
+        text = node.text.strip()
+        if len(text) > 1 and text[0] in "“‘" and text[-1] in "”’" and not node.quoted:
+            self.report.warning(
+                node,
+                f"This text starts and ends with curly quotes ({text[0]} {text[-1]}), as a word "
+                "processor types them: YAML does not read them as quotes, so people would see "
+                "them.",
+                f"If they are meant as the quotes around the text, type straight ones:  "
+                f'"{text[1:-1]}"',
+            )
+
+    def cut_at_comma(
+        self, node: YMap, cut: YScalar | None, key: YScalar, value: YNode | None, told: set[int]
+    ) -> bool:
+        """``{ en: Worse when you sit, for example at a desk?, es: ... }``: in { } a comma ends
+        a text without quotes, and YAML reads the rest as one more language. Reported once,
+        at the first comma, with the whole text in quotes; True when this key is such a rest."""
+        empty = value is None or (isinstance(value, YScalar) and value.value is None)
+        if not (node.flow and empty and cut is not None and cut.span.line == key.span.line):
+            return False
+        line = self.draft.lines[key.span.line - 1]
+        start = cut.span.column - 1
+        last = key
+        rest = [k for _, k, _ in node.items()]
+        for later, later_value in [(k, v) for _, k, v in node.items()][rest.index(key) + 1 :]:
+            nothing = later_value is None or (
+                isinstance(later_value, YScalar) and later_value.value is None
+            )
+            languages = self.draft.languages
+            if not nothing or later.text in languages or later.span.line != key.span.line:
+                break
+            last = later  # a text with several commas: all its pieces
+        end = (last.span.end_column or len(line) + 1) - 1
+        whole = line[start:end]
+        if len(whole) <= len(cut.text) or "," not in whole[len(cut.text) :]:
+            return False
+        if id(cut) in told:
+            return True
+        told.add(id(cut))
+        comma = start + len(cut.text)
+        language = next(name for name, (_, v) in node.entries.items() if v is cut)
+        self.report.error(
+            Span(cut.span.line, comma + 1, comma + 2),
+            "This text has a comma, and inside { } a comma ends a text without quotes: YAML "
+            f"read '{key.text}' as one more language.",
+            f'Put the text in double quotes:  {language}: "{whole}"',
+        )
+        return True
 
     def condition(self, node: YNode | None) -> ConditionDraft | None:
         if node is None:

@@ -46,36 +46,34 @@ class Walks:
         """What each step's rules read, once, when the first gap is met: a flow without
         gaps never pays for it."""
         for step in self.draft.steps.values():
-            keys: set[str] = set()
-            for rule in step.rules:
-                tree = _tree(rule)
-                if tree is None:
-                    continue
-                for node in walk(tree):
-                    if isinstance(node, Name):
-                        keys.add(node.key)
-                    elif isinstance(node, Compare):
-                        _note_values(node, self._mentioned)
-            self._reads[step.id] = frozenset(keys)
+            self._reads[step.id] = _reads_of(step.rules, self._mentioned)
         for source, targets in self.graph.edges.items():
             for target in targets:
                 self._reverse.setdefault(target, []).append(source)
 
     # -- the search ---------------------------------------------------------------------------
 
-    def gap_example(self, step: StepDraft, own: Sequence[Any]) -> dict[str, Any] | None:
+    def gap_example(
+        self, step: StepDraft, own: Sequence[Any], rules: Sequence[RuleDraft] | None = None
+    ) -> dict[str, Any] | None:
         """Answers that reach ``step`` and that none of its rules catch, or ``None``.
 
         ``own`` are the answers to ``step`` itself worth trying (none when its rules do not
-        read it).
+        read it). ``rules`` replaces the step's own rules (the reason rules of an outcome,
+        say: "reached with no reason" is a gap in them).
         """
         start = self.graph.start
         if start is None or start not in self.draft.steps:
             return None
         if not self._reads:
             self._index()
-        wanted = self._reads[step.id]
-        later = self._later_reads(step.id)
+        if rules is None:
+            rules = step.rules
+            wanted = self._reads[step.id]
+        else:
+            wanted = _reads_of(rules, self._mentioned)
+            self._domains.clear()  # these rules may compare with values not tried so far
+        later = self._later_reads(step.id, wanted)
         if start not in later:
             return None
         stack: list[tuple[str, dict[str, Any]]] = [(start, {})]
@@ -83,7 +81,7 @@ class Walks:
         while stack:
             step_id, answers = stack.pop()
             if step_id == step.id:
-                found = self._uncaught(step, answers, own)
+                found = self._uncaught(rules, step.id, answers, own)
                 if found is not None:
                     return {k: v for k, v in found.items() if k in wanted}
             here = self.draft.steps[step_id]
@@ -105,11 +103,11 @@ class Walks:
         return None
 
     def _uncaught(
-        self, step: StepDraft, answers: dict[str, Any], own: Sequence[Any]
+        self, rules: Sequence[RuleDraft], step_id: str, answers: dict[str, Any], own: Sequence[Any]
     ) -> dict[str, Any] | None:
-        tries = [{**answers, step.id: value} for value in own] if own else [answers]
+        tries = [{**answers, step_id: value} for value in own] if own else [answers]
         for given in tries:
-            if not _routes(step.rules, given, unknown_holds=True):
+            if not _routes(rules, given, unknown_holds=True):
                 return given
         return None
 
@@ -129,13 +127,14 @@ class Walks:
             self._domains[question.id] = known
         return known
 
-    def _later_reads(self, goal: str) -> dict[str, frozenset[str]]:
+    def _later_reads(self, goal: str, goal_reads: frozenset[str]) -> dict[str, frozenset[str]]:
         """For each step that can lead to ``goal``: the answers read by its rules or by the
-        rules of a step after it on the way to ``goal`` (``goal``'s own included). Only
-        these can still change whether a walk gets there, and how."""
+        rules of a step after it on the way to ``goal`` (``goal_reads`` for ``goal`` itself).
+        Only these can still change whether a walk gets there, and how."""
         reached = search([goal], self._reverse)
         toward = [s for s in reversed(self.draft.steps) if s in reached]  # mostly onward first
         later = {s: self._reads.get(s, frozenset()) for s in toward}
+        later[goal] = goal_reads
         changed = True
         while changed:  # a few rounds: sets only grow, over a finite set of names
             changed = False
@@ -147,6 +146,21 @@ class Walks:
                     later[source] = grown
                     changed = True
         return later
+
+
+def _reads_of(rules: Sequence[RuleDraft], mentioned: dict[str, list[Any]]) -> frozenset[str]:
+    """The answers these rules read (noting the values they compare with)."""
+    keys: set[str] = set()
+    for rule in rules:
+        tree = _tree(rule)
+        if tree is None:
+            continue
+        for node in walk(tree):
+            if isinstance(node, Name):
+                keys.add(node.key)
+            elif isinstance(node, Compare):
+                _note_values(node, mentioned)
+    return frozenset(keys)
 
 
 def _tree(rule: RuleDraft) -> Node | None:

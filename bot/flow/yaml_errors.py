@@ -4,7 +4,9 @@ PyYAML's messages ("expected <block end>, but found '<scalar>'") are written for
 know the YAML grammar. A therapist needs to know which line, what probably happened, and
 what to type instead. The usual causes are few: a text containing ``: `` that needs quotes,
 a value that starts with a quote but goes on after it (``if: "x" in flags``), a quote never
-closed, a line out of step with its neighbours, or a list in brackets not closed.
+closed (pointed at where it opens, not where YAML noticed), an apostrophe inside single
+quotes, curly quotes typed by a word processor, a rule without its ``- ``, a line out of step
+with its neighbours, or a list in brackets not closed.
 """
 
 from __future__ import annotations
@@ -43,6 +45,158 @@ _INDENTATION_HINT = (
     "Check the indentation: the keys of one step (or one rule) must start in exactly the same "
     "column, and a line that belongs to the line above must be indented further than it."
 )
+
+
+CURLY = "“”‘’„«»"  # typographic quotes a word processor types for " and '
+_STRAIGHT = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+# Where a value starts on a line, so a quote there opens a text: after "key: ", "- ", "[",
+# "{" or ", " (YAML reads a quote anywhere else as an ordinary character).
+_VALUE_START = re.compile(r"""(?:^\s*(?:-\s+)*|:\s+|[\[{,]\s*)(["'])""")
+
+# The rule keys a line starts with when it is a rule (or reason rule, or paragraph).
+_RULE_LINE = re.compile(r"^(\s*)(if|goto|reason|each|text):(?:\s|$)")
+
+
+def straight(text: str) -> str:
+    """``text`` with typed curly quotes made straight."""
+    return text.translate(_STRAIGHT)
+
+
+def _code(line: str) -> str:
+    """The line without a comment (a # after a space, outside quotes: near enough here)."""
+    return line.split(" #", 1)[0]
+
+
+def _curly_quotes(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem | None:
+    for mark in marks:
+        if mark is None or mark.line >= len(lines):
+            continue
+        text = _code(lines[mark.line])
+        found = next((i for i, char in enumerate(text) if char in CURLY), None)
+        if found is None:
+            continue
+        return SourceProblem(
+            Span(mark.line + 1, found + 1, found + 2),
+            f"{text[found]} is a curly quote, as a word processor types it: YAML only "
+            "understands the straight quotes \" and ' around a text.",
+            "Type the quotes again in this editor (straight quotes):\n    "
+            + straight(text.strip()),
+        )
+    return None
+
+
+def _apostrophe(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem | None:
+    """``'Isn't it worse?'``: the apostrophe ends a text in single quotes early."""
+    for mark in marks:
+        if mark is None or mark.line >= len(lines):
+            continue
+        text = _code(lines[mark.line])
+        for match in _VALUE_START.finditer(text):
+            if match.group(1) != "'":
+                continue
+            start = match.end(1)
+            end = _closing(text, start, "'")
+            if end is None or end + 1 >= len(text):
+                continue
+            before, after = text[end - 1], text[end + 1]
+            if not (before.isalpha() and after.isalpha()):
+                continue
+            close = re.search(r"'(?=\s*(?:[,}\]]|$))", text[end + 1 :])
+            whole = text[start : end + 1 + close.start()] if close else text[start:]
+            word = re.search(r"\w+'\w+", text[end - 20 if end > 20 else 0 : end + 20])
+            shown = word.group(0) if word else "it"
+            return SourceProblem(
+                Span(mark.line + 1, end + 1, end + 2),
+                f"This text is in single quotes, so the apostrophe in {shown} ends it early.",
+                f'Put the text in double quotes instead:  "{whole}"  (or, keeping the single '
+                f"quotes, write each apostrophe twice:  '{whole.replace(chr(39), chr(39) * 2)}')",
+            )
+    return None
+
+
+def _closing(text: str, start: int, quote: str) -> int | None:
+    """The index of the quote that closes a text opened just before ``start``."""
+    index = start
+    while index < len(text):
+        char = text[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and text[index + 1 : index + 2] == "'":
+                index += 2
+                continue
+            return index
+        index += 1
+    return None
+
+
+def unclosed_on_line(text: str) -> int | None:
+    """The column (0-based) of a quote on this line that opens a text never closed on it.
+
+    ``{ en: "Lower back, es: "Zona" }``: the text opened after ``en:`` runs to the quote that
+    was meant to open the next one (it ends in ``: `` or ``, `` and a word follows at once),
+    so YAML complains further on; the quote to close is the first one.
+    """
+    code = _code(text)
+    for match in _VALUE_START.finditer(code):
+        quote = match.group(1)
+        start = match.end(1)
+        end = _closing(code, start, quote)
+        if end is None:
+            continue
+        inside, after = code[start:end], code[end + 1 : end + 2]
+        if inside.endswith((": ", ", ")) and (after.isalnum() or after in "*_¿¡"):
+            return start - 1
+    return None
+
+
+def _unclosed_here(lines: list[str], *marks: yaml.Mark | None) -> SourceProblem | None:
+    for mark in marks:
+        if mark is None or mark.line >= len(lines):
+            continue
+        column = unclosed_on_line(lines[mark.line])
+        if column is None:
+            continue
+        quote = lines[mark.line][column]
+        return SourceProblem(
+            Span(mark.line + 1, column + 1, column + 2),
+            "The text in quotes that starts here is never closed.",
+            f"Add the closing {quote} at the end of the text: YAML read on to the next {quote}, "
+            "which was meant to open the next text.",
+        )
+    return None
+
+
+def _rule_without_dash(lines: list[str], mark: yaml.Mark | None) -> SourceProblem | None:
+    """A rule written without its '- ' at the column of the dashes above it."""
+    if mark is None or mark.line >= len(lines):
+        return None
+    match = _RULE_LINE.match(lines[mark.line])
+    if match is None:
+        return None
+    indent = len(match.group(1))
+    for index in range(mark.line - 1, max(-1, mark.line - 30), -1):
+        above = lines[index]
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        if _indent(above) < indent:
+            return None
+        if _indent(above) == indent and above.lstrip().startswith("- "):
+            key = match.group(2)
+            return SourceProblem(
+                Span(mark.line + 1, indent + 1, indent + 1 + len(key)),
+                f"This line has no '- ' in front, but the {_what(key)}s above it do: each "
+                f"{_what(key)} of a list starts with '- '.",
+                f"Write it as  - {lines[mark.line].strip()}  with the dash in the same column "
+                "as the dashes above, and the lines that belong to it indented two more.",
+            )
+    return None
+
+
+def _what(key: str) -> str:
+    return {"reason": "reason rule", "each": "reason rule", "text": "paragraph"}.get(key, "rule")
 
 
 def _mark_span(mark: yaml.Mark | None, lines: list[str]) -> Span:
@@ -190,12 +344,26 @@ def _colon_missing_above(lines: list[str], mark: yaml.Mark | None) -> SourceProb
 def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     """One plain-language problem for a YAML syntax error."""
     if not isinstance(error, yaml.MarkedYAMLError):
-        return SourceProblem(Span(0, 0), f"This file cannot be read as YAML: {error}.")
+        return SourceProblem(
+            Span(0, 0),
+            "This file cannot be read as YAML.",
+            "Check it against the examples in docs/flow-language.md: names and values as  "
+            "name: value, indented with spaces.",
+        )
     problem = error.problem or ""
     context = error.context or ""
     here = _mark_span(error.problem_mark, lines)
     started = _mark_span(error.context_mark, lines) if error.context_mark else here
 
+    marks = (error.problem_mark, error.context_mark)
+    for found in (
+        _curly_quotes(lines, *marks),
+        _apostrophe(lines, *marks),
+        _unclosed_here(lines, *marks),
+        _rule_without_dash(lines, error.problem_mark),
+    ):
+        if found is not None:
+            return found
     quoted = _quoted_start(lines, error.problem_mark, error.context_mark)
     if quoted is not None and ("expected" in problem or "mapping values" in problem):
         return quoted
@@ -284,6 +452,6 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
         )
     return SourceProblem(
         here,
-        f"This is not valid YAML here ({problem or context or 'syntax error'}).",
+        "This line cannot be read: it does not fit with the lines around it.",
         _INDENTATION_HINT,
     )

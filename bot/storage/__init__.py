@@ -12,6 +12,7 @@ retention).
 
 from bot.storage.records import (
     NO_SOURCE,
+    PAIN_EVENT,
     PROMPT,
     UNCHANGED,
     ChatState,
@@ -22,6 +23,7 @@ from bot.storage.records import (
     NewLead,
     OutboxItem,
     OutgoingMessage,
+    PainScores,
     Stats,
     StorageError,
     TypedAnswer,
@@ -33,6 +35,7 @@ from bot.storage.store import Storage
 __all__ = [
     "MIGRATIONS",
     "NO_SOURCE",
+    "PAIN_EVENT",
     "PROMPT",
     "SCHEMA_VERSION",
     "UNCHANGED",
@@ -44,6 +47,7 @@ __all__ = [
     "NewLead",
     "OutboxItem",
     "OutgoingMessage",
+    "PainScores",
     "Stats",
     "Storage",
     "StorageError",

@@ -10,12 +10,14 @@ from typing import Any
 from bot.storage.db import dumps, immediate, loads_list, loads_object, queue
 from bot.storage.records import (
     NO_SOURCE,
+    PAIN_EVENT,
     EventKind,
     Followup,
     Lead,
     NewLead,
     OutboxItem,
     OutgoingMessage,
+    PainScores,
     Stats,
 )
 
@@ -147,7 +149,9 @@ def cancel_followups(conn: sqlite3.Connection, chat_id: int) -> int:
 # --- statistics -------------------------------------------------------------------------------
 
 
-def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
+def stats(
+    conn: sqlite3.Connection, since: float, until: float | None, idle_before: float | None = None
+) -> Stats:
     rows = conn.execute(
         "SELECT kind, step, outcome, source, count(*) FROM events "
         "WHERE at >= ? AND at < ? GROUP BY kind, step, outcome, source",
@@ -157,6 +161,7 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
     outcomes: Counter[str] = Counter()
     steps: Counter[str] = Counter()
     withdrawn = 0
+    pain: Counter[tuple[int | None, int]] = Counter()
     for kind, step, outcome, source, count in rows:
         if kind == EventKind.STARTED:
             started[source or NO_SOURCE] += count
@@ -166,6 +171,9 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
             steps[step] += count
         elif kind == EventKind.WITHDRAWN:
             withdrawn += count
+        elif kind == PAIN_EVENT and outcome is not None and outcome.isdigit():
+            first = int(step) if step is not None and step.isdigit() else None
+            pain[(first, int(outcome))] += count
     return Stats(
         since=since,
         started=started.total(),
@@ -174,7 +182,29 @@ def stats(conn: sqlite3.Connection, since: float, until: float | None) -> Stats:
         sources=dict(started.most_common()),
         steps=dict(steps.most_common()),
         withdrawn=withdrawn,
+        idle=None if idle_before is None else idle_steps(conn, since, idle_before),
+        pain=tuple(
+            PainScores(first, later, count)
+            for (first, later), count in sorted(pain.items(), key=lambda item: str(item[0]))
+        ),
     )
+
+
+def idle_steps(conn: sqlite3.Connection, since: float, before: float) -> dict[str, int]:
+    """Conversations last touched in [since, before) and resting at a question (not at an
+    outcome): step id -> how many. Counts only, read from the sessions the bot keeps anyway."""
+    rows = conn.execute(
+        "SELECT session_json FROM chats "
+        "WHERE updated_at >= ? AND updated_at < ? AND session_json IS NOT NULL",
+        (since, before),
+    ).fetchall()
+    idle: Counter[str] = Counter()
+    for (session_json,) in rows:
+        session = loads_object(session_json)
+        step = session.get("step")
+        if isinstance(step, str) and session.get("outcome") is None:
+            idle[step] += 1
+    return dict(idle.most_common())
 
 
 # --- meta -------------------------------------------------------------------------------------

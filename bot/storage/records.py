@@ -151,6 +151,20 @@ NO_SOURCE: Final = "direct"
 """How :class:`Stats` names conversations started without a link payload."""
 
 
+PAIN_EVENT: Final = "followup_pain"
+"""Kind of the anonymous event of an answered check-in: ``outcome`` holds the 0-10 answer,
+``step`` the 0-10 answer given in the conversation itself, when there was one."""
+
+
+@dataclass(frozen=True, slots=True)
+class PainScores:
+    """How many check-ins were answered ``later`` after a first score of ``first``."""
+
+    first: int | None  # None: no first score known (an older check-in, or none asked)
+    later: int
+    count: int
+
+
 @dataclass(frozen=True, slots=True)
 class Stats:
     """Counts from the anonymous events at or after ``since``, most frequent first."""
@@ -162,3 +176,7 @@ class Stats:
     sources: dict[str, int] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)  # step id -> times reached
     withdrawn: int = 0  # emergency answers taken back ("it was a mistake")
+    # step id -> conversations resting at that question, untouched for the idle time asked
+    # (None: not asked for); the drop-off at each question.
+    idle: dict[str, int] | None = None
+    pain: tuple[PainScores, ...] = ()  # the check-ins answered, by first and later score

@@ -400,10 +400,19 @@ class Storage:
 
     # --- statistics and meta --------------------------------------------------------------------
 
-    async def stats(self, since: float, until: float | None = None) -> Stats:
+    async def stats(
+        self,
+        since: float,
+        until: float | None = None,
+        *,
+        idle_for: float | None = None,
+        now: float | None = None,
+    ) -> Stats:
         """Counts from the anonymous events. Their times are kept to the hour, so ``since`` is
-        exact to the hour too."""
-        return await self._run(practice.stats, since, until)
+        exact to the hour too. With ``idle_for`` (seconds), also the conversations resting at
+        each question, untouched for that long since ``since``: where people stopped."""
+        before = None if idle_for is None else _now(now) - idle_for
+        return await self._run(practice.stats, since, until, before)
 
     async def get_meta(self, key: str) -> str | None:
         return await self._run(practice.get_meta, key)

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from bot.engine import UI_DEFAULTS
-from bot.flow.keys import ALL_STEP_KEYS, SETTING_NAMES, STEP_TYPES, TOP_KEYS
+from bot.flow.keys import ALL_STEP_KEYS, OPTION_KEYS, SETTING_NAMES, STEP_TYPES, TOP_KEYS
+from bot.flow.safety_rules import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "flow-language.md").read_text(encoding="utf-8")
@@ -14,7 +15,7 @@ EXAMPLE = ROOT / "docs" / "examples" / "mini.yaml"
 
 
 def test_the_complete_example_in_the_guide_is_the_shipped_example_file() -> None:
-    section = GUIDE.split("## 12. A complete small example", 1)[1]
+    section = GUIDE.split("## 13. A complete small example", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None
     assert block.group(1) == EXAMPLE.read_text(encoding="utf-8")
@@ -26,7 +27,7 @@ def test_the_guide_explains_every_key_type_setting_and_bot_text() -> None:
         *ALL_STEP_KEYS,
         *STEP_TYPES,
         *UI_DEFAULTS,
-        "exclusive",
+        *OPTION_KEYS,
         "each",
         "if",
         "goto",
@@ -35,3 +36,10 @@ def test_the_guide_explains_every_key_type_setting_and_bot_text() -> None:
     for name in SETTING_NAMES:
         assert f"{{{name}}}" in GUIDE, name
     assert "A missing answer is false" in GUIDE
+
+
+def test_every_safety_rule_is_named_in_the_guide_with_its_reason() -> None:
+    section = GUIDE.split("## 11. Safety rules", 1)[1].split("\n## ", 1)[0]
+    for rule in RULES:
+        row = next(line for line in section.splitlines() if f"**{rule.label}" in line)
+        assert rule.why[:40].lower() in row.lower(), rule.label

@@ -50,6 +50,7 @@ steps:
   general:
     type: outcome
     text: "Keep moving."
+disclaimer: "A massage therapist cannot diagnose."
 """
 
 
@@ -128,7 +129,10 @@ def test_safety_net_words_keep_what_the_therapist_wrote_and_match_like_typed_tex
         '    cannot: {en: ["Can’t", unable]}\n    pee: {en: [PEE]}\n'
         "  concepts:\n    bladder:\n      sign: trouble peeing\n      when: [cannot + pee]\n"
     )
-    compiled = load_compiled("f.yaml", text=SMALL.replace("start: sitting\n", net))
+    urgent = SMALL.replace("start: sitting\n", net).replace(
+        "  general:\n    type: outcome\n", "  general:\n    type: outcome\n    urgent: true\n"
+    )
+    compiled = load_compiled("f.yaml", text=urgent)
     assert compiled.flow.safety_net is not None
     assert compiled.flow.safety_net.words["cannot"] == {"en": ("Can’t", "unable")}
     assert compiled.screener.screen("i cant peeee").verdict.value == "none"  # a typo of 2
@@ -137,8 +141,8 @@ def test_safety_net_words_keep_what_the_therapist_wrote_and_match_like_typed_tex
 
 def test_urgent_outcomes_read_their_own_disclaimer() -> None:
     text = SMALL.replace(
-        "start: sitting\n",
-        'start: sitting\ndisclaimer: "If worried, see your doctor."\n'
+        'disclaimer: "A massage therapist cannot diagnose."\n',
+        'disclaimer: "If worried, see your doctor."\n'
         'urgent_disclaimer: { en: "We cannot diagnose." }\n',
     ).replace("    booking: true\n", "    urgent: true\n")
     flow = load_flow("f.yaml", text=text)
@@ -172,7 +176,7 @@ def test_defaults_for_optional_keys() -> None:
     flow = load_flow("f.yaml", text=SMALL)
     assert flow.languages == ("en",)
     assert flow.title.get("en", "en") == "small"
-    assert flow.disclaimer is None and flow.safety_net is None
+    assert flow.safety_net is None and flow.safety_line is None
     assert flow.urgent_disclaimer is None
     assert flow.steps["sitting"].columns == 1
     assert not flow.steps["general"].booking and not flow.steps["general"].urgent
@@ -364,6 +368,7 @@ RULES
   massage:
     type: outcome
     text: "Book a massage."
+disclaimer: "A massage therapist cannot diagnose."
 """
 
 

@@ -74,8 +74,8 @@ class _Buttons:
     def consent(self, update: Update, argument: str, pressed: int | None) -> Decision:
         user = update.effective_user
         person = Person(user.full_name if user else None, user.username if user else None)
-        admins = self.runtime.settings.admin_chat_ids
-        return consent(person, admins, self.offers, pressed)
+        settings = self.runtime.settings
+        return consent(person, settings.admin_chat_ids, self.offers, pressed, zone=settings.zone)
 
     def checkin(self, update: Update, argument: str, pressed: int | None) -> Decision:
         return book(self.offers, pressed)

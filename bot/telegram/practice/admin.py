@@ -25,7 +25,9 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
-from bot.charts import format_stats_text, render_stats_png
+from bot.charts import Words, format_stats_text, render_stats_png, title_of
+from bot.engine import Engine, fill
+from bot.flow import Step
 from bot.storage import OutgoingMessage, Stats
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView
@@ -92,14 +94,20 @@ class AdminCommands:
             usage = "Use /stats 7, /stats 30 or /stats 90 (days)."
             await self._commit(update, render.text_message(chat_id, usage))
             return
-        stats = await self.runtime.storage.stats(since=time.time() - days * DAY)
-        flow = self.runtime.flow.engine.flow
+        # Drop-off: conversations resting at a question with no answer for over a day.
+        stats = await self.runtime.storage.stats(since=time.time() - days * DAY, idle_for=DAY)
+        engine = self.runtime.flow.engine
+        flow = engine.flow
+        user = update.effective_user
+        language = engine.pick_language(user.language_code if user else None)
+        words = stats_words(engine, language)
         order = [step.id for step in flow.questions]
-        text = format_stats_text(stats, days, step_order=order)
+        text = format_stats_text(stats, days, step_order=order, words=words)
+        title = f"{fill(flow.title.get(language, flow.default_language), engine.settings)}: "
+        title += words.say("period", days=days)
+        chart = await self._draw(stats, title, order, words)
         if stats.withdrawn:
-            text += f"\n\nEmergency answers taken back as a mistake (/back): {stats.withdrawn}"
-        title = f"{flow.title.get(flow.default_language, flow.default_language)}: {days} days"
-        chart = await self._draw(stats, title, order)
+            text += "\n\n" + words.say("withdrawn", count=str(stats.withdrawn))
         photo = {"chat_id": chat_id, "photo": upload(f"stats-{days}-days.png", chart)}
         await self._commit(
             update,
@@ -109,7 +117,8 @@ class AdminCommands:
 
     async def leads(self, update: Update, context: Context) -> None:
         recent = await self.runtime.storage.recent_leads(RECENT_LEADS)
-        await self._commit(update, html_message(_chat_id(update), leads_html(recent)))
+        zone = self.runtime.settings.zone
+        await self._commit(update, html_message(_chat_id(update), leads_html(recent, zone)))
 
     async def export(self, update: Update, context: Context) -> None:
         chat_id = _chat_id(update)
@@ -156,9 +165,30 @@ class AdminCommands:
             update_id=update.update_id, chat_id=_chat_id(update), decide=decide
         )
 
-    async def _draw(self, stats: Stats, title: str, order: Sequence[str]) -> bytes:
+    async def _draw(
+        self, stats: Stats, title: str, order: Sequence[str], words: Words
+    ) -> bytes:
         async with self._drawing:
-            return await asyncio.to_thread(render_stats_png, stats, title=title, step_order=order)
+            return await asyncio.to_thread(
+                render_stats_png, stats, title=title, step_order=order, words=words
+            )
+
+
+def stats_words(engine: Engine, language: str) -> Words:
+    """The flow's own words for /stats in ``language``: each question's text shortened to
+    what it asks (its first bold part, or first line), each outcome's title."""
+    flow = engine.flow
+    fallback = flow.default_language
+
+    def said(step: Step) -> str:
+        return title_of(fill(step.text.get(language, fallback), engine.settings))
+
+    return Words(
+        language=language,
+        steps={step.id: said(step) for step in flow.questions},
+        outcomes={step.id: said(step) for step in flow.outcomes},
+        urgent=frozenset(step.id for step in flow.outcomes if step.urgent),
+    )
 
 
 def _final(command: Command) -> Command:

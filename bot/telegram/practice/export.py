@@ -13,6 +13,7 @@ import csv
 import html
 import io
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from bot.storage import Lead
 from bot.telegram.practice.leads import format_time, humanise
@@ -30,7 +31,7 @@ def leads_csv(leads: Sequence[Lead]) -> bytes:
     for lead in leads:
         fixed = [
             str(lead.id),
-            format_time(lead.created_at).removesuffix(" UTC"),
+            format_time(lead.created_at).removesuffix(" UTC"),  # the column says UTC
             _cell(lead.name),
             _cell(lead.username),
             str(lead.chat_id),
@@ -43,7 +44,7 @@ def leads_csv(leads: Sequence[Lead]) -> bytes:
     return buffer.getvalue().encode(ENCODING)
 
 
-def leads_html(leads: Sequence[Lead]) -> str:
+def leads_html(leads: Sequence[Lead], zone: tzinfo | None = None) -> str:
     """/leads: the newest leads, one line each, with a link to write to the person."""
     if not leads:
         return "No leads yet."
@@ -55,7 +56,7 @@ def leads_html(leads: Sequence[Lead]) -> str:
             who += f" @{e(lead.username)}"
         parts = [
             f"#{lead.id}",
-            format_time(lead.created_at),
+            format_time(lead.created_at, zone),
             who,
             f"<b>{e(humanise(lead.outcome or '?'))}</b>",
             e(lead.source or "direct"),

@@ -9,7 +9,9 @@ admins get the validator's errors (file:line:column, the line, and the fix) once
 version. :class:`FlowWatcher` polls the file's size and modification time every
 :data:`POLL_SECONDS` and checks it once it has held still for one poll, so an editor's
 half-written save is not reported as broken; the content hash then decides whether anything
-changed at all. /reload runs the same check at once.
+changed at all. /reload runs the same check at once. A version that breaks one of the safety
+rules (:mod:`bot.flow.safety_rules`) is refused like any other error, and the admins are told
+which rule and why it exists.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from bot.engine import Engine
 from bot.flow import CompiledFlow, Problem, check_flow, load_compiled, render_problems
+from bot.flow.safety_rules import broken_rules
 from bot.telegram import render
 from bot.telegram.practice.notify import notify_chats
 
@@ -140,9 +143,14 @@ def describe(check: FlowCheck) -> str:
         count = len(check.errors)
         head = (
             f"⚠️ <b>{name} has {count} error{'s' if count != 1 else ''}</b>, so the bot keeps "
-            f"running the last good version ({version}). Fix {'these' if count != 1 else 'it'} "
-            "and save the file again:"
+            f"running the last good version ({version})."
         )
+        for rule in broken_rules([p.message for p in check.errors]):
+            head += (
+                f"\nIt breaks the safety rule <b>{html.escape(rule.label)}</b>: "
+                f"{html.escape(rule.why)}."
+            )
+        head += f"\nFix {'these' if count != 1 else 'it'} and save the file again:"
         return (
             f"{head}\n<pre>{_problems_html(check.errors, render.MAX_TEXT - len(head) - 20)}</pre>"
         )

@@ -12,7 +12,8 @@ conversation's first score (its 0-10 question, kept with the follow-up when it i
 worse by :data:`WORSE_BY` or more, or :data:`SEVERE` and above, gets advice to see a doctor and
 no booking button; anything less a warm reply. Every reply carries the flow's safety line, and
 typed words meet the safety net before they are read as a score. The answer is counted as an
-anonymous event (no chat id, the hour only).
+anonymous event (no chat id, the hour only), with the first score beside it, so /stats can
+show first and later scores.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from typing import TYPE_CHECKING
 
 from bot.engine import Engine, Repeat, Session
 from bot.flow.model import StepKind
-from bot.storage import UNCHANGED, ChatState, Event, OutgoingMessage, StorageError, Unchanged
+from bot.storage import (
+    PAIN_EVENT,
+    UNCHANGED,
+    ChatState,
+    Event,
+    OutgoingMessage,
+    StorageError,
+    Unchanged,
+)
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
 from bot.telegram.practice.leads import keyboard_edit
@@ -45,7 +54,6 @@ log = logging.getLogger(__name__)
 DAY = 86400.0
 POLL_SECONDS = 60.0  # how often due follow-ups are looked for (and once at start)
 PAIN_ACTION = "pain"  # callback data "x|pain|<follow-up id>|<0-10>[|<first score>]"
-PAIN_EVENT = "followup_pain"  # anonymous event: outcome holds the 0-10 answer
 SEVERE = 7  # from here on: see a doctor, no booking push
 WORSE_BY = 2  # this much worse than the first score: see a doctor too
 SCALE = range(0, 11)
@@ -182,7 +190,8 @@ def _answer(
     if session is not None and not session.finished and chat.engine.is_current(session):
         # Answered mid-way through a new conversation: its question again, below.
         outbox += engine_turn(Repeat())(chat).outbox
-    event = Event(PAIN_EVENT, outcome=str(score))
+    first = None if baseline is None else str(baseline)
+    event = Event(PAIN_EVENT, step=first, outcome=str(score))
     return Change(outbox=outbox, session=marked, events=[event])
 
 

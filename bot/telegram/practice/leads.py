@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import datetime, timezone, tzinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -45,6 +46,7 @@ def consent(
     offers: Offers,
     pressed_message_id: int | None,
     now: float | None = None,
+    zone: tzinfo | None = None,
 ) -> Decision:
     """The decision for a press of the consent button."""
     admin_ids = sorted(admins)
@@ -61,7 +63,7 @@ def consent(
         marked.answers[LEAD_MARK] = session.outcome
         lead = new_lead(chat.chat_id, person, chat.engine, session)
         at = time.time() if now is None else now
-        card = lead_card(lead, session.language, at, withdrawn=session.withdrawn)
+        card = lead_card(lead, session.language, at, zone, withdrawn=session.withdrawn)
         outbox: list[OutgoingMessage] = []
         if pressed_message_id is not None:
             rows = offers.rows(chat.engine, marked)
@@ -120,7 +122,9 @@ def humanise(identifier: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def lead_card(lead: NewLead, language: str, at: float, *, withdrawn: bool = False) -> str:
+def lead_card(
+    lead: NewLead, language: str, at: float, zone: tzinfo | None = None, *, withdrawn: bool = False
+) -> str:
     """The admin's card, HTML: who, how to reach them, the outcome and why, the answers.
 
     ``withdrawn``: the person was given the emergency advice in this conversation and took
@@ -142,7 +146,7 @@ def lead_card(lead: NewLead, language: str, at: float, *, withdrawn: bool = Fals
     answers = [f"• {e(humanise(step))}: {e(str(words))}" for step, words in lead.summary.items()]
     tail = [
         f"Source: {e(lead.source or 'direct')} · Language: {e(language)}",
-        f"Sent: {format_time(at)}",
+        f"Sent: {format_time(at, zone)}",
         "Reply by tapping the name" + (" or the @username." if lead.username else "."),
     ]
     omitted = 0
@@ -175,8 +179,11 @@ def keyboard_edit(
     return OutgoingMessage(chat_id, "editMessageReplyMarkup", params)
 
 
-def format_time(at: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+def format_time(at: float, zone: tzinfo | None = None) -> str:
+    """``2026-05-04 14:30 Europe/London``: in the practice's time zone (TIMEZONE), UTC without
+    one."""
+    local = datetime.fromtimestamp(at, zone or timezone.utc)
+    return f"{local:%Y-%m-%d %H:%M} {zone or 'UTC'}"
 
 
 def _in_practice_language(engine: Engine, session: Session) -> Session:

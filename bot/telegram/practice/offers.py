@@ -40,7 +40,9 @@ def booking_outcome(engine: Engine, session: Session | None) -> bool:
     if session is None or not session.finished or not engine.is_current(session):
         return False
     step = engine.flow.steps[session.step]
-    return step.is_outcome and step.booking and bool(engine.settings.get("booking_url"))
+    # Never under an urgent outcome (safety rule S1; the checker refuses such a flow anyway).
+    offered = step.is_outcome and step.booking and not step.urgent
+    return offered and bool(engine.settings.get("booking_url"))
 
 
 @dataclass(frozen=True, slots=True)

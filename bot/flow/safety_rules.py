@@ -1,0 +1,453 @@
+"""Safety rules: what must hold for ANY flow, whatever the therapist writes.
+
+The other checks make sure a flow works; these make sure it cannot harm. Each rule has a
+short id, shown at the start of its message (``S1 no-booking-on-urgent: ...``), so that the
+therapist, the admins told about a refused reload and docs/flow-language.md ("Safety rules")
+all name it the same way:
+
+* S1 no-booking-on-urgent: an urgent outcome never offers booking (nor, with it, the lead and
+  the check-in buttons that only come with booking).
+* S2 emergency-only-to-urgent: every answer that contains an option marked ``emergency: true``
+  goes straight to an urgent outcome. Proven with the rule analysis: every combination of
+  the answers the rules read is tried (:mod:`bot.flow.cover`).
+* S3 safety-net-to-urgent: the safety net's ``goto`` is an urgent outcome.
+* S4 disclaimer-on-every-outcome: every outcome closes with the disclaimer (urgent ones may
+  use ``urgent_disclaimer:``).
+* S5 no-hard-coded-numbers: no emergency or urgent-care number (or "A&E") written into a
+  text; ``{emergency_number}`` and ``{urgent_advice}`` follow the country in the settings.
+* S6 reasons-when-promised (a warning): an outcome whose text speaks of reasons ("because",
+  "why we suggest") can be reached with no reason to show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.flow.analysis import AnswerSet, Graph
+from bot.flow.conditions import compile_condition, parse_condition
+from bot.flow.cover import MAX_COMBINATIONS, answer_space, combinations, describe_answers
+from bot.flow.draft import ConditionDraft, FlowDraft, RuleDraft, StepDraft, text_span
+from bot.flow.model import Condition, StepKind
+from bot.flow.report import Report
+from bot.flow.source import YMap, YScalar
+from bot.flow.walks import Walks
+
+GUIDE = "docs/flow-language.md, section 11 (Safety rules)"
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyRule:
+    code: str  # S1
+    name: str  # no-booking-on-urgent
+    why: str  # the reason, in one sentence (also in docs/flow-language.md)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def say(self, message: str) -> str:
+        return f"{self.label}: {message}"
+
+
+NO_BOOKING_ON_URGENT = SafetyRule(
+    "S1",
+    "no-booking-on-urgent",
+    "someone who needs medical help now must not be offered a massage, nor asked to send "
+    "their answers or wait for a check-in",
+)
+EMERGENCY_ONLY_TO_URGENT = SafetyRule(
+    "S2",
+    "emergency-only-to-urgent",
+    "an answer the flow itself calls an emergency sign must never lead to another question "
+    "or to ordinary advice",
+)
+SAFETY_NET_TO_URGENT = SafetyRule(
+    "S3",
+    "safety-net-to-urgent",
+    "the safety net fires on warning signs typed in people's own words; where it leads must "
+    "be the emergency advice",
+)
+DISCLAIMER_ON_EVERY_OUTCOME = SafetyRule(
+    "S4",
+    "disclaimer-on-every-outcome",
+    "every piece of advice must say that a massage therapist cannot diagnose",
+)
+NO_HARD_CODED_NUMBERS = SafetyRule(
+    "S5",
+    "no-hard-coded-numbers",
+    "emergency and urgent-care numbers differ from country to country; a number written "
+    "into a text is wrong as soon as the practice (or a person) is elsewhere",
+)
+REASONS_WHEN_PROMISED = SafetyRule(
+    "S6",
+    "reasons-when-promised",
+    "a text that says 'because' or 'why we suggest this' and then shows no reason leaves "
+    "the person guessing what they said that mattered",
+)
+RULES = (
+    NO_BOOKING_ON_URGENT,
+    EMERGENCY_ONLY_TO_URGENT,
+    SAFETY_NET_TO_URGENT,
+    DISCLAIMER_ON_EVERY_OUTCOME,
+    NO_HARD_CODED_NUMBERS,
+    REASONS_WHEN_PROMISED,
+)
+
+
+def broken_rules(messages: Sequence[str]) -> list[SafetyRule]:
+    """The safety rules named by these problem messages, in the order of :data:`RULES`."""
+    return [rule for rule in RULES if any(m.startswith(rule.label + ":") for m in messages)]
+
+
+def check_safety_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]) -> None:
+    no_booking_on_urgent(draft, report)
+    emergency_only_to_urgent(draft, report, graph, skip)
+    safety_net_to_urgent(draft, report)
+    disclaimer_on_every_outcome(draft, report)
+    no_hard_coded_numbers(draft, report)
+    reasons_when_promised(draft, report, graph, skip)
+
+
+# --- S1 ------------------------------------------------------------------------------------------
+
+
+def no_booking_on_urgent(draft: FlowDraft, report: Report) -> None:
+    for step in draft.steps.values():
+        if step.kind is not StepKind.OUTCOME or not (step.urgent and step.booking):
+            continue
+        at = step.node.get("booking") if isinstance(step.node, YMap) else None
+        report.error(
+            at or step.key,
+            NO_BOOKING_ON_URGENT.say(
+                f"'{step.id}' is urgent, so it cannot offer booking (booking: true)."
+            ),
+            "Someone at an urgent outcome needs medical help now, not a massage: remove "
+            "booking: true (the buttons to send their answers and to check in later only "
+            f"come with booking, so they go too). See {GUIDE}.",
+        )
+
+
+# --- S2 ------------------------------------------------------------------------------------------
+
+
+def _urgent_outcomes(draft: FlowDraft) -> list[str]:
+    return [s.id for s in draft.steps.values() if s.kind is StepKind.OUTCOME and s.urgent]
+
+
+def _leads_to_urgent(draft: FlowDraft, target: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Does ``target`` end at an urgent outcome whatever happens? Message steps on the way are
+    allowed (they ask nothing); a question is not."""
+    step = draft.steps.get(target)
+    if step is None or target in seen:
+        return False
+    if step.kind is StepKind.OUTCOME:
+        return step.urgent
+    if step.kind is StepKind.MESSAGE and step.rules:
+        onward = seen | {target}
+        return all(
+            rule.target is not None and _leads_to_urgent(draft, rule.target, onward)
+            for rule in step.rules
+        )
+    return False
+
+
+def _has_emergency(step: StepDraft, value: Any, signs: set[str]) -> list[str]:
+    """The emergency options in an answer to ``step``."""
+    if step.kind is StepKind.MULTI and isinstance(value, list):
+        return [v for v in value if v in signs]
+    return [value] if value in signs else []
+
+
+def emergency_only_to_urgent(
+    draft: FlowDraft, report: Report, graph: Graph, skip: set[int]
+) -> None:
+    for step in draft.steps.values():
+        signs = [o.id for o in step.options if o.emergency]
+        if not signs or not step.is_question or step.id not in graph.reachable:
+            continue
+        rules = _until_default(step.rules)
+        if not rules or not all(_readable(rule.condition, skip) for rule in rules):
+            continue  # a missing next: or an unreadable condition is reported already
+        if any(rule.target is None or rule.target not in draft.steps for rule in rules):
+            continue  # a target that does not exist is reported already
+        answered = graph.answered_by_rules(step) or AnswerSet(0, {})
+        trees = [r.condition.condition.tree for r in rules if r.condition and r.condition.condition]
+        space = answer_space(draft, trees, answered, also={step.id: signs})
+        if space is None:
+            report.error(
+                step.next_key or step.key,
+                EMERGENCY_ONLY_TO_URGENT.say(
+                    f"The checker cannot prove that every answer to '{step.id}' with an "
+                    "emergency sign goes to an urgent outcome: its rules read too many "
+                    f"answers at once (more than {MAX_COMBINATIONS:,} combinations)."
+                ),
+                "Make the first rule send every emergency sign to the urgent outcome:\n"
+                + _first_rule(draft, step, signs),
+            )
+            continue
+        keys, domains = space
+        _prove(draft, report, step, rules, set(signs), keys, domains)
+
+
+def _until_default(rules: list[RuleDraft]) -> list[RuleDraft]:
+    for index, rule in enumerate(rules):
+        if rule.condition is None:
+            return rules[: index + 1]
+    return rules
+
+
+def _readable(condition: ConditionDraft | None, skip: set[int]) -> bool:
+    return condition is None or (condition.condition is not None and id(condition) not in skip)
+
+
+def _prove(
+    draft: FlowDraft,
+    report: Report,
+    step: StepDraft,
+    rules: list[RuleDraft],
+    signs: set[str],
+    keys: list[str],
+    domains: list[list[Any]],
+) -> None:
+    reported: set[int] = set()
+    for answers in combinations(keys, domains):
+        found = _has_emergency(step, answers.get(step.id), signs)
+        if not found:
+            continue
+        winner = next(
+            (
+                rule
+                for rule in rules
+                if rule.condition is None
+                or (rule.condition.condition and rule.condition.condition.test(answers))
+            ),
+            None,
+        )
+        if winner is None or id(winner) in reported:
+            continue  # no rule catches it: the gap is reported by the rule analysis
+        assert winner.target is not None
+        if _leads_to_urgent(draft, winner.target):
+            continue
+        reported.add(id(winner))
+        target = draft.steps[winner.target]
+        what = (
+            "an outcome that is not urgent"
+            if target.kind is StepKind.OUTCOME
+            else f"a {target.kind} step"
+            if target.kind
+            else "a step"
+        )
+        report.error(
+            winner.target_node or winner.node,
+            EMERGENCY_ONLY_TO_URGENT.say(
+                f"An answer with '{found[0]}' (marked emergency: true) goes to "
+                f"'{winner.target}', {what}."
+            ),
+            f"For example: {describe_answers(draft, keys, answers)}. Every answer with an "
+            "emergency sign must go straight to an urgent outcome; put this rule first:\n"
+            + _first_rule(draft, step, sorted(signs, key=step.option_ids.index)),
+        )
+
+
+def _first_rule(draft: FlowDraft, step: StepDraft, signs: list[str]) -> str:
+    listed = ", ".join(f'"{s}"' for s in signs)
+    test = (
+        f"{step.id} has any of [{listed}]"
+        if step.kind is StepKind.MULTI
+        else (f"{step.id} in [{listed}]")
+    )
+    urgent = (_urgent_outcomes(draft) or ["emergency"])[0]
+    return f"    - if: {test}\n      goto: {urgent}"
+
+
+# --- S3 ------------------------------------------------------------------------------------------
+
+
+def safety_net_to_urgent(draft: FlowDraft, report: Report) -> None:
+    net = draft.safety_net
+    if net is None or net.target is None or net.target_node is None:
+        return
+    target = draft.steps.get(net.target)
+    if target is None or target.kind is None:
+        return  # a step that does not exist (or has no type) is reported already
+    if target.kind is not StepKind.OUTCOME:
+        report.error(
+            net.target_node,
+            SAFETY_NET_TO_URGENT.say(
+                f"The safety net must go to an urgent outcome, but '{net.target}' is a "
+                f"{target.kind} step."
+            ),
+            "Point goto: at the emergency outcome (an outcome with urgent: true).",
+        )
+    elif not target.urgent:
+        report.error(
+            net.target_node,
+            SAFETY_NET_TO_URGENT.say(
+                f"The safety net goes to '{net.target}', which is not marked urgent: true."
+            ),
+            "The safety net fires on warning signs typed in people's own words: point goto: at "
+            "the emergency outcome, or mark this outcome urgent: true if it is the emergency "
+            "advice.",
+        )
+
+
+# --- S4 ------------------------------------------------------------------------------------------
+
+
+def disclaimer_on_every_outcome(draft: FlowDraft, report: Report) -> None:
+    root = draft.root
+    if root is None or "disclaimer" in root.entries:
+        return  # present (an empty or unreadable one is reported where it is written)
+    outcomes = [s for s in draft.steps.values() if s.kind is StepKind.OUTCOME]
+    if "urgent_disclaimer" in root.entries:
+        outcomes = [s for s in outcomes if not s.urgent]
+    if not outcomes:
+        return
+    names = ", ".join(f"'{s.id}'" for s in outcomes[:3]) + (" ..." if len(outcomes) > 3 else "")
+    report.error(
+        root.key("steps") or root,
+        DISCLAIMER_ON_EVERY_OUTCOME.say(
+            f"This flow has no disclaimer:, so its outcomes ({names}) would end without "
+            "saying that a massage therapist cannot diagnose."
+        ),
+        "Add it at the top of the file, for example:\n"
+        '    disclaimer: "We are massage therapists, not doctors: this check cannot diagnose '
+        'anything. If you are worried, please speak to your doctor."',
+    )
+
+
+# --- S5 ------------------------------------------------------------------------------------------
+
+# Emergency numbers (999 UK, 112 EU, 911 US, 000 Australia, 061 Spain's medical line) and
+# urgent-care ones (111 NHS), standing alone: not inside a longer number, a price, a time or
+# a phone number written in groups ("0161 999 1234").
+_NUMBER = re.compile(r"(?<![\w£$€.,:/+-])(?<!\d[ -])(999|112|911|000|061|111)(?![\w%])(?![ -]?\d)")
+# "Question 111", "page 112": numbers that count something, not numbers to call.
+_COUNTING = frozenset(
+    {"question", "pregunta", "step", "paso", "page", "página", "pagina", "room", "nº", "#"}
+)
+_WORD_BEFORE = re.compile(r"([#\w]+)\W*$")
+_AE = re.compile(r"(?<![\w&])A ?& ?E(?![\w&])", re.IGNORECASE)
+_URGENT_CARE = {"111"}
+
+
+def no_hard_coded_numbers(draft: FlowDraft, report: Report) -> None:
+    for use in draft.texts:
+        for node in use.nodes.values():
+            _numbers_in(draft, report, node)
+
+
+def _numbers_in(draft: FlowDraft, report: Report, node: YScalar) -> None:
+    text = node.text
+    for match in [*_NUMBER.finditer(text), *_AE.finditer(text)]:
+        found = match.group(0)
+        before = _WORD_BEFORE.search(text[: match.start()])
+        if found[0].isdigit() and before and before.group(1).lower() in _COUNTING:
+            continue
+        where = text_span(node, draft.lines, match.start(), found)
+        if found[0].isdigit():
+            urgent_care = found in _URGENT_CARE
+            name = "urgent-care" if urgent_care else "emergency"
+            placeholder = "{urgent_advice}" if urgent_care else "{emergency_number}"
+            setting = "URGENT_ADVICE" if urgent_care else "EMERGENCY_NUMBER"
+            example = "call 111 or your GP surgery today" if urgent_care else "999, 112 or 911"
+            message = (
+                f"'{found}' is an {name} number written into the text, but the number depends "
+                "on the country."
+            )
+            hint = (
+                f"Write {placeholder} instead: the bot fills in the {setting} setting "
+                f"(e.g. {example}) for the practice's country."
+            )
+        else:
+            message = (
+                f"'{found}' is the UK's name for the emergency department, written into the "
+                "text; elsewhere people would not know it."
+            )
+            hint = (
+                "Write 'the emergency department' (and {emergency_number} for the number to "
+                "call, or {urgent_advice} for urgent care that is not an emergency)."
+            )
+        report.error(where, NO_HARD_CODED_NUMBERS.say(message), hint)
+
+
+# --- S6 ------------------------------------------------------------------------------------------
+
+_PROMISE = re.compile(
+    r"\b(why we suggest|because|the reasons? (?:below|are)|por qué te (?:lo )?(?:sugerimos|"
+    r"recomendamos)|porque|debido a)\b",
+    re.IGNORECASE,
+)
+
+
+def reasons_when_promised(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]) -> None:
+    walks: Walks | None = None
+    for step in draft.steps.values():
+        if step.kind is not StepKind.OUTCOME or step.id not in graph.reachable:
+            continue
+        promise = _promise(draft, step)
+        if promise is None:
+            continue
+        if any(rule.reason is not None and rule.condition is None for rule in step.reasons):
+            continue  # a reason without 'if' is always given
+        rules = _reason_rules(draft, step, skip)
+        if rules is None:
+            continue  # an unreadable reason rule: reported already
+        example: dict[str, Any] | None = {}
+        if rules:
+            walks = walks or Walks(draft, graph)
+            example = walks.gap_example(step, [], rules)
+            if example is None:
+                continue
+        node, match = promise
+        report.warning(
+            text_span(node, draft.lines, match.start(), match.group(0)),
+            REASONS_WHEN_PROMISED.say(
+                f"This text says '{match.group(0)}', but '{step.id}' can be reached with no "
+                "reason to show."
+            ),
+            (
+                f"For example: {describe_answers(draft, sorted(example), example)}. "
+                if example
+                else ""
+            )
+            + "Give it a reason for every way in (a rule without 'if', such as  - reason: "
+            "your_reason), or word the text so that it promises no reasons.",
+        )
+
+
+def _promise(draft: FlowDraft, step: StepDraft) -> tuple[YScalar, re.Match[str]] | None:
+    for use in draft.texts:
+        if use.step != step.id or use.role not in ("step", "paragraph"):
+            continue
+        for node in use.nodes.values():
+            match = _PROMISE.search(node.text)
+            if match:
+                return node, match
+    return None
+
+
+def _reason_rules(draft: FlowDraft, step: StepDraft, skip: set[int]) -> list[RuleDraft] | None:
+    """The outcome's reason rules as routing rules ("a reason is given"), for the walks."""
+    rules: list[RuleDraft] = []
+    for reason in step.reasons:
+        if reason.each is not None:
+            source = draft.steps.get(reason.each)
+            options = [o.id for o in source.options if not o.exclusive] if source else []
+            if source is None or source.kind is not StepKind.MULTI or not options:
+                continue
+            listed = ", ".join(f'"{o}"' for o in options)
+            text = f"{reason.each} has any of [{listed}]"
+            tree = parse_condition(text)
+            condition = Condition(text, tree, compile_condition(tree))
+            rules.append(
+                RuleDraft("reason", None, ConditionDraft(condition, None, []), reason.node)
+            )
+        elif reason.condition is not None:
+            if not _readable(reason.condition, skip):
+                return None
+            rules.append(RuleDraft("reason", None, reason.condition, reason.node))
+    return rules

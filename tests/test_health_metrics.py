@@ -27,7 +27,13 @@ from bot.telegram.runner import serve
 from bot.telegram.runtime import runtime_of
 from tests.bot_inprocess import BOOKING_URL, FLOW, USERNAME, running_bot
 from tests.support import FAKE_TOKEN, FakeBotApi
-from tests.support.conversation import PATHS, converse, wait_for_outcome, wait_for_question
+from tests.support.conversation import (
+    PATHS,
+    begin,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
 
 NAME, HANDLE = "Ann Example", "ann_example_77"
 PHRASE = "cant really feel the paper when i wipe"
@@ -80,12 +86,11 @@ async def test_healthy_bot_and_what_it_counts(tmp_path: Path) -> None:
         assert (status, body) == (200, "ok\n")
 
         walker = bot.fake.user(6101, first_name=NAME, username=HANDLE)
-        walker.start()
-        await converse(walker, PATHS["likely_piriformis"], start=False)
+        await converse(walker, PATHS["likely_piriformis"])
         await wait_for_outcome(walker, "likely_piriformis")
 
         typist = bot.fake.user(6102, first_name=NAME, username=HANDLE)
-        typist.start()
+        await begin(typist)
         await wait_for_question(typist, "location")
         typist.say(PHRASE)  # the safety net: straight to the emergency advice
         await wait_for_outcome(typist, "emergency")
@@ -93,7 +98,7 @@ async def test_healthy_bot_and_what_it_counts(tmp_path: Path) -> None:
         bot.fake.fail_next("sendMessage", status=502)  # one reply waits for a retry
         bot.fake.rate_limit_next("answerCallbackQuery", times=3, retry_after=1)
         other = bot.fake.user(6103)
-        other.start()
+        await begin(other, timeout=20)
         await wait_for_question(other, "location", timeout=20)
         other.press_option("buttock", step="location")
         await wait_for_question(other, "radiation", timeout=20)

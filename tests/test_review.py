@@ -183,6 +183,7 @@ flow: words
 version: 1
 languages: [en]
 start: where
+disclaimer: "A massage therapist cannot diagnose."
 steps:
   where:
     type: choice

@@ -20,7 +20,13 @@ from bot.flow import load_compiled
 from bot.storage import SCHEMA_VERSION, Storage, StorageError
 from bot.storage.schema import migrate, schema_version
 from tests.bot_inprocess import FLOW, running_bot
-from tests.support.conversation import PATHS, converse, wait_for_outcome, wait_for_question
+from tests.support.conversation import (
+    PATHS,
+    agree,
+    converse,
+    wait_for_outcome,
+    wait_for_question,
+)
 
 CHAT = 8101
 OLD_UPDATE = 400_000_123
@@ -68,6 +74,8 @@ async def test_a_v1_database_is_migrated_and_its_conversation_carries_on(tmp_pat
         # The person carries on where they were: a typed word at a button question brings the
         # same question back, then they answer the rest of the way.
         person.say("hello?")
+        # stored before consent was asked: agreeing first, then the open question again
+        await agree(person)
         await wait_for_question(person, "radiation")
         await converse(person, PATHS["likely_piriformis"][1:], start=False)
         await wait_for_outcome(person, "likely_piriformis")

@@ -487,6 +487,9 @@ async def build_app(
     if not isinstance(app, Application):
         raise SystemExit(f"{factory.__name__} returned {type(app).__name__}, not an Application")
     for transport in (app.bot.request, app.bot._request[0]):
+        # The product wraps its transport to count Bot API failures: look through wrappers.
+        while not isinstance(transport, FakeRequest) and hasattr(transport, "inner"):
+            transport = transport.inner
         if not isinstance(transport, FakeRequest) or transport.api is not api:
             raise SystemExit("the application's bot does not use the in-process Bot API; refusing")
     return app, how

@@ -13,7 +13,7 @@ import pytest
 from bot.storage import SCHEMA_VERSION
 from tests.support import FAKE_TOKEN, FakeBotApi
 from tests.support.botprocess import bot_processes, wait_until
-from tests.support.conversation import wait_for_question
+from tests.support.conversation import begin, wait_for_question
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +128,7 @@ async def test_a_network_that_is_not_up_yet_is_waited_for(tmp_path: Path) -> Non
         with FakeBotApi(port=port) as fake:  # the network comes up
             await fake.wait_for(lambda: fake.calls("getUpdates"), 20, "the first poll")
             person = fake.user(7201)
-            person.start()
+            await begin(person)
             await wait_for_question(person, "location")
             assert bot.stop() == 0
         output = bot.output()

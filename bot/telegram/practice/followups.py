@@ -94,10 +94,13 @@ def book(offers: Offers, pressed_message_id: int | None) -> Decision:
     return decide
 
 
-def first_score(engine: Engine, session: Session) -> int | None:
+def first_score(engine: Engine, session: Session | None) -> int | None:
     """The conversation's first answer on the check-in's 0-10 scale (the severity question of
-    the default flow): what a check-in's answer is compared with."""
-    for step_id in session.history:
+    the default flow): what a check-in's answer is compared with, and what /stats shows beside
+    it. The questions asked come first, then the flow's own order."""
+    if session is None:
+        return None
+    for step_id in dict.fromkeys([*session.history, *(q.id for q in engine.flow.questions)]):
         step = engine.flow.steps.get(step_id)
         if step is None or step.kind is not StepKind.NUMBER:
             continue

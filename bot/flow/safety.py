@@ -228,7 +228,7 @@ class _Word:
     written: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: hashed per token, must be cheap
 class _Term:
     words: tuple[_Word, ...]
     group: str
@@ -322,22 +322,44 @@ class _Language:
             return stems["raw"] == word.text
         return token.startswith(word.text)
 
-    def candidates(self, stems: list[dict[str, str]], i: int) -> set[_Term]:
-        """The terms that may start at token ``i``."""
-        token = stems[i][""]
-        found: set[_Term] = set()
-        for key in self.keys(stems[i]):
-            found.update(self.single.get(key, ()))
+    def starting(
+        self, stems: Mapping[str, str]
+    ) -> tuple[list[_Term], list[dict[str, list[_Term]]]]:
+        """What a word may start, worked out once per word: the terms that start with it and
+        need no next word checked here, and the index of second words for those that do."""
+        token = stems[""]
+        singles: list[_Term] = []
+        afters: list[dict[str, list[_Term]]] = []
+        for key in self.keys(stems):
+            singles.extend(self.single.get(key, ()))
             after = self.pairs.get(key)
-            if after is None:
-                continue
-            for j in range(i + 1, min(i + 1 + LOOKAHEAD, len(stems))):
-                for second in self.keys(stems[j]):
+            if after is not None:
+                afters.append(after)
+        singles.extend(
+            term
+            for term in self.by_prefix.get(token[:3], ())
+            if token.startswith(term.words[0].text)
+        )
+        return singles, afters
+
+    def candidates(self, infos: list[_WordInfo], i: int) -> set[_Term]:
+        """The terms that may start at token ``i``."""
+        singles, afters = infos[i].starting[self.code]
+        found = set(singles)
+        for after in afters:
+            for j in range(i + 1, min(i + 1 + LOOKAHEAD, len(infos))):
+                for second in self.keys(infos[j].stems):
                     found.update(after.get(second, ()))
-        for term in self.by_prefix.get(token[:3], ()):
-            if token.startswith(term.words[0].text):
-                found.add(term)
         return found
+
+
+@dataclass(slots=True)
+class _WordInfo:
+    """A word of a message as the net reads it, kept in a bounded cache: its stems and index
+    keys per language, and what it may start."""
+
+    stems: dict[str, str]
+    starting: dict[str, tuple[list[_Term], list[dict[str, list[_Term]]]]]
 
 
 class Screener:
@@ -353,6 +375,18 @@ class Screener:
         ignore: Mapping[str, Sequence[str]] = {},
     ) -> None:
         self.concepts = tuple(concepts)
+        # Every clause in the flow's order, and by each of its groups: a message is checked
+        # only against the clauses whose groups it mentions.
+        self._clauses = [
+            (concept, clause, ask)
+            for concept in self.concepts
+            for clauses, ask in ((concept.when, False), (concept.ask, True))
+            for clause in clauses
+        ]
+        self._clauses_of: dict[str, list[int]] = defaultdict(list)
+        for order, (_, clause, _) in enumerate(self._clauses):
+            for group in set(clause):
+                self._clauses_of[group].append(order)
         codes = sorted({lang for group in words.values() for lang in group} | set(negations))
         codes = [code for code in codes if code in STEMMERS]
         self._languages = {code: _Language(code, Stemmer.Stemmer(STEMMERS[code])) for code in codes}
@@ -380,7 +414,7 @@ class Screener:
         self._typo_buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted(self._vocabulary):
             self._typo_buckets[word[0], len(word)].append(word)
-        self._stem_cache: dict[str, dict[str, str]] = {}
+        self._word_cache: dict[str, _WordInfo] = {}
         for code in self._languages:  # load the frequency lists now, not on someone's message
             zipf_frequency("warm", code)
 
@@ -393,14 +427,14 @@ class Screener:
         cleaned, tokens = tokenize(text)
         if not tokens:
             return NOTHING
-        stems = [self._stems(token.word) for token in tokens]
-        found = self._find_terms(tokens, stems)
+        infos = [self._info(token.word) for token in tokens]
+        found = self._find_terms(tokens, infos)
         if not found:
             return NOTHING
         return self._judge(cleaned, tokens, found)
 
-    def _stems(self, word: str) -> dict[str, str]:
-        cached = self._stem_cache.get(word)
+    def _info(self, word: str) -> _WordInfo:
+        cached = self._word_cache.get(word)
         if cached is not None:
             return cached
         corrected = self._correct(word)
@@ -410,10 +444,15 @@ class Screener:
         stems[""] = corrected
         stems["raw"] = word  # exact forms compare the word as typed, never a correction
         stems["e:"] = f"e:{word}"
-        if len(self._stem_cache) > 50_000:  # bounded: an adversary sends endless new words
-            self._stem_cache.clear()
-        self._stem_cache[word] = stems
-        return stems
+        starting = {code: lang.starting(stems) for code, lang in self._languages.items()}
+        info = _WordInfo(stems, starting)
+        if len(self._word_cache) > 50_000:  # bounded: an adversary sends endless new words
+            self._word_cache.clear()
+        self._word_cache[word] = info
+        return info
+
+    def _stems(self, word: str) -> dict[str, str]:
+        return self._info(word).stems
 
     def _correct(self, word: str) -> str:
         """A one-letter typo of a long word of the net ("numbnes", "bladdder", and two letters
@@ -439,12 +478,13 @@ class Screener:
                     best, best_score = candidate, score
         return best
 
-    def _find_terms(self, tokens: list[_Token], stems: list[dict[str, str]]) -> list[_Found]:
+    def _find_terms(self, tokens: list[_Token], infos: list[_WordInfo]) -> list[_Found]:
+        stems = [info.stems for info in infos]
         found: list[_Found] = []
         count = len(tokens)
         for i in range(count):
             for language in self._languages.values():
-                for term in language.candidates(stems, i):
+                for term in language.candidates(infos, i):
                     if not language.word_matches(term.words[0], stems[i][""], stems[i]):
                         continue
                     words = self._term_end(language, term, tokens, stems, i)
@@ -498,24 +538,19 @@ class Screener:
         phrased = {i for items in by_group.values() for f in items for i in f.words}
         clear: tuple[int, Screening] | None = None  # the most specific clear mention
         doubtful: Screening | None = None
-        for concept in self.concepts:
-            for clauses, ask in ((concept.when, False), (concept.ask, True)):
-                for clause in clauses:
-                    if not present.issuperset(clause):
-                        continue
-                    window = _window(clause, by_group, concept.near)
-                    if window is None:
-                        continue
-                    verdict = (
-                        Verdict.CONFIRM
-                        if ask
-                        else self._clear_or_not(tokens, window, phrased, *cues)
-                    )
-                    screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
-                    if verdict is Verdict.CONFIRM:
-                        doubtful = doubtful or screening
-                    elif clear is None or len(clause) > clear[0]:
-                        clear = (len(clause), screening)
+        for order in sorted({o for group in present for o in self._clauses_of.get(group, ())}):
+            concept, clause, ask = self._clauses[order]
+            if not present.issuperset(clause):
+                continue
+            window = _window(clause, by_group, concept.near)
+            if window is None:
+                continue
+            verdict = Verdict.CONFIRM if ask else self._clear_or_not(tokens, window, phrased, *cues)
+            screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
+            if verdict is Verdict.CONFIRM:
+                doubtful = doubtful or screening
+            elif clear is None or len(clause) > clear[0]:
+                clear = (len(clause), screening)
         return clear[1] if clear else doubtful or NOTHING
 
     @staticmethod

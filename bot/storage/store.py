@@ -29,6 +29,7 @@ import aiosqlite
 from bot.storage import conversations, practice, privacy
 from bot.storage.cache import MISSING, ChatCache
 from bot.storage.conversations import UpdateWrite
+from bot.storage.lock import DatabaseLock
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
@@ -89,6 +90,7 @@ class Storage:
         self._last_write = 0.0  # monotonic
         self._idle_timer: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
+        self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -100,16 +102,39 @@ class Storage:
         cache_size: int = DEFAULT_CACHE_SIZE,
         checkpoint_after_writes: int = CHECKPOINT_AFTER_WRITES,
         checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
+        exclusive: bool = False,
     ) -> Storage:
-        """Open (creating it and its folders on first run) and migrate the database."""
+        """Open (creating it and its folders on first run) and migrate the database.
+
+        ``exclusive``: the running bot's own storage, the only one allowed; it holds
+        ``<database>.lock`` until :meth:`close`, and a second one raises StorageError (see
+        :mod:`bot.storage.lock`). Other connections (tests, tools) only read beside it.
+        """
         name = str(path)
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise StorageError(
                 f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed, "
                 f"this Python has {sqlite3.sqlite_version}"
             )
+        lock = None
         if name != ":memory:":
             _create_folder(Path(path))
+            lock = DatabaseLock.acquire(Path(path)) if exclusive else None
+        try:
+            storage = await cls._connect(
+                name, cache_size, checkpoint_after_writes, checkpoint_idle_s
+            )
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        storage._lock = lock
+        return storage
+
+    @classmethod
+    async def _connect(
+        cls, name: str, cache_size: int, checkpoint_after_writes: int, checkpoint_idle_s: float
+    ) -> Storage:
         try:
             # isolation_level=None: no implicit transactions, each unit of work says BEGIN itself
             db = await aiosqlite.connect(name, isolation_level=None)
@@ -135,7 +160,11 @@ class Storage:
             await self._run(_finish)
         finally:
             self._closed = True
-            await self._db.close()
+            try:
+                await self._db.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()  # after the last write: the next bot may start
 
     async def __aenter__(self) -> Storage:
         return self

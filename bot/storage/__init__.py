@@ -24,6 +24,7 @@ from bot.storage.records import (
     OutgoingMessage,
     Stats,
     StorageError,
+    StorageUnavailable,
     Unchanged,
 )
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
@@ -46,5 +47,6 @@ __all__ = [
     "Stats",
     "Storage",
     "StorageError",
+    "StorageUnavailable",
     "Unchanged",
 ]

@@ -152,6 +152,22 @@ def is_processed(conn: sqlite3.Connection, update_id: int) -> bool:
     return row is not None
 
 
+def mark_processed(conn: sqlite3.Connection, update_ids: Sequence[int], now: float) -> int:
+    with immediate(conn):
+        return sum(_claim(conn, update_id, now) for update_id in update_ids)
+
+
+def probe(conn: sqlite3.Connection, size: int) -> None:
+    """Take ``size`` bytes of room in a transaction and give them back (see Storage.writable)."""
+    with immediate(conn):
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('write_probe', zeroblob(?)) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (size,),
+        )
+        conn.execute("DELETE FROM meta WHERE key = 'write_probe'")
+
+
 def prune_processed(conn: sqlite3.Connection, cutoff: float) -> int:
     with immediate(conn):
         return conn.execute("DELETE FROM processed_updates WHERE at < ?", (cutoff,)).rowcount

@@ -30,6 +30,7 @@ from bot.storage import conversations, practice, privacy
 from bot.storage.cache import MISSING, ChatCache
 from bot.storage.conversations import UpdateWrite
 from bot.storage.lock import DatabaseLock
+from bot.storage.outage import Outage
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
@@ -41,6 +42,7 @@ from bot.storage.records import (
     OutgoingMessage,
     Stats,
     StorageError,
+    StorageUnavailable,
     Unchanged,
 )
 from bot.storage.schema import migrate
@@ -63,6 +65,21 @@ CHECKPOINT_IDLE_S: Final = 0.5
 CHECKPOINT_AFTER_WRITES: Final = 2000
 JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024  # bytes the WAL file is cut back to once rewound
 MIN_SQLITE: Final = (3, 35, 0)  # RETURNING
+# What :meth:`Storage.writable` writes (and gives back) to see whether the database can grow
+# again: room for a few updates, not just for the one small row that happens to fit.
+PROBE_BYTES: Final = 64 * 1024
+# SQLite's primary result codes for a database that cannot be written now, whatever the write:
+# trying again later may work, and the update is not to blame.
+_UNAVAILABLE_CODES: Final = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
 
 
 class Storage:
@@ -91,6 +108,8 @@ class Storage:
         self._idle_timer: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
         self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
+        self.outage = Outage(name)  # reported from the first write after opening
+        self._opened = False
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -146,6 +165,7 @@ class Storage:
         except BaseException:
             await db.close()
             raise
+        storage._opened = True
         return storage
 
     async def close(self) -> None:
@@ -158,6 +178,9 @@ class Storage:
             if self._checkpointing is not None:
                 await self._checkpointing  # never raises: it logs
             await self._run(_finish)
+        except StorageUnavailable as error:
+            # Every commit is on disk already; only the tidying up could not be done.
+            log.warning("Closing without a checkpoint: %s", error)
         finally:
             self._closed = True
             try:
@@ -189,7 +212,10 @@ class Storage:
         try:
             return cast(T, await self._db._execute(unit, self._db._conn, *args, **kwargs))
         except sqlite3.Error as exc:
-            raise _failure(self.name, exc) from exc
+            error = _failure(self.name, exc)
+            if isinstance(error, StorageUnavailable) and self._opened:
+                self.outage.failed(error)
+            raise error from exc
 
     async def _write(
         self,
@@ -197,11 +223,22 @@ class Storage:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """:meth:`_run` for a unit of work that writes: it counts towards the next checkpoint."""
+        """:meth:`_run` for a unit of work that writes: it counts towards the next checkpoint
+        and, after an outage, says the database can be written again."""
+        result = await self._run(unit, *args, **kwargs)
+        self.outage.recovered()
+        self._wrote()
+        return result
+
+    async def writable(self) -> bool:
+        """Can the database take writes again? One transaction that takes room for a few
+        updates and gives it back; False while the database cannot be written (see
+        :class:`StorageUnavailable`), which is reported once a minute, not by each caller."""
         try:
-            return await self._run(unit, *args, **kwargs)
-        finally:
-            self._wrote()
+            await self._write(conversations.probe, PROBE_BYTES)
+        except StorageUnavailable:
+            return False
+        return True
 
     # --- checkpoints --------------------------------------------------------------------------
 
@@ -313,6 +350,11 @@ class Storage:
 
     async def is_processed(self, update_id: int) -> bool:
         return await self._run(conversations.is_processed, update_id)
+
+    async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
+        """Record updates as applied without applying them (given up on, or dropped on
+        purpose), so that the offset may pass them; returns how many were new."""
+        return await self._write(conversations.mark_processed, tuple(update_ids), _now(now))
 
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
         """Forget update ids older than ``keep_seconds``; returns how many. Keep a few days:
@@ -475,6 +517,13 @@ def _create_folder(path: Path) -> None:
         raise StorageError(f"cannot create the database at {path}: {reason}") from exc
 
 
+def _unavailable(name: str, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text:
+        return f"the database at {name} cannot be written: it is read-only"
+    return f"the database at {name} cannot be written now: {text}"
+
+
 def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
     text = str(exc)
     if "not a database" in text:
@@ -489,6 +538,8 @@ def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
 
 
 def _failure(name: str, exc: sqlite3.Error) -> StorageError:
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _UNAVAILABLE_CODES:
+        return StorageUnavailable(_unavailable(name, exc))
     text = str(exc)
     if any(sign in text for sign in ("not a database", "readonly", "unable to open")):
         return _open_error(name, exc)

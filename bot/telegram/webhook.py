@@ -4,8 +4,8 @@ A small tornado server (installed with python-telegram-bot's webhooks extra) lis
 WEBHOOK_LISTEN:WEBHOOK_PORT, usually behind a reverse proxy that terminates TLS, at the path of
 WEBHOOK_URL. Every request must carry the secret given to ``setWebhook`` in
 ``X-Telegram-Bot-Api-Secret-Token`` (else 403). The update is applied before the response is
-written: 200 when it committed (or was a duplicate), 500 when it failed, so Telegram retries
-exactly what was not applied.
+written: 200 when it committed (or was a duplicate), 500 when it failed and 503 while the
+database cannot be written, so Telegram retries exactly what was not applied.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from telegram.error import BadRequest
 from tornado.httpserver import HTTPServer
 
 from bot.telegram.handlers import ALLOWED_UPDATES
-from bot.telegram.runtime import AnyApplication, Runtime, StartupError
+from bot.telegram.runtime import AnyApplication, Applied, Runtime, StartupError
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few KB; refuse anything absurd
+STATUS = {Applied.DONE: 200, Applied.FAILED: 500, Applied.UNAVAILABLE: 503}
 
 
 class UpdateEndpoint(tornado.web.RequestHandler):
@@ -55,8 +56,7 @@ class UpdateEndpoint(tornado.web.RequestHandler):
         if update is None:
             self.set_status(400)
             return
-        applied = await self.runtime.apply(self.app, update)
-        self.set_status(200 if applied else 500)
+        self.set_status(STATUS[await self.runtime.apply(self.app, update)])
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         log.error("webhook request failed: %s", getattr(typ, "__name__", typ), exc_info=value)

@@ -19,7 +19,15 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.engine import Repeat, Session
-from bot.storage import UNCHANGED, ChatState, Event, OutgoingMessage, StorageError, Unchanged
+from bot.storage import (
+    UNCHANGED,
+    ChatState,
+    Event,
+    OutgoingMessage,
+    StorageError,
+    StorageUnavailable,
+    Unchanged,
+)
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
 from bot.telegram.practice.leads import keyboard_edit
@@ -128,6 +136,8 @@ class FollowupSender:
         while True:
             try:
                 await self.send_due()
+            except StorageUnavailable as error:  # reported by the storage, once a minute
+                log.debug("due follow-ups wait for the database: %s", error)
             except StorageError as error:
                 log.error("Cannot send due follow-ups: %s", error)
             except Exception:  # a bug must not end the job for good

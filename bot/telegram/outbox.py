@@ -232,10 +232,18 @@ class Outbox:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.flush()
         if self._idle_flush is not None:
             self._idle_flush.cancel()
             self._idle_flush = None
+        try:
+            await self.flush()
+        except StorageError as error:  # stopping while the database cannot be written
+            log.warning(
+                "%d sent replies could not be recorded as sent (%s); they are sent again at "
+                "the next start",
+                len(self._sent),
+                error,
+            )
 
     async def send_unsent(self) -> int:
         """At start: send what a previous run committed but did not get out. Returns how many

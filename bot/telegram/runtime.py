@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -22,11 +22,12 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.flow import load_compiled
 from bot.storage import Storage, StorageUnavailable
-from bot.telegram.conversation import Amend, Conversations, RunningFlow
+from bot.telegram import render
+from bot.telegram.conversation import Amend, Change, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Outbox, raw_call
 from bot.telegram.retention import Retention
-from bot.telegram.texts import COMMANDS, FALLBACK
+from bot.telegram.texts import COMMANDS, FALLBACK, say
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +156,37 @@ class Runtime:
         Raises StorageError when the database cannot record it: then they stay unconfirmed."""
         await self.storage.mark_processed(update_ids)
 
+    async def drop(self, updates: Sequence[Update], *, note: bool = False) -> None:
+        """Drop updates a chat sent faster than it can be answered (see ``polling``): recorded
+        as processed, their buttons' spinners stopped. With ``note``, the first tells the
+        person so (in a private chat), in the same transaction. Raises StorageError when the
+        database cannot record them."""
+        if not updates:
+            return
+        first, *rest = updates
+        chat = first.effective_chat
+        if note and chat is not None and chat.type == chat.PRIVATE:
+            query = first.callback_query
+            user = first.effective_user
+            await self.conversations.take_turn(
+                update_id=first.update_id,
+                chat_id=chat.id,
+                decide=_slow_down,
+                language=user.language_code if user else None,
+                query_id=query.id if query else None,
+            )
+        else:
+            rest = list(updates)
+        await self.give_up([update.update_id for update in rest])
+        queries = [u.callback_query.id for u in rest if u.callback_query is not None]
+        await asyncio.gather(*(self._stop_spinner(query) for query in queries))
+
+    async def _stop_spinner(self, query_id: str) -> None:
+        try:
+            await raw_call(self.bot, "answerCallbackQuery", {"callback_query_id": query_id})
+        except TelegramError as error:
+            log.debug("answerCallbackQuery failed: %s", error)
+
     async def on_storage_outage(
         self, update: object, context: CallbackContext[Any, Any, Any, Any]
     ) -> None:
@@ -165,6 +197,11 @@ class Runtime:
         if isinstance(context.error, StorageUnavailable) and isinstance(update, Update):
             self.unavailable_updates.add(update.update_id)
             raise ApplicationHandlerStop
+
+
+def _slow_down(chat: ChatView) -> Change:
+    """The note to a person whose taps were dropped: the question on screen still works."""
+    return Change(outbox=[render.text_message(chat.chat_id, say("slow_down", chat.language))])
 
 
 def runtime_of(app: AnyApplication) -> Runtime:

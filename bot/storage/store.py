@@ -242,6 +242,23 @@ class Storage:
 
     # --- checkpoints --------------------------------------------------------------------------
 
+    async def _erase_traces(self) -> None:
+        """After deleting a person's data: no copy of it may stay readable on disk.
+
+        ``secure_delete`` (set at open) zeroes deleted rows in their pages, but the WAL still
+        holds the pages as they were before; a TRUNCATE checkpoint copies the zeroed pages
+        into the database file and empties the WAL. It waits for readers (another connection
+        reading an older snapshot would keep its pages): if one is still reading after the
+        busy timeout, the WAL is left for the next idle checkpoint and we say so.
+        """
+        self._writes = 0
+        if not await self._run(_checkpoint_truncate):
+            log.warning(
+                "Deleted data stays in %s-wal until the next checkpoint: another connection "
+                "is reading the database",
+                self.name,
+            )
+
     async def checkpoint(self) -> int:
         """Copy what the WAL holds into the database file now (PASSIVE: never waits for or
         blocks a reader); returns how many pages the WAL held. Runs by itself when the
@@ -346,7 +363,10 @@ class Storage:
             language=language, source=source, outbox=tuple(outbox), events=tuple(events),
             lead=lead, followup_due_at=followup_due_at, forget=forget, sent=tuple(sent),
         )  # fmt: skip
-        return await self._write(conversations.commit_update, self._cache, write)
+        queued = await self._write(conversations.commit_update, self._cache, write)
+        if forget:
+            await self._erase_traces()
+        return queued
 
     async def is_processed(self, update_id: int) -> bool:
         return await self._run(conversations.is_processed, update_id)
@@ -403,7 +423,9 @@ class Storage:
     async def forget_chat(self, chat_id: int) -> dict[str, int]:
         """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
         Anonymous events stay."""
-        return await self._write(privacy.forget_chat, self._cache, chat_id)
+        counts = await self._write(privacy.forget_chat, self._cache, chat_id)
+        await self._erase_traces()
+        return counts
 
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         """Everything we hold about one person (for /mydata), JSON-able."""
@@ -412,7 +434,9 @@ class Storage:
     async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
         """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
         (a session's age counts from when it last changed); returns counts by table."""
-        return await self._write(privacy.purge_older_than, self._cache, _now(now) - seconds)
+        counts = await self._write(privacy.purge_older_than, self._cache, _now(now) - seconds)
+        await self._erase_traces()
+        return counts
 
     # --- leads and follow-ups -------------------------------------------------------------------
 
@@ -484,6 +508,9 @@ def _prepare(conn: sqlite3.Connection, name: str) -> None:
     # commits, not corrupt anything, and commits need no fsync.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten with zeros, not left in free pages: health data that
+    # /forget or retention deleted must not stay readable in the file (see _erase_traces).
+    conn.execute("PRAGMA secure_delete = ON")
     # Checkpoints are Storage's (see CHECKPOINT_IDLE_S), never inside a commit.
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
@@ -493,6 +520,12 @@ def _prepare(conn: sqlite3.Connection, name: str) -> None:
 def _checkpoint(conn: sqlite3.Connection) -> int:
     _busy, pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return int(pages)
+
+
+def _checkpoint_truncate(conn: sqlite3.Connection) -> bool:
+    """Copy the whole WAL into the database file and cut it to zero bytes; False if busy."""
+    busy, _pages, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def _finish(conn: sqlite3.Connection) -> None:

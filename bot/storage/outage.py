@@ -54,7 +54,7 @@ class Outage:
         self._warned_at, self._warned = now, True
         log.warning(
             "%s: the bot keeps every update at Telegram, unconfirmed, and tries again until it "
-            "can (down for %d s)",
+            "can write (down for %d s)",
             _capitalised(str(error)),
             now - self._since,
         )

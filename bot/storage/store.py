@@ -122,12 +122,16 @@ class Storage:
         checkpoint_after_writes: int = CHECKPOINT_AFTER_WRITES,
         checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
         exclusive: bool = False,
+        verify: bool = False,
     ) -> Storage:
         """Open (creating it and its folders on first run) and migrate the database.
 
         ``exclusive``: the running bot's own storage, the only one allowed; it holds
         ``<database>.lock`` until :meth:`close`, and a second one raises StorageError (see
         :mod:`bot.storage.lock`). Other connections (tests, tools) only read beside it.
+
+        ``verify``: refuse a database that is damaged (``PRAGMA quick_check``) or cannot be
+        written (one write, given back), rather than start and then fail every update.
         """
         name = str(path)
         if sqlite3.sqlite_version_info < MIN_SQLITE:
@@ -141,7 +145,7 @@ class Storage:
             lock = DatabaseLock.acquire(Path(path)) if exclusive else None
         try:
             storage = await cls._connect(
-                name, cache_size, checkpoint_after_writes, checkpoint_idle_s
+                name, cache_size, checkpoint_after_writes, checkpoint_idle_s, verify
             )
         except BaseException:
             if lock is not None:
@@ -152,7 +156,12 @@ class Storage:
 
     @classmethod
     async def _connect(
-        cls, name: str, cache_size: int, checkpoint_after_writes: int, checkpoint_idle_s: float
+        cls,
+        name: str,
+        cache_size: int,
+        checkpoint_after_writes: int,
+        checkpoint_idle_s: float,
+        verify: bool,
     ) -> Storage:
         try:
             # isolation_level=None: no implicit transactions, each unit of work says BEGIN itself
@@ -161,7 +170,7 @@ class Storage:
             raise _open_error(name, exc) from exc
         storage = cls(db, name, cache_size, checkpoint_after_writes, checkpoint_idle_s)
         try:
-            await storage._run(_prepare, name)
+            await storage._run(_prepare, name, verify)
         except BaseException:
             await db.close()
             raise
@@ -500,7 +509,7 @@ def _now(now: float | None) -> float:
     return time.time() if now is None else now
 
 
-def _prepare(conn: sqlite3.Connection, name: str) -> None:
+def _prepare(conn: sqlite3.Connection, name: str, verify: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # The first read of the file: a file that is not a database fails here.
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -514,7 +523,29 @@ def _prepare(conn: sqlite3.Connection, name: str) -> None:
     # Checkpoints are Storage's (see CHECKPOINT_IDLE_S), never inside a commit.
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    if verify:
+        _check_intact(conn, name)
     migrate(conn, name=name)
+    if verify:
+        conversations.probe(conn, PROBE_BYTES)  # read-only, or a full disk: raises here
+
+
+def _check_intact(conn: sqlite3.Connection, name: str) -> None:
+    """``PRAGMA quick_check``: every page readable and well formed (not the slower check of
+    every index against its table); stops at the first problem."""
+    (result,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+    if result != "ok":
+        raise StorageError(_damaged(name, str(result)))
+
+
+def _damaged(name: str, problem: str) -> str:
+    # quick_check heads its findings "*** in database main ***" on a line of their own
+    lines = [line for line in problem.splitlines() if line and not line.startswith("***")]
+    problem = "; ".join(lines) or "unreadable"
+    return (
+        f"the database at {name} is damaged ({problem}): restore it from a backup, or move "
+        "it aside and the bot starts with an empty one"
+    )
 
 
 def _checkpoint(conn: sqlite3.Connection) -> int:
@@ -553,7 +584,7 @@ def _create_folder(path: Path) -> None:
 def _unavailable(name: str, exc: sqlite3.Error) -> str:
     text = str(exc)
     if "readonly" in text:
-        return f"the database at {name} cannot be written: it is read-only"
+        return f"cannot write the database at {name}: it is read-only"
     return f"the database at {name} cannot be written now: {text}"
 
 
@@ -571,8 +602,11 @@ def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
 
 
 def _failure(name: str, exc: sqlite3.Error) -> StorageError:
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _UNAVAILABLE_CODES:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _UNAVAILABLE_CODES:
         return StorageUnavailable(_unavailable(name, exc))
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StorageError(_damaged(name, str(exc)))
     text = str(exc)
     if any(sign in text for sign in ("not a database", "readonly", "unable to open")):
         return _open_error(name, exc)

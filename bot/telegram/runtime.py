@@ -106,7 +106,7 @@ class Runtime:
             return
         path = str(self.settings.flow_file)
         engine = Engine(load_compiled(path), self.settings.texts())
-        storage = await Storage.open(self.settings.database_path, exclusive=True)
+        storage = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
             self.bot, storage, outbox, RunningFlow(engine, path), self.locks, self.amends

@@ -24,7 +24,7 @@ from tests.support.disk import fill_disk, free_disk, make_read_only, make_writab
 from tests.support.records import JSON
 
 WELCOME = r"Hello, and thank you"
-OUTAGE = "cannot be written"
+OUTAGE = "tries again until it can write"
 RECOVERED = "can be written again"
 RESTARTS = 15  # each: one welcome, and anonymous events that need room (under the backlog)
 PEOPLE = 8

@@ -9,13 +9,22 @@ The faults are SQLite's own, set on the bot's connection (the one its Storage wr
   readonly database" (SQLITE_READONLY), as when the file's permissions change under the bot.
 
 Lifting the fault gives the space back (the filler goes) or the permission.
+
+Before the bot starts: :func:`read_only_file` and :func:`damage` (a garbage page).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import aiosqlite
+import pytest
 
 from bot.storage import Storage
 
@@ -61,3 +70,31 @@ async def make_read_only(storage: Storage) -> None:
 
 async def make_writable(storage: Storage) -> None:
     await _connection(storage).execute("PRAGMA query_only = 0")
+
+
+@contextmanager
+def read_only_file(path: Path) -> Iterator[None]:
+    """The file cannot be written, even by root: immutable (``chattr +i``) when we are root,
+    who ignores permissions, else plain permissions. Undone at the end."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("needs chattr to make a file read-only for root")
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def damage(path: Path, page: int, page_size: int = 4096) -> None:
+    """Overwrite one whole page of a (closed) database file with garbage."""
+    with path.open("r+b") as file:
+        file.seek((page - 1) * page_size)
+        file.write(bytes((n * 37 + 11) % 256 for n in range(page_size)))

@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable
 
 from bot.storage.records import StorageUnavailable
+from bot.throttle import EVERY_S, Throttle
 
 log = logging.getLogger(__name__)
-
-REPORT_EVERY_S = 60.0
 
 
 class Outage:
@@ -30,13 +29,12 @@ class Outage:
         name: str,
         *,
         clock: Callable[[], float] = time.monotonic,
-        every: float = REPORT_EVERY_S,
+        every: float = EVERY_S,
     ) -> None:
         self.name = name
         self.clock = clock
-        self.every = every
         self._since: float | None = None  # when the first failed write of this outage was
-        self._warned_at: float | None = None  # when an outage was last reported, any outage
+        self._throttle = Throttle(every, clock=clock)  # across outages: a flapping disk too
         self._warned = False  # this outage was reported: its end is worth a line too
 
     @property
@@ -48,10 +46,10 @@ class Outage:
         now = self.clock()
         if self._since is None:
             self._since = now
-        if self._warned_at is not None and now - self._warned_at < self.every:
+        if self._throttle.hit() is None:
             log.debug("the database still cannot be written: %s", error)
             return
-        self._warned_at, self._warned = now, True
+        self._warned = True
         log.warning(
             "%s: the bot keeps every update at Telegram, unconfirmed, and tries again until it "
             "can write (down for %d s)",

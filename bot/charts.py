@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 FINISHED = "finished"  # the funnel's last row: conversations that reached an outcome
+# Sources are /start payloads, which anyone can invent: the text lists this many, most first,
+# and sums the rest, so it stays far below Telegram's 4,096 characters whatever arrives.
+TOP_SOURCES = 8
 
 # Sizes chosen for a phone held upright: Telegram shows the image about 360 pt wide.
 _WIDTH_INCHES = 6.0
@@ -122,7 +125,11 @@ def format_stats_text(
         lines += [f"  {name}: {count}" for name, count in _ranked(stats.outcomes)]
     if stats.sources:
         lines += ["", "Sources:"]
-        lines += [f"  {name}: {count}" for name, count in _ranked(stats.sources)]
+        ranked = _ranked(stats.sources)
+        lines += [f"  {name}: {count}" for name, count in ranked[:TOP_SOURCES]]
+        rest = ranked[TOP_SOURCES:]
+        if rest:
+            lines.append(f"  other ({len(rest)} sources): {sum(count for _, count in rest)}")
     worst = biggest_drop(funnel(stats, step_order))
     if worst is not None:
         lines += [

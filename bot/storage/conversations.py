@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.storage.cache import ChatCache
 from bot.storage.db import CHAT_COLUMNS, chat_state, immediate, loads_object, queue
-from bot.storage.practice import insert_followup, insert_lead
+from bot.storage.practice import close_checkin, insert_followup, insert_lead
 from bot.storage.privacy import delete_person
 from bot.storage.records import (
     PROMPT,
@@ -47,6 +47,7 @@ class UpdateWrite:
     events: Sequence[Event] = ()
     lead: NewLead | None = None
     followup_due_at: float | None = None
+    checkin_answered: int | None = None  # this follow-up's answer counted: no longer open
     forget: bool = False
     # (item id, message id) of outbox rows delivered since the last write, of any chat:
     # removed in this transaction rather than in one of their own (see ``remove_sent``)
@@ -82,6 +83,8 @@ def _apply(
     if write.forget:
         delete_person(conn, write.chat_id)
     state = _write_chat(conn, write)
+    if write.checkin_answered is not None:
+        state = close_checkin(conn, write.chat_id, write.checkin_answered) or state
     items = queue(conn, write.outbox, write.now)
     record_events(conn, write.events, write.now)
     if write.lead is not None:

@@ -11,7 +11,7 @@ from typing import Any, Final
 from bot.storage.records import ChatState, OutboxItem, OutgoingMessage
 
 CHAT_COLUMNS: Final = (
-    "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source"
+    "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source, open_checkin"
 )
 
 
@@ -41,7 +41,7 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def chat_state(row: tuple[Any, ...]) -> ChatState:
-    chat_id, session_json, prompt_message_id, blocked, updated_at, language, source = row
+    chat_id, session_json, prompt_message_id, blocked, updated_at, language, source, checkin = row
     return ChatState(
         chat_id=chat_id,
         session_json=session_json,
@@ -50,6 +50,7 @@ def chat_state(row: tuple[Any, ...]) -> ChatState:
         updated_at=updated_at,
         language=language,
         source=source,
+        open_checkin=checkin,
     )
 
 

@@ -101,6 +101,7 @@ class ChatState:
     updated_at: float
     language: str | None = None
     source: str | None = None
+    open_checkin: int | None = None  # the follow-up sent and not answered yet, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,6 +95,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         value TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: the check-in sent to a chat and not answered yet (its follow-up id): only its answer
+    # counts, once, so a forged or repeated button records no score.
+    """
+    ALTER TABLE chats ADD COLUMN open_checkin INTEGER;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -327,6 +327,7 @@ class Storage:
         source: str | Unchanged | None = UNCHANGED,
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
+        checkin_answered: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> bool:
@@ -345,7 +346,8 @@ class Storage:
         queued = await self.commit_update_returning(
             update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
             events=events, now=now, language=language, source=source, lead=lead,
-            followup_due_at=followup_due_at, forget=forget, sent=sent,
+            followup_due_at=followup_due_at, checkin_answered=checkin_answered, forget=forget,
+            sent=sent,
         )  # fmt: skip
         return queued is not None
 
@@ -362,6 +364,7 @@ class Storage:
         source: str | Unchanged | None = UNCHANGED,
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
+        checkin_answered: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> list[OutboxItem] | None:
@@ -370,7 +373,8 @@ class Storage:
         write = UpdateWrite(
             update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
             language=language, source=source, outbox=tuple(outbox), events=tuple(events),
-            lead=lead, followup_due_at=followup_due_at, forget=forget, sent=tuple(sent),
+            lead=lead, followup_due_at=followup_due_at, checkin_answered=checkin_answered,
+            forget=forget, sent=tuple(sent),
         )  # fmt: skip
         queued = await self._write(conversations.commit_update, self._cache, write)
         if forget:
@@ -481,7 +485,7 @@ class Storage:
         """Claim a follow-up and queue its message together; False if it was already sent,
         cancelled or forgotten (then nothing is queued)."""
         unit = practice.mark_followup_sent
-        queued = await self._write(unit, followup_id, tuple(outbox), _now(now))
+        queued = await self._write(unit, self._cache, followup_id, tuple(outbox), _now(now))
         return queued is not None
 
     async def cancel_followups(self, chat_id: int) -> int:

@@ -72,6 +72,7 @@ class Change:
     forget: bool = False  # delete everything about the chat first (/forget)
     lead: NewLead | None = None  # the person consented: their summary for the therapist
     followup_due_at: float | None = None  # the person asked for a check-in then
+    checkin_answered: int | None = None  # the open check-in (follow-up id) they answered
 
 
 Decision = Callable[[ChatView], Change]
@@ -133,6 +134,7 @@ class Conversations:
                         forget=change.forget,
                         lead=change.lead,
                         followup_due_at=change.followup_due_at,
+                        checkin_answered=change.checkin_answered,
                         sent=sent,
                     )
             finally:

@@ -98,11 +98,13 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
     followup_id, score = _parse(argument)
 
     def decide(chat: ChatView) -> Change:
-        if followup_id is None or score is None:  # forged or garbled
-            return engine_turn(Repeat(notice="moved_on"))(chat)
         session = chat.session
-        if session is not None and session.answers.get(PAIN_MARK) == followup_id:
-            return Change()  # answered already (a double tap)
+        open_checkin = chat.state.open_checkin if chat.state else None
+        if followup_id is None or score is None or followup_id != open_checkin:
+            if session is not None and session.answers.get(PAIN_MARK) == followup_id:
+                return Change()  # answered already (a double tap)
+            # forged, garbled, someone else's or not sent: nothing is counted
+            return engine_turn(Repeat(notice="moved_on"))(chat)
         marked: Session | Unchanged = UNCHANGED
         if session is not None:
             marked = session.copy()
@@ -121,7 +123,7 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
             # Answered mid-way through a new conversation: its question again, below.
             outbox += engine_turn(Repeat())(chat).outbox
         event = Event(PAIN_EVENT, outcome=str(score))
-        return Change(outbox=outbox, session=marked, events=[event])
+        return Change(outbox=outbox, session=marked, events=[event], checkin_answered=followup_id)
 
     return decide
 

@@ -390,8 +390,8 @@ class Storage:
         return await self._write(conversations.mark_processed, tuple(update_ids), _now(now))
 
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
-        """Forget update ids older than ``keep_seconds``; returns how many. Keep a few days:
-        Telegram redelivers within hours, and reuses ids only after a week of silence."""
+        """Forget update ids older than ``keep_seconds``; returns how many (the retention job
+        keeps two days: Telegram redelivers an update for 24 hours at most)."""
         return await self._write(conversations.prune_processed, _now(now) - keep_seconds)
 
     # --- chats ----------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def build_application(
     app: AnyApplication = builder.build()
     runtime = Runtime(settings, app.bot, metrics)
     app.bot_data[RUNTIME_KEY] = runtime
+    # Before the handlers' error handler, which it stops for a database outage.
+    app.add_error_handler(runtime.on_storage_outage)
     handlers = Handlers(runtime)
     handlers.register(app)
     practice.register(app, runtime, handlers)

@@ -25,7 +25,18 @@ def size(action: Action, step: str, value: str) -> int:
 
 
 def decode(data: str | None) -> Input | None:
-    if not data or len(data.encode("utf-8")) > MAX_BYTES:
+    """The button's input, or None for anything that is not one of ours.
+
+    Checked in order of cost: the length in characters first (64 bytes are at most 64
+    characters), then the bytes; text that is not valid UTF-8 (a lone surrogate, which JSON
+    can carry) is refused rather than raised, so a forged button cannot fail its update.
+    """
+    if not data or len(data) > MAX_BYTES:
+        return None
+    try:
+        if len(data.encode("utf-8")) > MAX_BYTES:
+            return None
+    except UnicodeEncodeError:
         return None
     parts = data.split(SEPARATOR)
     if len(parts) != 4 or parts[0] != VERSION:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 FINISHED = "finished"  # the funnel's last row: conversations that reached an outcome
+# Sources are /start payloads, which anyone can invent: the text lists this many, most first,
+# and sums the rest, so it stays far below Telegram's 4,096 characters whatever arrives.
+TOP_SOURCES = 8
 
 # Sizes chosen for a phone held upright: Telegram shows the image about 360 pt wide.
 _WIDTH_INCHES = 6.0
@@ -68,6 +71,7 @@ FRAME: Mapping[str, Mapping[str, str]] = {
     "en": {
         "period": "the last {days} days",
         "withdrawn": "Emergency answers taken back as a mistake (/back): {count}",
+        "other_sources": "other ({count} sources)",
         "day": "the last day",
         "none": "No conversations were started in {period}.",
         "head": "Conversations in {period}",
@@ -94,6 +98,7 @@ FRAME: Mapping[str, Mapping[str, str]] = {
     "es": {
         "period": "los últimos {days} días",
         "withdrawn": "Respuestas de urgencia retiradas por error (/back): {count}",
+        "other_sources": "otras ({count} fuentes)",
         "day": "el último día",
         "none": "No se empezó ninguna conversación en {period}.",
         "head": "Conversaciones en {period}",
@@ -311,7 +316,12 @@ def format_stats_text(
             lines.append(f"  {mark}{label}: {count}")
     if stats.sources:
         lines += ["", f"{say.say('sources')}:"]
-        lines += [f"  {name}: {count}" for name, count in _ranked(stats.sources)]
+        ranked = _ranked(stats.sources)
+        lines += [f"  {name}: {count}" for name, count in ranked[:TOP_SOURCES]]
+        rest = ranked[TOP_SOURCES:]
+        if rest:
+            others = say.say("other_sources", count=len(rest))
+            lines.append(f"  {others}: {sum(count for _, count in rest)}")
     worst = biggest_drop(funnel(stats, step_order))
     if worst is not None:
         share = _percent(worst.dropped, worst.reached)

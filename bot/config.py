@@ -194,7 +194,7 @@ def load_settings(
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
         database_path=Path(read.text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
         booking_url=read.url("BOOKING_URL"),
-        admin_chat_ids=read.chat_ids("ADMIN_CHAT_IDS"),
+        admin_chat_ids=read.people("ADMIN_CHAT_IDS"),
         flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),
         emergency_number=read.text("EMERGENCY_NUMBER") or DEFAULT_EMERGENCY_NUMBER,
         urgent_advice=read.text("URGENT_ADVICE") or DEFAULT_URGENT_ADVICE,
@@ -283,7 +283,10 @@ class _Reader:
             ) from None
         return value
 
-    def chat_ids(self, name: str) -> frozenset[int]:
+    def people(self, name: str) -> frozenset[int]:
+        """Telegram user ids, comma-separated. A group's or channel's id (zero or negative)
+        is refused: whoever is listed reads leads and statistics, and in a group that would
+        be every member."""
         value = self.text(name)
         if value is None:
             return frozenset()
@@ -293,12 +296,18 @@ class _Reader:
             if not part:
                 continue
             try:
-                ids.add(int(part))
+                number = int(part)
             except ValueError:
                 raise ConfigError(
-                    f"{name} must be Telegram chat ids separated by commas (e.g. "
-                    f"12345678,-1001234567890), but {part!r} is not a whole number."
+                    f"{name} must be Telegram user ids separated by commas (e.g. "
+                    f"12345678,87654321), but {part!r} is not a whole number."
                 ) from None
+            if number <= 0:
+                raise ConfigError(
+                    f"{name} must list people (their Telegram user ids), but {part} is a group "
+                    "or channel, whose every member would see leads and statistics."
+                )
+            ids.add(number)
         return frozenset(ids)
 
 

@@ -9,16 +9,26 @@ Errors form a small tree, each one plain sentence saying what is wrong and how t
     LinkError
      ├── SourceError(ValueError)     the source name breaks Telegram's payload rules
      ├── UsernameError(ValueError)   the bot username is not a Telegram username
-     └── UsernameLookupError         the Bot API could not tell us the username
+     ├── UsernameLookupError         the Bot API could not tell us the username
+     └── SymlinkError                a file to write is a symbolic link
+
+Files are written atomically and never through a link: each goes to a temporary file in the
+folder and is then renamed over the old one (``os.replace``), so a web server never serves half
+a QR code, and a symbolic link planted in the folder is refused rather than followed (it could
+point at any file the user may write).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
+import io
+import os
 import re
 import sys
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +78,10 @@ class UsernameError(LinkError, ValueError):
 
 class UsernameLookupError(LinkError):
     """The Bot API could not be asked for the bot's username."""
+
+
+class SymlinkError(LinkError):
+    """A file of the kit would be written through a symbolic link."""
 
 
 class LinkSettings(Protocol):
@@ -147,22 +161,61 @@ def deep_link(username: str, source: str | None = None) -> str:
     return url
 
 
-def write_qr_png(url: str, path: str | Path) -> Path:
-    """Write ``url`` as a QR code PNG (black on white, quiet zone included)."""
+FILE_MODE = 0o644  # website files: readable by the web server, writable by their owner
+
+
+def refuse_links(*paths: Path) -> None:
+    """SymlinkError for the first of ``paths`` that is a symbolic link."""
+    for path in paths:
+        if path.is_symlink():
+            raise SymlinkError(
+                f"{path} is a symbolic link; the website files are never written through "
+                "one (it could overwrite another file): remove it, or choose another --out."
+            )
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``: a
+    reader sees the old file or the new one, and a link at ``path`` is replaced, not
+    followed (it is refused first: see :func:`refuse_links`)."""
+    refuse_links(path)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def qr_png(url: str) -> bytes:
+    """``url`` as a QR code PNG (black on white, quiet zone included)."""
     from qrcode.image.pil import PilImage  # Pillow ships with matplotlib
 
-    path = Path(path)
-    _qr_code(url).make_image(image_factory=PilImage).save(path)
-    return path
+    data = io.BytesIO()
+    _qr_code(url).make_image(image_factory=PilImage).save(data)
+    return data.getvalue()
+
+
+def qr_svg(url: str) -> bytes:
+    """``url`` as a QR code SVG: one path, scales sharply to any size on a website."""
+    from qrcode.image.svg import SvgPathImage
+
+    data = io.BytesIO()
+    _qr_code(url).make_image(image_factory=SvgPathImage).save(data)
+    return data.getvalue()
+
+
+def write_qr_png(url: str, path: str | Path) -> Path:
+    return write_atomically(Path(path), qr_png(url))
 
 
 def write_qr_svg(url: str, path: str | Path) -> Path:
-    """Write ``url`` as a QR code SVG: one path, scales sharply to any size on a website."""
-    from qrcode.image.svg import SvgPathImage
-
-    path = Path(path)
-    _qr_code(url).make_image(image_factory=SvgPathImage).save(path)
-    return path
+    return write_atomically(Path(path), qr_svg(url))
 
 
 def _qr_code(url: str) -> QRCode:
@@ -218,10 +271,8 @@ def write_snippet(
     text: str | None = None,
     language: str = "en",
 ) -> Path:
-    path = Path(path)
     snippet = render_snippet(url, qr_filename, text=text, language=language)
-    path.write_text(snippet, encoding="utf-8")
-    return path
+    return write_atomically(Path(path), snippet.encode("utf-8"))
 
 
 def make_link_kit(
@@ -230,19 +281,23 @@ def make_link_kit(
     """Write the QR codes and the snippets into ``out_dir`` (created if missing): one snippet
     in each of the flow's ``languages``, the first without a language in its name.
 
-    File names carry the source, so kits for several sources can share one folder.
+    File names carry the source, so kits for several sources can share one folder. Raises
+    SymlinkError, before writing anything, when one of them is a symbolic link.
     """
     url = deep_link(username, source)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     stem = f"telegram-{source}" if source else "telegram"
-    png = write_qr_png(url, out / f"{stem}.png")
-    svg = write_qr_svg(url, out / f"{stem}.svg")
+    png, svg, html_file = (out / f"{stem}{suffix}" for suffix in (".png", ".svg", ".html"))
     first, *others = list(languages) or ["en"]
-    snippet = write_snippet(url, png.name, out / f"{stem}.html", language=first)
+    translated = {language: out / f"{stem}.{language}.html" for language in others}
+    refuse_links(png, svg, html_file, *translated.values())
+    out.mkdir(parents=True, exist_ok=True)
+    write_qr_png(url, png)
+    write_qr_svg(url, svg)
+    snippet = write_snippet(url, png.name, html_file, language=first)
     translations = {
-        language: write_snippet(url, png.name, out / f"{stem}.{language}.html", language=language)
-        for language in others
+        language: write_snippet(url, png.name, path, language=language)
+        for language, path in translated.items()
     }
     return LinkKit(url=url, qr_png=png, qr_svg=svg, snippet=snippet, translations=translations)
 
@@ -301,6 +356,9 @@ def run_link_command(
     except (SourceError, UsernameError) as error:
         print(error, file=err)
         return 2
+    except SymlinkError as error:
+        print(error, file=err)
+        return 1
     except OSError as error:
         print(f"Could not write the website files to {out_dir}: {error.strerror}.", file=err)
         return 1
@@ -330,6 +388,10 @@ def cli_main(
 
     Exit code 0; 2 for a bad source; 1 when the username is unknown or a file cannot be written.
     """
+    if args.source is not None and not isinstance(args.source, str):
+        # argparse hands over an empty list for --source=-- ("--" ends the options)
+        print("triage-bot link: --source needs a name, e.g. --source website.", file=sys.stderr)
+        return 2
     # Check the source before asking the network, so a typo fails fast and offline.
     if args.source is not None:
         try:

@@ -19,11 +19,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.engine import Engine, Session
 from bot.flow import load_compiled
 from bot.storage import Storage
 from bot.telegram.runner import serve
+from bot.telegram.runtime import Runtime, runtime_of
 from tests.support import FAKE_TOKEN, FakeBotApi, FakeUser
 from tests.support.conversation import wait_for_question
 from tests.support.records import ChatMessage
@@ -38,6 +40,7 @@ USERNAME = "triage_test_bot"
 class RunningBot:
     fake: FakeBotApi
     settings: Settings
+    runtime: Runtime  # the running bot's own: its storage is the bot's connection
 
     async def question(self, person: FakeUser, step: str) -> ChatMessage:
         """Wait until ``step`` is the question at the bottom of the chat; return it."""
@@ -97,13 +100,14 @@ async def running_bot(
             env_file=None,
         )
         stop = asyncio.Event()
-        running = asyncio.create_task(serve(settings, stop))
+        app = build_application(settings)
+        running = asyncio.create_task(serve(settings, stop, app=app))
         try:
             await fake.wait_for(
                 lambda: fake.calls("getUpdates") or running.done(), 20, "the first poll"
             )
             assert not running.done(), running.result()
-            yield RunningBot(fake, settings)
+            yield RunningBot(fake, settings, runtime_of(app))
         finally:
             stop.set()
             code = await asyncio.wait_for(running, timeout=20)

@@ -1,15 +1,19 @@
-"""The polling loop's offset (confirm only what was applied) and the per-chat locks."""
+"""The polling loop: each chat in order, chats at once, a bounded backlog per chat, and an
+offset that never passes an update not in the database; and the per-chat locks."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Chat, Message, Update
 
+from bot.storage import StorageUnavailable
 from bot.telegram.locks import ChatLocks
 from bot.telegram.polling import MAX_TRIES, Poller
+from bot.telegram.runtime import Applied
 
 
 def update(update_id: int, chat_id: int) -> Update:
@@ -19,70 +23,194 @@ def update(update_id: int, chat_id: int) -> Update:
 
 
 class Applier:
-    """Stands in for the Runtime: records what was applied, fails the ids it is told to."""
+    """Stands in for the Runtime (and its storage): records what was applied, given up and
+    dropped; fails the ids in ``failing``; finds the database unwritable for the ids in
+    ``unavailable`` (and for recording, with ``cannot_record``)."""
 
     def __init__(self, failing: set[int] | None = None) -> None:
         self.failing = failing or set()
+        self.unavailable: set[int] = set()
+        self.cannot_record = False
         self.applied: list[int] = []
         self.attempts: list[int] = []
+        self.given_up: list[int] = []
+        self.dropped: list[tuple[int, bool]] = []  # (update id, with the note)
         self.gates: dict[int, asyncio.Event] = {}  # update id -> wait for this before applying
         self.begun: dict[int, asyncio.Event] = {}
+        self.storage = self
 
-    async def apply(self, app: Any, update: Update) -> bool:
+    async def apply(self, app: Any, update: Update) -> Applied:
         uid = update.update_id
         self.attempts.append(uid)
         self.begun.setdefault(uid, asyncio.Event()).set()
         if uid in self.gates:
             await self.gates[uid].wait()
         await asyncio.sleep(0)  # let other chats run in between
+        if uid in self.unavailable:
+            return Applied.UNAVAILABLE
         if uid in self.failing:
-            return False
+            return Applied.FAILED
         self.applied.append(uid)
-        return True
+        return Applied.DONE
+
+    def _record(self) -> None:
+        if self.cannot_record:
+            raise StorageUnavailable("the database cannot be written now: disk full")
+
+    async def give_up(self, update_ids: list[int]) -> None:
+        self._record()
+        self.given_up.extend(update_ids)
+
+    async def drop(self, updates: Sequence[Update], *, note: bool = False) -> None:
+        self._record()
+        self.dropped.extend((u.update_id, note) for u in updates)
+
+    async def writable(self) -> bool:  # the storage's
+        return not self.cannot_record and not self.unavailable
 
 
-def poller(applier: Applier) -> Poller:
-    return Poller(app=None, runtime=applier)  # type: ignore[arg-type]
+def poller(applier: Applier, **options: Any) -> Poller:
+    return Poller(app=None, runtime=applier, retry_start=0.001, **options)  # type: ignore[arg-type]
+
+
+async def until(condition: Callable[[], object], what: str) -> None:
+    """Bounded wait for something the workers do."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_a_batch_is_applied_in_order_per_chat_then_confirmed() -> None:
     applier = Applier()
     polling = poller(applier)
-    batch = [update(10, 1), update(11, 2), update(12, 1), update(13, 2), update(14, 1)]
-    assert await polling.process(batch) is False
+    polling.take([update(10, 1), update(11, 2), update(12, 1), update(13, 2), update(14, 1)])
+    await polling.idle()
     assert [u for u in applier.applied if u in (10, 12, 14)] == [10, 12, 14]
     assert [u for u in applier.applied if u in (11, 13)] == [11, 13]
-    assert polling.offset == 15
+    assert polling.offset == 15 and not polling.busy
 
 
 async def test_chats_are_applied_concurrently() -> None:
     applier = Applier()
     # Chat 1's update waits until chat 2's has begun: one at a time would never finish.
     applier.gates[20] = applier.begun.setdefault(21, asyncio.Event())
-    await asyncio.wait_for(poller(applier).process([update(20, 1), update(21, 2)]), timeout=10)
+    polling = poller(applier)
+    polling.take([update(20, 1), update(21, 2)])
+    await asyncio.wait_for(polling.idle(), timeout=10)
     assert sorted(applier.applied) == [20, 21]
 
 
-async def test_a_failed_update_is_not_confirmed_nor_what_follows_in_its_chat() -> None:
+async def test_a_failed_update_is_tried_again_in_place_holding_its_chat_only() -> None:
     applier = Applier(failing={31})
     polling = poller(applier)
-    batch = [update(30, 1), update(31, 1), update(32, 2), update(33, 1), update(34, 2)]
-    assert await polling.process(batch) is True
-    assert 33 not in applier.attempts  # chat 1 stops at its failure, keeping its order
+    polling.take([update(30, 1), update(31, 1), update(32, 2), update(33, 1), update(34, 2)])
+    await until(lambda: applier.attempts.count(31) >= 2, "a second try")
+    assert 33 not in applier.attempts  # chat 1 waits at its failure, keeping its order
     assert sorted(applier.applied) == [30, 32, 34]  # other chats carry on
-    assert polling.offset == 31  # Telegram hands out 31 and later again
+    assert polling.offset == 31  # nothing from 31 on is confirmed
+    applier.failing.clear()
+    await polling.idle()
+    assert [u for u in applier.applied if u in (30, 31, 33)] == [30, 31, 33]
+    assert polling.offset == 35 and not polling.tries
 
 
-async def test_an_update_that_keeps_failing_is_given_up_after_some_tries() -> None:
+async def test_an_update_that_keeps_failing_is_recorded_then_given_up() -> None:
     applier = Applier(failing={40})
     polling = poller(applier)
-    for _ in range(MAX_TRIES - 1):
-        await polling.process([update(40, 1), update(41, 1)])
-        assert polling.offset == 40
-    await polling.process([update(40, 1), update(41, 1)])
-    assert polling.offset == 42
+    polling.take([update(40, 1), update(41, 1)])
+    await polling.idle()
+    assert applier.attempts.count(40) == MAX_TRIES
+    assert applier.given_up == [40]  # recorded as processed before the offset passes it
     assert applier.applied == [41]
-    assert not polling.tries  # nothing remembered about confirmed updates
+    assert polling.offset == 42 and not polling.tries
+
+
+async def test_an_update_the_database_cannot_take_is_never_given_up_nor_confirmed() -> None:
+    applier = Applier()
+    applier.unavailable = {50}
+    polling = poller(applier)
+    polling.take([update(50, 1), update(51, 2)])
+    await until(lambda: 51 in applier.applied, "the other chat")
+    assert polling.offset == 50 and not polling.tries and not applier.given_up
+    stop = asyncio.Event()
+    waiting = asyncio.create_task(polling._wait_for_storage(stop))  # as run() does
+    await asyncio.sleep(0.1)
+    assert not waiting.done()  # the database still cannot be written: no fetching
+    applier.unavailable.clear()
+    await asyncio.wait_for(waiting, timeout=10)
+    await polling.idle()
+    assert applier.attempts.count(50) == 2 and polling.offset == 52
+
+
+async def test_giving_up_waits_until_the_database_can_record_it() -> None:
+    applier = Applier(failing={60})
+    applier.cannot_record = True
+    polling = poller(applier)
+    polling.take([update(60, 1)])
+    await until(lambda: applier.attempts.count(60) >= MAX_TRIES, "the tries")
+    await asyncio.sleep(0.05)
+    assert polling.offset == 60 and not applier.given_up  # not recorded, so not confirmed
+    applier.cannot_record = False
+    await asyncio.wait_for(polling._wait_for_storage(asyncio.Event()), timeout=10)
+    await polling.idle()
+    assert polling.offset == 61 and applier.given_up == [60]
+
+
+async def test_a_burst_over_the_backlog_is_dropped_with_one_note_and_others_go_first() -> None:
+    applier = Applier()
+    applier.gates[100] = asyncio.Event()
+    polling = poller(applier, backlog=3)
+    burst = [update(n, 1) for n in range(100, 110)]
+    polling.take([*burst, update(110, 2)])
+    await until(lambda: 110 in applier.applied, "the other chat")  # not behind the burst
+    assert polling.offset == 100
+    polling.take([*burst, update(110, 2)])  # handed out again: nothing is taken twice
+    applier.gates[100].set()
+    await polling.idle()
+    assert sorted(applier.attempts) == [100, 101, 102, 110]
+    assert [u for u in applier.applied if u < 110] == [100, 101, 102]
+    assert applier.dropped == [(103, True), *((n, False) for n in range(104, 110))]
+    assert polling.offset == 111
+
+
+async def test_a_dropped_burst_is_not_confirmed_until_it_is_recorded() -> None:
+    applier = Applier()
+    applier.cannot_record = True
+    polling = poller(applier, backlog=1)
+    polling.take([update(n, 1) for n in range(120, 124)])  # 120 kept, the rest dropped
+    await until(lambda: 120 in applier.applied, "the first update")  # answered first
+    await asyncio.sleep(0.05)
+    assert polling.offset == 121 and not applier.dropped  # not recorded: not confirmed
+    applier.cannot_record = False
+    await asyncio.wait_for(polling._wait_for_storage(asyncio.Event()), timeout=10)
+    await polling.idle()
+    assert [u for u, _ in applier.dropped] == [121, 122, 123] and applier.applied == [120]
+    assert polling.offset == 124
+
+
+async def test_finishing_leaves_what_is_not_done_unconfirmed() -> None:
+    applier = Applier()
+    applier.gates[200] = asyncio.Event()
+    polling = poller(applier)
+    polling.take([update(200, 1), update(201, 1)])
+    await until(lambda: 200 in applier.attempts, "the first update")
+    finishing = asyncio.create_task(polling.finish())
+    applier.gates[200].set()
+    await asyncio.wait_for(finishing, timeout=10)
+    assert applier.applied == [200] and polling.offset == 201  # 201 comes again next start
+
+
+async def test_updates_already_done_are_not_applied_again() -> None:
+    applier = Applier()
+    polling = poller(applier)
+    polling.take([update(300, 1), update(301, 2)])
+    await polling.idle()
+    polling.take([update(300, 1), update(301, 2), update(302, 1)])  # a late duplicate, and news
+    await polling.idle()
+    assert sorted(applier.attempts) == [300, 301, 302]
+    assert polling.offset == 303
 
 
 async def test_chat_locks_serialise_one_chat_and_clean_up() -> None:

@@ -48,7 +48,7 @@ def test_every_setting_is_read() -> None:
         TELEGRAM_API_BASE_URL="http://127.0.0.1:8081/bot/",
         DATABASE_PATH="/srv/bot/triage.db",
         BOOKING_URL="https://clinic.example/book",
-        ADMIN_CHAT_IDS=" 12345, -1001234567890 ,",
+        ADMIN_CHAT_IDS=" 12345, 1234567890 ,",
         FLOW_FILE="flows/other.yaml",
         EMERGENCY_NUMBER="112",
         URGENT_ADVICE="call your doctor today",
@@ -63,7 +63,7 @@ def test_every_setting_is_read() -> None:
     )
     assert loaded.api_base_url == "http://127.0.0.1:8081/bot"
     assert loaded.database_path == Path("/srv/bot/triage.db")
-    assert loaded.admin_chat_ids == {12345, -1001234567890}
+    assert loaded.admin_chat_ids == {12345, 1234567890}
     assert loaded.log_level == "DEBUG"
     assert loaded.retention_days == 30
     assert loaded.bot_username == "clinic_triage_bot"
@@ -107,7 +107,7 @@ def test_malformed_token(token: str) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("ADMIN_CHAT_IDS", "12345,abc", r"ADMIN_CHAT_IDS must be Telegram chat ids .*'abc'"),
+        ("ADMIN_CHAT_IDS", "12345,abc", r"ADMIN_CHAT_IDS must be Telegram user ids .*'abc'"),
         ("WEBHOOK_PORT", "eighty", r"WEBHOOK_PORT must be a whole number from 1 to 65535"),
         ("WEBHOOK_PORT", "0", r"WEBHOOK_PORT must be a whole number from 1 to 65535, got '0'"),
         ("WEBHOOK_PORT", "70000", r"WEBHOOK_PORT must be a whole number from 1 to 65535"),

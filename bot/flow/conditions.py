@@ -196,11 +196,28 @@ def _unclosed(source: str, tokens: list[_Token], pos: int, char: str) -> Conditi
 # --- parser ----------------------------------------------------------------------------------
 
 
+# Brackets and 'not's a condition may nest: the parser, the checker's analysis and the
+# compiled predicate all recurse once per level, and a real rule needs two or three.
+MAX_NESTING = 32
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens = _tokens(source)
         self.index = 0
+        self.depth = 0  # brackets and 'not's open around the token being read
+
+    def nested(self, column: int) -> None:
+        """One level deeper; a condition nested past MAX_NESTING is refused, not recursed."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ConditionSyntaxError(
+                f"This condition is nested too deeply (more than {MAX_NESTING} brackets or "
+                "'not's inside each other).",
+                column,
+                "Write it more simply: a rule needs only a few brackets.",
+            )
 
     @property
     def token(self) -> _Token:
@@ -253,7 +270,10 @@ class _Parser:
     def parse_not(self) -> Node:
         if self.at_word("not"):
             column = self.advance().column
-            return Not(self.parse_not(), column)
+            self.nested(column)
+            operand = self.parse_not()
+            self.depth -= 1
+            return Not(operand, column)
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -316,12 +336,14 @@ class _Parser:
             return Literal(_unquote(token.text), token.column)
         if token.kind == "punct" and token.text == "(":
             self.advance()
+            self.nested(token.column)
             inner = self.parse_or()
             if not (self.token.kind == "punct" and self.token.text == ")"):
                 raise ConditionSyntaxError(
                     "A '(' is never closed.", token.column, "Add the matching ')'."
                 )
             self.advance()
+            self.depth -= 1
             return inner
         if token.kind == "punct" and token.text == "[":
             return self.parse_list()

@@ -20,6 +20,16 @@ from yaml.constructor import ConstructorError, SafeConstructor
 # libyaml composes about ten times faster; the pure-Python parser is used to word errors.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# A flow needs a handful of levels (steps, a step, its options, an option's label in each
+# language); reading recurses once per level, so hundreds of levels would end in Python's
+# RecursionError. Deeper than this is a mistake, reported like any other.
+MAX_DEPTH = 32
+TOO_DEEP = "This is nested too deeply: a flow needs only a few levels of keys and lists."
+TOO_DEEP_HINT = (
+    f"Something here is inside more than {MAX_DEPTH} levels of keys, lists or brackets. "
+    "Check the indentation, and the [ ] and { } of this part."
+)
+
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
 FLOAT = "tag:yaml.org,2002:float"
@@ -144,6 +154,9 @@ class Reader:
         except yaml.YAMLError as fast_error:
             self.problems.append(self._syntax_problem(fast_error))
             return None
+        except RecursionError:  # the pure-Python composer, without libyaml
+            self.problems.append(SourceProblem(Span(_deepest_line(self.lines), 1), TOO_DEEP))
+            return None
         if root is None:
             return None
         return self._build(root)
@@ -156,6 +169,8 @@ class Reader:
             yaml.compose(self.text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as slow_error:
             error = slow_error
+        except RecursionError:  # nested too deeply for it: libyaml's words will do
+            pass
         from bot.flow.yaml_errors import explain
 
         return explain(error, self.lines)
@@ -167,7 +182,7 @@ class Reader:
         end_column = end.column + 1 if end.line == start.line else None
         return Span(start.line + 1, start.column + 1, end_column)
 
-    def _build(self, node: yaml.Node) -> YNode:
+    def _build(self, node: yaml.Node, depth: int = 0) -> YNode:
         if node.__class__ is yaml.ScalarNode:
             return self._scalar(node)  # the common case, kept short: thousands per file
         # Aliases share one node object; build it once (also stops "billion laughs").
@@ -180,8 +195,11 @@ class Reader:
                 SourceProblem(self._span(node), "This refers to itself (a YAML anchor loop).")
             )
             return YScalar(self._span(node), None, "", None)
+        if depth >= MAX_DEPTH:
+            self.problems.append(SourceProblem(self._span(node), TOO_DEEP, TOO_DEEP_HINT))
+            return YScalar(self._span(node), None, "", None)
         self._building.add(key)
-        built = self._collection(node)
+        built = self._collection(node, depth)
         self._building.discard(key)
         self._built[key] = built
         return built
@@ -195,20 +213,22 @@ class Reader:
         # libyaml marks plain scalars with "" where PyYAML uses None.
         return YScalar(span, value, text, node.style or None)
 
-    def _collection(self, node: yaml.Node) -> YNode:
+    def _collection(self, node: yaml.Node, depth: int) -> YNode:
         span = self._span(node)
         if isinstance(node, yaml.SequenceNode):
             items: list[YNode] = []
             for item in node.value:
                 pieces = self._without_dash(item)
                 if pieces is None:
-                    items.append(self._build(item))
+                    items.append(self._build(item, depth + 1))
                     continue
                 for pairs in pieces:  # items that lost their "- ", read as the items meant
-                    items.append(self._mapping(self._span(pairs[0][0]), pairs, flow=False))
+                    items.append(
+                        self._mapping(self._span(pairs[0][0]), pairs, flow=False, depth=depth + 1)
+                    )
             return YSeq(span, items)
         assert isinstance(node, yaml.MappingNode)
-        return self._mapping(span, node.value, flow=bool(node.flow_style))
+        return self._mapping(span, node.value, flow=bool(node.flow_style), depth=depth)
 
     def _without_dash(self, item: yaml.Node) -> list[list[tuple[yaml.Node, yaml.Node]]] | None:
         """A list item whose first key comes back further down, at the same column:
@@ -248,7 +268,9 @@ class Reader:
             pieces[-1].append((key_node, value_node))
         return pieces if len(pieces) > 1 else None
 
-    def _mapping(self, span: Span, pairs: list[tuple[yaml.Node, yaml.Node]], *, flow: bool) -> YMap:
+    def _mapping(
+        self, span: Span, pairs: list[tuple[yaml.Node, yaml.Node]], *, flow: bool, depth: int
+    ) -> YMap:
         mapping = YMap(span, flow=flow)
         entries = mapping.entries
         for key_node, value_node in pairs:
@@ -267,7 +289,7 @@ class Reader:
             if first is not None:
                 self.problems.append(self._duplicate(name, first[0], key))
                 continue  # keep the first, as the therapist reads the file top to bottom
-            entries[name] = (key, self._build(value_node))
+            entries[name] = (key, self._build(value_node, depth + 1))
         return mapping
 
     def _duplicate(self, name: str, first: YScalar, again: YScalar) -> SourceProblem:
@@ -300,6 +322,16 @@ def _item_word(first_key: str) -> str:
     return {"if": "rule", "goto": "rule", "reason": "reason rule", "each": "reason rule"}.get(
         first_key, "item"
     )
+
+
+def _deepest_line(lines: list[str]) -> int:
+    """The 1-based line that opens the most levels: indentation, then brackets (roughly:
+    for pointing at the trouble when the parser could not say where)."""
+    depths = [
+        ((len(line) - len(line.lstrip(" "))) // 2 + line.count("[") + line.count("{"), number)
+        for number, line in enumerate(lines, start=1)
+    ]
+    return max(depths, default=(0, 0))[1]
 
 
 def to_data(node: YNode | None) -> Any:

@@ -23,7 +23,7 @@ from bot.flow.keys import (
     SAFETY_NET_KEYS,
     TOP_KEYS,
 )
-from bot.flow.source import SourceProblem, Span
+from bot.flow.source import TOO_DEEP, TOO_DEEP_HINT, SourceProblem, Span
 
 # The names of the flow language: `type number` above `text:` is a missing ':', while
 # `Hello there` above `note: ...` is a text with a ':' in it.
@@ -353,6 +353,8 @@ def explain(error: yaml.YAMLError, lines: list[str]) -> SourceProblem:
     problem = error.problem or ""
     context = error.context or ""
     here = _mark_span(error.problem_mark, lines)
+    if "nesting depth" in problem:  # libyaml stops at 1,000 levels
+        return SourceProblem(here, TOO_DEEP, TOO_DEEP_HINT)
     started = _mark_span(error.context_mark, lines) if error.context_mark else here
 
     marks = (error.problem_mark, error.context_mark)

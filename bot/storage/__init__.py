@@ -26,6 +26,7 @@ from bot.storage.records import (
     PainScores,
     Stats,
     StorageError,
+    StorageUnavailable,
     TypedAnswer,
     Unchanged,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "Stats",
     "Storage",
     "StorageError",
+    "StorageUnavailable",
     "TypedAnswer",
     "Unchanged",
 ]

@@ -24,7 +24,7 @@ from bot.storage.db import (
     queue,
     typed_columns,
 )
-from bot.storage.practice import insert_followup, insert_lead
+from bot.storage.practice import close_checkin, insert_followup, insert_lead
 from bot.storage.privacy import delete_person
 from bot.storage.records import (
     PROMPT,
@@ -59,6 +59,7 @@ class UpdateWrite:
     lead: NewLead | None = None
     followup_due_at: float | None = None
     followup_baseline: int | None = None
+    checkin_answered: int | None = None  # this follow-up's answer counted: no longer open
     forget: bool = False
     # (item id, message id) of outbox rows delivered since the last write, of any chat:
     # removed in this transaction rather than in one of their own (see ``remove_sent``)
@@ -94,6 +95,8 @@ def _apply(
     if write.forget:
         delete_person(conn, write.chat_id)
     state = _write_chat(conn, write)
+    if write.checkin_answered is not None:
+        state = close_checkin(conn, write.chat_id, write.checkin_answered) or state
     items = queue(conn, write.outbox, write.now)
     record_events(conn, write.events, write.now)
     if write.lead is not None:
@@ -165,6 +168,22 @@ def is_processed(conn: sqlite3.Connection, update_id: int) -> bool:
         "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
     ).fetchone()
     return row is not None
+
+
+def mark_processed(conn: sqlite3.Connection, update_ids: Sequence[int], now: float) -> int:
+    with immediate(conn):
+        return sum(_claim(conn, update_id, now) for update_id in update_ids)
+
+
+def probe(conn: sqlite3.Connection, size: int) -> None:
+    """Take ``size`` bytes of room in a transaction and give them back (see Storage.writable)."""
+    with immediate(conn):
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('write_probe', zeroblob(?)) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (size,),
+        )
+        conn.execute("DELETE FROM meta WHERE key = 'write_probe'")
 
 
 def prune_processed(conn: sqlite3.Connection, cutoff: float) -> int:

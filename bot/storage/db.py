@@ -12,7 +12,7 @@ from bot.storage.records import ChatState, OutboxItem, OutgoingMessage, TypedAns
 
 CHAT_COLUMNS: Final = (
     "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source, "
-    "consented_at, typed_step, typed_message_id, typed_question_id"
+    "consented_at, typed_step, typed_message_id, typed_question_id, open_checkin"
 )
 
 
@@ -43,7 +43,7 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 
 def chat_state(row: tuple[Any, ...]) -> ChatState:
     chat_id, session_json, prompt_message_id, blocked, updated_at, language, source = row[:7]
-    consented_at, typed_step, typed_message_id, typed_question_id = row[7:]
+    consented_at, typed_step, typed_message_id, typed_question_id, checkin = row[7:]
     typed = None
     if typed_step is not None and typed_message_id is not None:
         typed = TypedAnswer(typed_step, typed_message_id, typed_question_id)
@@ -57,6 +57,7 @@ def chat_state(row: tuple[Any, ...]) -> ChatState:
         source=source,
         consented_at=consented_at,
         typed=typed,
+        open_checkin=checkin,
     )
 
 

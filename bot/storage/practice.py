@@ -7,10 +7,20 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from bot.storage.db import dumps, immediate, loads_list, loads_object, queue
+from bot.storage.cache import ChatCache
+from bot.storage.db import (
+    CHAT_COLUMNS,
+    chat_state,
+    dumps,
+    immediate,
+    loads_list,
+    loads_object,
+    queue,
+)
 from bot.storage.records import (
     NO_SOURCE,
     PAIN_EVENT,
+    ChatState,
     EventKind,
     Followup,
     Lead,
@@ -123,18 +133,49 @@ def followup_from_row(row: Sequence[Any]) -> Followup:
 
 
 def mark_followup_sent(
-    conn: sqlite3.Connection, followup_id: int, outbox: Sequence[OutgoingMessage], now: float
+    conn: sqlite3.Connection,
+    cache: ChatCache,
+    followup_id: int,
+    outbox: Sequence[OutgoingMessage],
+    now: float,
 ) -> list[OutboxItem] | None:
-    """Claim a due follow-up and queue its message together: None if it was already sent,
-    cancelled or forgotten, so a restart neither loses nor repeats it."""
+    """Claim a due follow-up, queue its message and make it the chat's open check-in, all
+    together: None if it was already sent, cancelled or forgotten, so a restart neither loses
+    nor repeats it."""
     with immediate(conn):
-        claimed = conn.execute(
-            "UPDATE followups SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled = 0",
+        row = conn.execute(
+            "UPDATE followups SET sent_at = ? WHERE id = ? AND sent_at IS NULL AND cancelled = 0 "
+            "RETURNING chat_id",
             (now, followup_id),
-        ).rowcount
-        if not claimed:
+        ).fetchone()
+        if row is None:
             return None
-        return queue(conn, outbox, now)
+        state = open_checkin(conn, row[0], followup_id, now)
+        items = queue(conn, outbox, now)
+    cache.put(state.chat_id, state)
+    return items
+
+
+def open_checkin(conn: sqlite3.Connection, chat_id: int, followup_id: int, now: float) -> ChatState:
+    """The check-in just sent is the one whose answer counts (inside the caller's transaction).
+    ``updated_at`` moves only for a new row: retention counts from the person's own changes."""
+    row = conn.execute(
+        f"INSERT INTO chats (chat_id, open_checkin, updated_at) VALUES (?, ?, ?) "
+        f"ON CONFLICT (chat_id) DO UPDATE SET open_checkin = excluded.open_checkin "
+        f"RETURNING {CHAT_COLUMNS}",
+        (chat_id, followup_id, now),
+    ).fetchone()
+    return chat_state(row)
+
+
+def close_checkin(conn: sqlite3.Connection, chat_id: int, followup_id: int) -> ChatState | None:
+    """Answered: that check-in is no longer open (inside the caller's transaction)."""
+    row = conn.execute(
+        f"UPDATE chats SET open_checkin = NULL WHERE chat_id = ? AND open_checkin = ? "
+        f"RETURNING {CHAT_COLUMNS}",
+        (chat_id, followup_id),
+    ).fetchone()
+    return chat_state(row) if row else None
 
 
 def cancel_followups(conn: sqlite3.Connection, chat_id: int) -> int:

@@ -16,6 +16,13 @@ class StorageError(Exception):
     """The database cannot be used; ``str(error)`` is one sentence fit to show as it is."""
 
 
+class StorageUnavailable(StorageError):
+    """The database cannot be written just now: the disk is full, an I/O error, the file turned
+    read-only, another program holds it locked. Nothing was written, and the same write may
+    work later: it is the database's trouble, not the update's, so the update must not be
+    given up (nor confirmed to Telegram) because of it."""
+
+
 class Unchanged(enum.Enum):
     """Marker for "leave this column as it is" (``None`` already means "clear it")."""
 
@@ -107,6 +114,7 @@ class ChatState:
     source: str | None = None
     consented_at: float | None = None  # when they agreed to their answers being kept
     typed: TypedAnswer | None = None
+    open_checkin: int | None = None  # the follow-up sent and not answered yet, if any
 
 
 @dataclass(frozen=True, slots=True)

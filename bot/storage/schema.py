@@ -106,6 +106,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     ALTER TABLE chats ADD COLUMN typed_question_id INTEGER;
     ALTER TABLE followups ADD COLUMN baseline INTEGER;
     """,
+    # 4: the check-in sent to a chat and not answered yet (its follow-up id): only its answer
+    # counts, once, so a forged or repeated button records no score.
+    """
+    ALTER TABLE chats ADD COLUMN open_checkin INTEGER;
+    """,
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)

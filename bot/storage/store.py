@@ -29,6 +29,8 @@ import aiosqlite
 from bot.storage import conversations, practice, privacy
 from bot.storage.cache import MISSING, ChatCache
 from bot.storage.conversations import UpdateWrite
+from bot.storage.lock import DatabaseLock
+from bot.storage.outage import Outage
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
@@ -40,6 +42,7 @@ from bot.storage.records import (
     OutgoingMessage,
     Stats,
     StorageError,
+    StorageUnavailable,
     TypedAnswer,
     Unchanged,
 )
@@ -63,6 +66,21 @@ CHECKPOINT_IDLE_S: Final = 0.5
 CHECKPOINT_AFTER_WRITES: Final = 2000
 JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024  # bytes the WAL file is cut back to once rewound
 MIN_SQLITE: Final = (3, 35, 0)  # RETURNING
+# What :meth:`Storage.writable` writes (and gives back) to see whether the database can grow
+# again: room for a few updates, not just for the one small row that happens to fit.
+PROBE_BYTES: Final = 64 * 1024
+# SQLite's primary result codes for a database that cannot be written now, whatever the write:
+# trying again later may work, and the update is not to blame.
+_UNAVAILABLE_CODES: Final = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+    }
+)
 
 
 class Storage:
@@ -90,6 +108,9 @@ class Storage:
         self._last_write = 0.0  # monotonic
         self._idle_timer: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
+        self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
+        self.outage = Outage(name)  # reported from the first write after opening
+        self._opened = False
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -101,16 +122,48 @@ class Storage:
         cache_size: int = DEFAULT_CACHE_SIZE,
         checkpoint_after_writes: int = CHECKPOINT_AFTER_WRITES,
         checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
+        exclusive: bool = False,
+        verify: bool = False,
     ) -> Storage:
-        """Open (creating it and its folders on first run) and migrate the database."""
+        """Open (creating it and its folders on first run) and migrate the database.
+
+        ``exclusive``: the running bot's own storage, the only one allowed; it holds
+        ``<database>.lock`` until :meth:`close`, and a second one raises StorageError (see
+        :mod:`bot.storage.lock`). Other connections (tests, tools) only read beside it.
+
+        ``verify``: refuse a database that is damaged (``PRAGMA quick_check``) or cannot be
+        written (one write, given back), rather than start and then fail every update.
+        """
         name = str(path)
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise StorageError(
                 f"SQLite {'.'.join(map(str, MIN_SQLITE))} or newer is needed, "
                 f"this Python has {sqlite3.sqlite_version}"
             )
+        lock = None
         if name != ":memory:":
             _create_folder(Path(path))
+            lock = DatabaseLock.acquire(Path(path)) if exclusive else None
+        try:
+            storage = await cls._connect(
+                name, cache_size, checkpoint_after_writes, checkpoint_idle_s, verify
+            )
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        storage._lock = lock
+        return storage
+
+    @classmethod
+    async def _connect(
+        cls,
+        name: str,
+        cache_size: int,
+        checkpoint_after_writes: int,
+        checkpoint_idle_s: float,
+        verify: bool,
+    ) -> Storage:
         try:
             # isolation_level=None: no implicit transactions, each unit of work says BEGIN itself
             db = await aiosqlite.connect(name, isolation_level=None)
@@ -118,10 +171,11 @@ class Storage:
             raise _open_error(name, exc) from exc
         storage = cls(db, name, cache_size, checkpoint_after_writes, checkpoint_idle_s)
         try:
-            await storage._run(_prepare, name)
+            await storage._run(_prepare, name, verify)
         except BaseException:
             await db.close()
             raise
+        storage._opened = True
         return storage
 
     async def close(self) -> None:
@@ -134,9 +188,16 @@ class Storage:
             if self._checkpointing is not None:
                 await self._checkpointing  # never raises: it logs
             await self._run(_finish)
+        except StorageUnavailable as error:
+            # Every commit is on disk already; only the tidying up could not be done.
+            log.warning("Closing without a checkpoint: %s", error)
         finally:
             self._closed = True
-            await self._db.close()
+            try:
+                await self._db.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()  # after the last write: the next bot may start
 
     async def __aenter__(self) -> Storage:
         return self
@@ -161,7 +222,10 @@ class Storage:
         try:
             return cast(T, await self._db._execute(unit, self._db._conn, *args, **kwargs))
         except sqlite3.Error as exc:
-            raise _failure(self.name, exc) from exc
+            error = _failure(self.name, exc)
+            if isinstance(error, StorageUnavailable) and self._opened:
+                self.outage.failed(error)
+            raise error from exc
 
     async def _write(
         self,
@@ -169,13 +233,41 @@ class Storage:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """:meth:`_run` for a unit of work that writes: it counts towards the next checkpoint."""
+        """:meth:`_run` for a unit of work that writes: it counts towards the next checkpoint
+        and, after an outage, says the database can be written again."""
+        result = await self._run(unit, *args, **kwargs)
+        self.outage.recovered()
+        self._wrote()
+        return result
+
+    async def writable(self) -> bool:
+        """Can the database take writes again? One transaction that takes room for a few
+        updates and gives it back; False while the database cannot be written (see
+        :class:`StorageUnavailable`), which is reported once a minute, not by each caller."""
         try:
-            return await self._run(unit, *args, **kwargs)
-        finally:
-            self._wrote()
+            await self._write(conversations.probe, PROBE_BYTES)
+        except StorageUnavailable:
+            return False
+        return True
 
     # --- checkpoints --------------------------------------------------------------------------
+
+    async def _erase_traces(self) -> None:
+        """After deleting a person's data: no copy of it may stay readable on disk.
+
+        ``secure_delete`` (set at open) zeroes deleted rows in their pages, but the WAL still
+        holds the pages as they were before; a TRUNCATE checkpoint copies the zeroed pages
+        into the database file and empties the WAL. It waits for readers (another connection
+        reading an older snapshot would keep its pages): if one is still reading after the
+        busy timeout, the WAL is left for the next idle checkpoint and we say so.
+        """
+        self._writes = 0
+        if not await self._run(_checkpoint_truncate):
+            log.warning(
+                "Deleted data stays in %s-wal until the next checkpoint: another connection "
+                "is reading the database",
+                self.name,
+            )
 
     async def checkpoint(self) -> int:
         """Copy what the WAL holds into the database file now (PASSIVE: never waits for or
@@ -239,6 +331,7 @@ class Storage:
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
         followup_baseline: int | None = None,
+        checkin_answered: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> bool:
@@ -260,7 +353,8 @@ class Storage:
             update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
             events=events, now=now, language=language, source=source,
             consented_at=consented_at, typed=typed, lead=lead, followup_due_at=followup_due_at,
-            followup_baseline=followup_baseline, forget=forget, sent=sent,
+            followup_baseline=followup_baseline, checkin_answered=checkin_answered, forget=forget,
+            sent=sent,
         )  # fmt: skip
         return queued is not None
 
@@ -280,6 +374,7 @@ class Storage:
         lead: NewLead | None = None,
         followup_due_at: float | None = None,
         followup_baseline: int | None = None,
+        checkin_answered: int | None = None,
         forget: bool = False,
         sent: Sequence[tuple[int, int | None]] = (),
     ) -> list[OutboxItem] | None:
@@ -290,16 +385,25 @@ class Storage:
             language=language, source=source, consented_at=consented_at, typed=typed,
             outbox=tuple(outbox), events=tuple(events), lead=lead,
             followup_due_at=followup_due_at, followup_baseline=followup_baseline,
+            checkin_answered=checkin_answered,
             forget=forget, sent=tuple(sent),
         )  # fmt: skip
-        return await self._write(conversations.commit_update, self._cache, write)
+        queued = await self._write(conversations.commit_update, self._cache, write)
+        if forget:
+            await self._erase_traces()
+        return queued
 
     async def is_processed(self, update_id: int) -> bool:
         return await self._run(conversations.is_processed, update_id)
 
+    async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
+        """Record updates as applied without applying them (given up on, or dropped on
+        purpose), so that the offset may pass them; returns how many were new."""
+        return await self._write(conversations.mark_processed, tuple(update_ids), _now(now))
+
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
-        """Forget update ids older than ``keep_seconds``; returns how many. Keep a few days:
-        Telegram redelivers within hours, and reuses ids only after a week of silence."""
+        """Forget update ids older than ``keep_seconds``; returns how many (the retention job
+        keeps two days: Telegram redelivers an update for 24 hours at most)."""
         return await self._write(conversations.prune_processed, _now(now) - keep_seconds)
 
     # --- chats ----------------------------------------------------------------------------------
@@ -344,7 +448,9 @@ class Storage:
     async def forget_chat(self, chat_id: int) -> dict[str, int]:
         """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
         Anonymous events stay."""
-        return await self._write(privacy.forget_chat, self._cache, chat_id)
+        counts = await self._write(privacy.forget_chat, self._cache, chat_id)
+        await self._erase_traces()
+        return counts
 
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         """Everything we hold about one person (for /mydata), JSON-able."""
@@ -353,7 +459,9 @@ class Storage:
     async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
         """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
         (a session's age counts from when it last changed); returns counts by table."""
-        return await self._write(privacy.purge_older_than, self._cache, _now(now) - seconds)
+        counts = await self._write(privacy.purge_older_than, self._cache, _now(now) - seconds)
+        await self._erase_traces()
+        return counts
 
     # --- leads and follow-ups -------------------------------------------------------------------
 
@@ -392,7 +500,7 @@ class Storage:
         """Claim a follow-up and queue its message together; False if it was already sent,
         cancelled or forgotten (then nothing is queued)."""
         unit = practice.mark_followup_sent
-        queued = await self._write(unit, followup_id, tuple(outbox), _now(now))
+        queued = await self._write(unit, self._cache, followup_id, tuple(outbox), _now(now))
         return queued is not None
 
     async def cancel_followups(self, chat_id: int) -> int:
@@ -429,7 +537,7 @@ def _now(now: float | None) -> float:
     return time.time() if now is None else now
 
 
-def _prepare(conn: sqlite3.Connection, name: str) -> None:
+def _prepare(conn: sqlite3.Connection, name: str, verify: bool = False) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     # The first read of the file: a file that is not a database fails here.
     conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -437,15 +545,46 @@ def _prepare(conn: sqlite3.Connection, name: str) -> None:
     # commits, not corrupt anything, and commits need no fsync.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten with zeros, not left in free pages: health data that
+    # /forget or retention deleted must not stay readable in the file (see _erase_traces).
+    conn.execute("PRAGMA secure_delete = ON")
     # Checkpoints are Storage's (see CHECKPOINT_IDLE_S), never inside a commit.
     conn.execute("PRAGMA wal_autocheckpoint = 0")
     conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    if verify:
+        _check_intact(conn, name)
     migrate(conn, name=name)
+    if verify:
+        conversations.probe(conn, PROBE_BYTES)  # read-only, or a full disk: raises here
+
+
+def _check_intact(conn: sqlite3.Connection, name: str) -> None:
+    """``PRAGMA quick_check``: every page readable and well formed (not the slower check of
+    every index against its table); stops at the first problem."""
+    (result,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+    if result != "ok":
+        raise StorageError(_damaged(name, str(result)))
+
+
+def _damaged(name: str, problem: str) -> str:
+    # quick_check heads its findings "*** in database main ***" on a line of their own
+    lines = [line for line in problem.splitlines() if line and not line.startswith("***")]
+    problem = "; ".join(lines) or "unreadable"
+    return (
+        f"the database at {name} is damaged ({problem}): restore it from a backup, or move "
+        "it aside and the bot starts with an empty one"
+    )
 
 
 def _checkpoint(conn: sqlite3.Connection) -> int:
     _busy, pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return int(pages)
+
+
+def _checkpoint_truncate(conn: sqlite3.Connection) -> bool:
+    """Copy the whole WAL into the database file and cut it to zero bytes; False if busy."""
+    busy, _pages, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
 
 
 def _finish(conn: sqlite3.Connection) -> None:
@@ -470,6 +609,13 @@ def _create_folder(path: Path) -> None:
         raise StorageError(f"cannot create the database at {path}: {reason}") from exc
 
 
+def _unavailable(name: str, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text:
+        return f"cannot write the database at {name}: it is read-only"
+    return f"the database at {name} cannot be written now: {text}"
+
+
 def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
     text = str(exc)
     if "not a database" in text:
@@ -484,6 +630,11 @@ def _open_error(name: str, exc: sqlite3.Error) -> StorageError:
 
 
 def _failure(name: str, exc: sqlite3.Error) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _UNAVAILABLE_CODES:
+        return StorageUnavailable(_unavailable(name, exc))
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StorageError(_damaged(name, str(exc)))
     text = str(exc)
     if any(sign in text for sign in ("not a database", "readonly", "unable to open")):
         return _open_error(name, exc)

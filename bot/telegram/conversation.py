@@ -103,6 +103,7 @@ class Change:
     followup_due_at: float | None = None  # the person asked for a check-in then
     followup_baseline: int | None = None  # ... and the pain score to compare its answer with
     screening: Screening | None = None  # what the safety net made of typed text (for metrics)
+    checkin_answered: int | None = None  # the open check-in (follow-up id) they answered
 
 
 Decision = Callable[[ChatView], Change]
@@ -174,6 +175,7 @@ class Conversations:
                         lead=change.lead,
                         followup_due_at=change.followup_due_at,
                         followup_baseline=change.followup_baseline,
+                        checkin_answered=change.checkin_answered,
                         sent=sent,
                     )
             finally:

@@ -44,7 +44,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.storage import PROMPT, OutboxItem, Storage, StorageError
+from bot.storage import PROMPT, OutboxItem, Storage, StorageError, StorageUnavailable
 from bot.telegram.locks import ChatLocks
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 # Delivered rows are removed by the next update's commit, whatever its chat; when no update
 # comes for this long, by a transaction of their own.
 FLUSH_IDLE_S = 0.05
+# When they cannot be removed (the database cannot be written), tried again after twice as
+# long each time, up to this; the storage reports the outage, once a minute.
+FLUSH_RETRY_MAX_S = 5.0
+RETRY_WHILE_UNAVAILABLE_S = 5.0  # a chat's queue, when the database could not be written
 MAX_ATTEMPTS = 30  # with the backoff below: about two and a half hours of trying
 MAX_BACKOFF = 300.0  # seconds
 PAGE = 100  # rows read at a time when a chat's queue is long
@@ -156,6 +160,7 @@ class Outbox:
         self._sent_prompts: dict[int, int] = {}
         self._flushing: asyncio.Task[None] | None = None
         self._idle_flush: asyncio.TimerHandle | None = None
+        self._flush_delay = FLUSH_IDLE_S  # grows while removals fail, back on success
         self._last_taken = 0.0  # monotonic time sent rows were last handed to a commit
 
     def prompt_message_id(self, chat_id: int, stored: int | None) -> int | None:
@@ -227,10 +232,18 @@ class Outbox:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.flush()
         if self._idle_flush is not None:
             self._idle_flush.cancel()
             self._idle_flush = None
+        try:
+            await self.flush()
+        except StorageError as error:  # stopping while the database cannot be written
+            log.warning(
+                "%d sent replies could not be recorded as sent (%s); they are sent again at "
+                "the next start",
+                len(self._sent),
+                error,
+            )
 
     async def send_unsent(self) -> int:
         """At start: send what a previous run committed but did not get out. Returns how many
@@ -274,6 +287,9 @@ class Outbox:
             async with self.locks(chat_id):
                 if chat_id in self._waiting and self._waiting[chat_id] <= time.monotonic():
                     await self.deliver_queued(chat_id)
+        except StorageUnavailable as error:  # reported by the storage, once a minute
+            log.debug("queued replies wait for the database: %s", error)
+            self.retry_later(chat_id, RETRY_WHILE_UNAVAILABLE_S)
         except StorageError as error:
             log.error("Cannot read the outbox: %s", error)
             self.retry_later(chat_id, MAX_BACKOFF)
@@ -310,13 +326,13 @@ class Outbox:
     def _arm_idle_flush(self) -> None:
         if self._idle_flush is None:
             loop = asyncio.get_running_loop()
-            self._idle_flush = loop.call_later(FLUSH_IDLE_S, self._flush_if_idle)
+            self._idle_flush = loop.call_later(self._flush_delay, self._flush_if_idle)
 
     def _flush_if_idle(self) -> None:
         self._idle_flush = None
         if not self._sent:
             return
-        wait = self._last_taken + FLUSH_IDLE_S - time.monotonic()
+        wait = self._last_taken + self._flush_delay - time.monotonic()
         if wait > 0:  # a commit took the rows meanwhile; these came after it
             loop = asyncio.get_running_loop()
             self._idle_flush = loop.call_later(wait, self._flush_if_idle)
@@ -328,8 +344,19 @@ class Outbox:
             while self._sent:
                 await self._flush_now()
         except StorageError as error:
-            log.error("Cannot record sent messages: %s", error)
+            # Tried again later, after twice as long each time: never in a tight loop.
+            self._flush_delay = min(self._flush_delay * 2, FLUSH_RETRY_MAX_S)
+            if isinstance(error, StorageUnavailable):  # the storage reports it, once a minute
+                log.debug(
+                    "cannot record sent messages yet (%s); next try in %.2f s",
+                    error,
+                    self._flush_delay,
+                )
+            else:
+                log.error("Cannot record sent messages: %s", error)
             self._arm_idle_flush()
+        else:
+            self._flush_delay = FLUSH_IDLE_S
 
     async def _flush_now(self) -> None:
         with self.take_sent() as sent:

@@ -1,12 +1,25 @@
 """Long polling that confirms an update to Telegram only after its transaction committed.
 
 python-telegram-bot's own Updater confirms a batch on its next ``getUpdates`` whether or not
-the batch was processed, so a crash would lose what was queued. Here the loop owns the offset:
-a batch is processed (chats concurrently, each chat's updates in order), and only then does
-the offset move past the updates that were applied. An update whose handler failed is not
-confirmed, so Telegram hands it out again; the ones after it in the batch come again too and
-are recognised by their update id. An update that keeps failing is given up after
-:data:`MAX_TRIES`, so one bad update cannot stop the bot.
+the batch was processed, so a crash would lose what was queued. Here the loop owns the offset,
+and the offset never passes an update that is not in the database: committed, or given up on
+and recorded as processed.
+
+**Fair to everyone.** Fetching goes on while chats are busy: each chat has its own queue and
+worker (its updates in order, one at a time; chats at once), so one person's burst does not
+hold up anyone else. Telegram's offset confirms everything below it, so the offset stays at the
+oldest update not yet done, and a fetch while busy hands out the unfinished ones again (they
+are recognised by id and skipped); it is made when something finished, or every
+:data:`BUSY_POLL_S` at most, so that newcomers are seen soon. A chat's backlog is bounded
+(:data:`MAX_BACKLOG`): taps beyond it are dropped, recorded as processed, with one polite note
+per burst, so a person hammering a button cannot pin the offset or the bot.
+
+**Failures.** An update whose handler failed is tried again, in place (its chat waits, keeping
+its order), with backoff; after :data:`MAX_TRIES` it is given up, recorded as processed first.
+A database that cannot be written (disk full, I/O error, read-only) is not the update's fault:
+such an update is never given up. Fetching stops, the database is tried again with backoff
+(:meth:`Storage.writable`; the storage reports the outage once a minute), and everything
+carries on when it can: Telegram still holds every update not confirmed, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -14,22 +27,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
+from bot.storage import StorageError
 from bot.telegram.handlers import ALLOWED_UPDATES
-from bot.telegram.runtime import AnyApplication, Runtime
+from bot.telegram.runtime import AnyApplication, Applied, Runtime
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
+BUSY_POLL_S = 0.25  # while chats are busy, fetch at least this often for newcomers
+MAX_BACKLOG = 20  # updates one chat may have waiting; more are dropped with a note
 MAX_TRIES = 5
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
+# Tries of a database that cannot be written: soon at first, then every 30 s at most.
+STORAGE_RETRY_START = 0.5
+STORAGE_RETRY_MAX = 30.0
+
+ChatKey = int | str  # the chat id; updates without a chat are each a "chat" of their own
 
 
 class Backoff:
@@ -48,80 +70,235 @@ class Backoff:
         return wait
 
 
+@dataclass(eq=False)
+class _Chat:
+    """One chat's updates waiting to be applied, in order, and those to drop."""
+
+    queue: deque[Update] = field(default_factory=deque)  # the head is applied first
+    dropped: list[Update] = field(default_factory=list)  # over the backlog, to record
+    noted: bool = False  # the person was told once, this burst, that taps were dropped
+    served: bool = False  # an update was applied: a note now follows a reply, never leads
+    worker: asyncio.Task[None] | None = None
+
+
 class Poller:
     def __init__(
-        self, app: AnyApplication, runtime: Runtime, *, timeout: int = POLL_TIMEOUT
+        self,
+        app: AnyApplication,
+        runtime: Runtime,
+        *,
+        timeout: int = POLL_TIMEOUT,
+        backlog: int = MAX_BACKLOG,
+        retry_start: float = BACKOFF_START,
     ) -> None:
         self.app = app
         self.runtime = runtime
         self.timeout = timeout
-        self.offset: int | None = None
+        self.backlog = backlog
+        self.retry_start = retry_start  # first wait before a failed update is tried again
         self.tries: Counter[int] = Counter()
         self.polls = 0  # getUpdates calls answered (for tests and startup timing)
+        self._chats: dict[ChatKey, _Chat] = {}
+        self._pending: set[int] = set()  # fetched and not done: queued, running or dropping
+        self._finished: set[int] = set()  # done, but an older one is pending: not confirmed
+        self._highest: int | None = None  # the newest update id fetched
+        self._progress = asyncio.Event()  # something finished: the offset may have moved
+        self._writable = asyncio.Event()  # cleared while the database cannot be written
+        self._writable.set()
+        self._stop = asyncio.Event()  # set when run() ends: the workers end too
+
+    @property
+    def offset(self) -> int | None:
+        """What ``getUpdates`` confirms: everything below the oldest update not yet done."""
+        if self._pending:
+            return min(self._pending)
+        return None if self._highest is None else self._highest + 1
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
 
     async def run(self, stop: asyncio.Event) -> int:
         """Poll until ``stop`` is set; returns the exit code (0, or 1 if the token stops
-        working)."""
-        bot = self.app.bot
+        working). Work under way is finished (each chat's current update) before it returns."""
         backoff = Backoff()
         if not await self._delete_webhook(stop, backoff):
             return 0
-        while not stop.is_set():
-            try:
-                fetch = bot.get_updates(
-                    offset=self.offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES
-                )
-                updates = await _unless_stopped(fetch, stop)
-            except InvalidToken:
-                log.error("Telegram rejected the bot token; stopping")
-                return 1
-            except Conflict as error:
-                # Another process polls with this token, or a webhook is set.
-                log.warning("getUpdates conflict (%s); retrying", error.message)
-                await _sleep(backoff.take(), stop)
-                continue
-            except TelegramError as error:  # network errors, timeouts, 5xx
-                log.warning("Cannot fetch updates (%s); retrying", error.message)
-                await _sleep(backoff.take(), stop)
-                continue
-            if updates is None:  # stopped while waiting
-                break
-            backoff.reset()
-            self.polls += 1
-            if updates:
-                failed = await self.process(updates)
-                if failed:
+        try:
+            while not stop.is_set():
+                if not self._writable.is_set():
+                    await self._wait_for_storage(stop)
+                    continue
+                if self.busy:
+                    await self._pace(stop)
+                try:
+                    updates = await self._fetch(stop)
+                except InvalidToken:
+                    log.error("Telegram rejected the bot token; stopping")
+                    return 1
+                except Conflict as error:
+                    # Another process polls with this token, or a webhook is set.
+                    log.warning("getUpdates conflict (%s); retrying", error.message)
                     await _sleep(backoff.take(), stop)
+                    continue
+                except TelegramError as error:  # network errors, timeouts, 5xx
+                    log.warning("Cannot fetch updates (%s); retrying", error.message)
+                    await _sleep(backoff.take(), stop)
+                    continue
+                if updates is None:  # stopped while waiting
+                    break
+                backoff.reset()
+                self.polls += 1
+                self.take(updates)
+        finally:
+            await self.finish()
         await self._confirm_last()
         return 0
 
-    async def process(self, updates: Sequence[Update]) -> bool:
-        """Apply a batch and move the offset past what was applied; True if some failed."""
-        chats: dict[int | str, list[Update]] = {}
+    def take(self, updates: Sequence[Update]) -> None:
+        """Queue newly fetched updates on their chats (older or known ones are skipped) and
+        set each chat's worker going."""
+        offset = self.offset
         for update in updates:
-            chat = update.effective_chat
-            chats.setdefault(chat.id if chat else f"u{update.update_id}", []).append(update)
-        results = await asyncio.gather(*(self._chat_in_order(us) for us in chats.values()))
-        unapplied = [uid for uid in results if uid is not None]
-        if unapplied:
-            self.offset = min(unapplied)
-        else:
-            self.offset = max(u.update_id for u in updates) + 1
-        for update_id in [u for u in self.tries if self.offset is not None and u < self.offset]:
-            del self.tries[update_id]
-        return bool(unapplied)
+            update_id = update.update_id
+            if offset is not None and update_id < offset:
+                continue  # done and confirmed (or about to be): a duplicate
+            if update_id in self._pending or update_id in self._finished:
+                continue  # handed out again because it is not confirmed yet
+            self._highest = max(update_id, self._highest or update_id)
+            self._pending.add(update_id)
+            chat = self._chats.setdefault(_chat_key(update), _Chat())
+            if len(chat.queue) >= self.backlog:
+                chat.dropped.append(update)
+            else:
+                chat.queue.append(update)
+            if chat.worker is None:
+                key = _chat_key(update)
+                chat.worker = asyncio.create_task(self._work(key, chat), name=f"chat-{key}")
 
-    async def _chat_in_order(self, updates: list[Update]) -> int | None:
-        """Apply one chat's updates in order; stop at the first failure and return its id."""
-        for update in updates:
-            if await self.runtime.apply(self.app, update):
-                continue
-            self.tries[update.update_id] += 1
-            if self.tries[update.update_id] >= MAX_TRIES:
-                log.error("update %d failed %d times; skipped", update.update_id, MAX_TRIES)
-                continue
-            return update.update_id
-        return None
+    async def finish(self) -> None:
+        """Let each chat finish the update in hand, then end its worker; what is left stays
+        pending (the offset does not pass it) and comes again at the next start."""
+        self._stop.set()
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Wait until every chat's worker has ended (all done, or stopped)."""
+        while self._chats:
+            workers = [c.worker for c in self._chats.values() if c.worker is not None]
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    # -- a chat's worker ----------------------------------------------------------------------
+
+    async def _work(self, key: ChatKey, chat: _Chat) -> None:
+        """Apply one chat's updates in order until none is left (or we stop). What is left
+        when we stop stays pending: the offset does not pass it, and Telegram hands it out
+        again at the next start."""
+        backoff = Backoff(self.retry_start)
+        try:
+            while (chat.queue or chat.dropped) and not self._stop.is_set():
+                outcome = await self._step(chat)
+                if outcome is Applied.UNAVAILABLE:
+                    self._writable.clear()  # the fetcher stops and tries the database
+                    await _wait_either(self._writable, self._stop)
+                elif outcome is Applied.FAILED:
+                    await _sleep(backoff.take(), self._stop)
+                else:
+                    backoff.reset()
+        finally:
+            del self._chats[key]
+            self._progress.set()
+
+    async def _step(self, chat: _Chat) -> Applied:
+        """Apply the oldest update, or record what was dropped (after the first reply)."""
+        try:
+            if chat.dropped and (chat.served or not chat.queue):
+                return await self._drop(chat)
+            update = chat.queue[0]
+            outcome = await self.runtime.apply(self.app, update)
+            if outcome is Applied.FAILED:
+                outcome = await self._count_failure(update.update_id)
+        except Exception:  # a bug here must not stop the chat for good: tried again later
+            log.exception("serving a chat failed")
+            return Applied.FAILED
+        if outcome is Applied.DONE:
+            self._finish([chat.queue.popleft().update_id])
+            chat.served = True
+        return outcome
+
+    async def _drop(self, chat: _Chat) -> Applied:
+        """Record the updates over the chat's backlog as processed; the first of a burst
+        carries the polite note."""
+        dropped = list(chat.dropped)
+        try:
+            if not chat.noted:
+                await self.runtime.drop(dropped[:1], note=True)
+                chat.noted = True
+                self._finish([dropped[0].update_id])
+                chat.dropped.pop(0)
+                dropped = dropped[1:]
+            await self.runtime.drop(dropped)
+        except StorageError:
+            return Applied.UNAVAILABLE  # not recorded: the same again when it can be
+        del chat.dropped[: len(dropped)]
+        self._finish([update.update_id for update in dropped])
+        return Applied.DONE
+
+    def _finish(self, update_ids: Sequence[int]) -> None:
+        for update_id in update_ids:
+            self._pending.discard(update_id)
+            self._finished.add(update_id)
+            self.tries.pop(update_id, None)
+        offset = self.offset
+        if offset is not None:
+            self._finished = {u for u in self._finished if u >= offset}
+        self._progress.set()
+
+    async def _count_failure(self, update_id: int) -> Applied:
+        """FAILED until the update has failed :data:`MAX_TRIES` times; then it is given up:
+        recorded as processed (DONE), or UNAVAILABLE when even that cannot be written."""
+        self.tries[update_id] += 1
+        if self.tries[update_id] < MAX_TRIES:
+            return Applied.FAILED
+        try:
+            await self.runtime.give_up([update_id])
+        except StorageError:
+            return Applied.UNAVAILABLE
+        log.error("update %d failed %d times; given up", update_id, MAX_TRIES)
+        return Applied.DONE
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    async def _fetch(self, stop: asyncio.Event) -> list[Update] | None:
+        """One ``getUpdates``: a long poll when nothing is under way, else a quick look (the
+        unfinished updates come back at once, so a long poll would return at once anyway)."""
+        self._progress.clear()
+        fetch = self.app.bot.get_updates(
+            offset=self.offset,
+            timeout=0 if self.busy else self.timeout,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return await _unless_stopped(fetch, stop)
+
+    async def _pace(self, stop: asyncio.Event) -> None:
+        """While busy: wait until something finished, or :data:`BUSY_POLL_S` at most."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_wait_either(self._progress, stop), timeout=BUSY_POLL_S)
+
+    async def _wait_for_storage(self, stop: asyncio.Event) -> None:
+        """Fetch nothing until the database can be written again (or we stop)."""
+        backoff = Backoff(STORAGE_RETRY_START, STORAGE_RETRY_MAX)
+        while not stop.is_set():
+            wait = backoff.take()
+            log.debug("not fetching updates: the database cannot be written; next try in %.1f s",
+                      wait)  # fmt: skip
+            await _sleep(wait, stop)
+            try:
+                if await self.runtime.storage.writable():
+                    self._writable.set()  # the chats' workers carry on
+                    return
+            except StorageError as error:  # not an outage: a damaged database, say
+                log.error("The database cannot be used: %s", error)
 
     async def _delete_webhook(self, stop: asyncio.Event, backoff: Backoff) -> bool:
         """Polling and a webhook exclude each other; retried until it works or we stop."""
@@ -135,7 +312,7 @@ class Poller:
         return False
 
     async def _confirm_last(self) -> None:
-        """Tell Telegram about the last batch before exiting (else it comes again at the next
+        """Tell Telegram about what was done before exiting (else it comes again at the next
         start: harmless, since ids are deduplicated, but wasteful)."""
         if self.offset is None:
             return
@@ -143,6 +320,11 @@ class Poller:
             await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
         except TelegramError as error:
             log.debug("final getUpdates failed: %s", error)
+
+
+def _chat_key(update: Update) -> ChatKey:
+    chat = update.effective_chat
+    return chat.id if chat else f"u{update.update_id}"
 
 
 async def _unless_stopped(
@@ -159,6 +341,16 @@ async def _unless_stopped(
     with contextlib.suppress(asyncio.CancelledError, TelegramError):
         await task
     return None
+
+
+async def _wait_either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Until either event is set."""
+    waits = {asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())}
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _sleep(seconds: float, stop: asyncio.Event) -> None:

@@ -2,9 +2,14 @@
 
 What goes: sessions (counted from when they last changed), leads, follow-ups and queued
 messages older than that (:meth:`bot.storage.Storage.purge_older_than`); the anonymous events
-for statistics stay. The time of the last run is kept in the database (``meta``), so a restart
-neither skips a day nor runs twice in one: at start the job runs if a day has passed since
-then, and afterwards every 24 hours while the bot runs.
+for statistics stay. The same run forgets the ids of updates processed more than
+:data:`PROCESSED_KEEP_S` ago: they are kept only to recognise a redelivered update, and
+Telegram redelivers for at most 24 hours (after a week of silence it may even start again
+from a random id, which an old stored id could otherwise shadow).
+
+The time of the last run is kept in the database (``meta``), so a restart neither skips a day
+nor runs twice in one: at start the job runs if a day has passed since then, and afterwards
+every 24 hours while the bot runs.
 
 The first check is awaited at start, before the bot serves anyone, so data past its time is
 gone before a single update is read; it is a few deletes along indexes, cheap when there is
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 DAY = 24 * 3600.0
 LAST_RUN_KEY = "retention_last_run"
 RETRY_AFTER_FAILURE = 3600.0  # a failed run (database busy, disk full) is tried again in an hour
+PROCESSED_KEEP_S = 2 * DAY  # twice Telegram's 24 hours of redelivery
 
 Clock = Callable[[], float]
 
@@ -65,7 +71,9 @@ class Retention:
 
     async def run(self) -> dict[str, int]:
         now = self.clock()
+        pruned = await self.storage.prune_processed(keep_seconds=PROCESSED_KEEP_S, now=now)
         counts = await self.storage.purge_older_than(self.keep_seconds, now=now)
+        counts["processed_updates"] = pruned
         await self.storage.set_meta(LAST_RUN_KEY, repr(now))
         deleted = ", ".join(f"{count} {table}" for table, count in counts.items())
         log.info("Retention (%d days): deleted %s", self.days, deleted)

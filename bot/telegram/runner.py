@@ -44,10 +44,16 @@ def run_bot(settings: Settings) -> int:
         return 130
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """The bot's whole life on the running loop; ``stop`` ends it (signals set it too)."""
+async def serve(
+    settings: Settings, stop: asyncio.Event | None = None, *, app: AnyApplication | None = None
+) -> int:
+    """The bot's whole life on the running loop; ``stop`` ends it (signals set it too).
+
+    ``app`` is one built by :func:`bot.app.build_application` from the same settings (a test
+    keeps it to look at the running bot's runtime); by default one is built here.
+    """
     stop = stop or asyncio.Event()
-    app = build_application(settings)
+    app = app or build_application(settings)
     runtime = runtime_of(app)
     await _open(app, settings)
     _on_signals(stop)

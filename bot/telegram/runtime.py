@@ -3,31 +3,33 @@
 :func:`bot.app.build_application` creates one :class:`Runtime` per application and keeps it in
 ``application.bot_data``; ``post_init`` opens it (flow file, then database) and
 ``post_shutdown`` closes it. :meth:`Runtime.apply` is how the polling loop and the webhook
-hand an update over and learn whether it was applied.
+hand an update over and learn what became of it (:class:`Applied`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext
 
 from bot.config import Settings
 from bot.engine import Engine
 from bot.flow import load_compiled
-from bot.storage import Storage
-from bot.telegram.conversation import ChangeAmend, Conversations, RunningFlow
+from bot.storage import Storage, StorageUnavailable
+from bot.telegram import render
+from bot.telegram.conversation import Change, ChangeAmend, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.metrics import Metrics
-from bot.telegram.outbox import Outbox
+from bot.telegram.outbox import Outbox, raw_call
 from bot.telegram.retention import Retention
-from bot.telegram.texts import COMMANDS, FALLBACK
+from bot.telegram.texts import COMMANDS, FALLBACK, say
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +43,25 @@ class StartupError(Exception):
     """The bot cannot start; the message is one sentence for the person running it."""
 
 
+class Applied(enum.Enum):
+    """What became of an update handed to :meth:`Runtime.apply`."""
+
+    DONE = "done"  # committed (or applied before, or nothing to do): it may be confirmed
+    FAILED = "failed"  # its handler failed: not committed; tried again, given up on in the end
+    # The database cannot be written now: not committed, and not the update's fault, so it is
+    # tried again once the database can take it, however long that takes.
+    UNAVAILABLE = "unavailable"
+
+
 class Runtime:
     def __init__(self, settings: Settings, bot: Bot, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.bot = bot
         self.metrics = metrics or Metrics()  # this application's own registry
         self.locks = ChatLocks()
-        # Ids of updates whose handler raised (set by the error handler, read by apply()).
+        # Ids of updates whose handler raised (set by the error handlers, read by apply()).
         self.failed_updates: set[int] = set()
+        self.unavailable_updates: set[int] = set()
         self._conversations: Conversations | None = None
         self._retention: Retention | None = None
         # Added by features before start (bot.telegram.practice): amends every change goes
@@ -96,7 +109,7 @@ class Runtime:
             return
         path = str(self.settings.flow_file)
         engine = Engine(load_compiled(path), self.settings.texts())
-        storage = await Storage.open(self.settings.database_path)
+        storage = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
             self.bot,
@@ -128,25 +141,83 @@ class Runtime:
             await conversations.outbox.stop()
             await conversations.storage.close()
 
-    async def apply(self, app: AnyApplication, update: Update) -> bool:
-        """Process one update; True when it was applied (or needed nothing), False when its
-        handler failed, so that it must not be confirmed to Telegram."""
+    async def apply(self, app: AnyApplication, update: Update) -> Applied:
+        """Process one update and say what became of it; anything but DONE must not be
+        confirmed to Telegram."""
         started = time.perf_counter()
         applied = await self._apply(app, update)
-        self.metrics.handled(applied, time.perf_counter() - started)
+        self.metrics.handled(applied is Applied.DONE, time.perf_counter() - started)
         return applied
 
-    async def _apply(self, app: AnyApplication, update: Update) -> bool:
-        self.failed_updates.discard(update.update_id)
+    async def _apply(self, app: AnyApplication, update: Update) -> Applied:
+        update_id = update.update_id
+        self.failed_updates.discard(update_id)
+        self.unavailable_updates.discard(update_id)
         try:
             await app.process_update(update)
         except Exception:
-            log.exception("update %d could not be processed", update.update_id)
-            return False
-        if update.update_id in self.failed_updates:
-            self.failed_updates.discard(update.update_id)
-            return False
-        return True
+            log.exception("update %d could not be processed", update_id)
+            return Applied.FAILED
+        if update_id in self.unavailable_updates:
+            self.unavailable_updates.discard(update_id)
+            self.failed_updates.discard(update_id)
+            return Applied.UNAVAILABLE
+        if update_id in self.failed_updates:
+            self.failed_updates.discard(update_id)
+            return Applied.FAILED
+        return Applied.DONE
+
+    async def give_up(self, update_ids: Iterable[int]) -> None:
+        """Record updates as processed without applying them, so the offset may pass them.
+        Raises StorageError when the database cannot record it: then they stay unconfirmed."""
+        await self.storage.mark_processed(update_ids)
+
+    async def drop(self, updates: Sequence[Update], *, note: bool = False) -> None:
+        """Drop updates a chat sent faster than it can be answered (see ``polling``): recorded
+        as processed, their buttons' spinners stopped. With ``note``, the first tells the
+        person so (in a private chat), in the same transaction. Raises StorageError when the
+        database cannot record them."""
+        if not updates:
+            return
+        first, *rest = updates
+        chat = first.effective_chat
+        if note and chat is not None and chat.type == chat.PRIVATE:
+            query = first.callback_query
+            user = first.effective_user
+            await self.conversations.take_turn(
+                update_id=first.update_id,
+                chat_id=chat.id,
+                decide=_slow_down,
+                language=user.language_code if user else None,
+                query_id=query.id if query else None,
+            )
+        else:
+            rest = list(updates)
+        await self.give_up([update.update_id for update in rest])
+        queries = [u.callback_query.id for u in rest if u.callback_query is not None]
+        await asyncio.gather(*(self._stop_spinner(query) for query in queries))
+
+    async def _stop_spinner(self, query_id: str) -> None:
+        try:
+            await raw_call(self.bot, "answerCallbackQuery", {"callback_query_id": query_id})
+        except TelegramError as error:
+            log.debug("answerCallbackQuery failed: %s", error)
+
+    async def on_storage_outage(
+        self, update: object, context: CallbackContext[Any, Any, Any, Any]
+    ) -> None:
+        """The first error handler: an update that failed because the database cannot be
+        written is marked for :meth:`apply` and goes no further (``ApplicationHandlerStop``),
+        so the handlers' own error handler does not log a traceback for every update of an
+        outage; :class:`~bot.storage.Storage` reports the outage itself, once a minute."""
+        if isinstance(context.error, StorageUnavailable) and isinstance(update, Update):
+            self.unavailable_updates.add(update.update_id)
+            raise ApplicationHandlerStop
+
+
+def _slow_down(chat: ChatView) -> Change:
+    """The note to a person whose taps were dropped: the question on screen still works."""
+    return Change(outbox=[render.text_message(chat.chat_id, say("slow_down", chat.language))])
 
 
 def runtime_of(app: AnyApplication) -> Runtime:

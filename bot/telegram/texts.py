@@ -14,6 +14,12 @@ from bot.engine import fill
 FALLBACK = "en"
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
+    "slow_down": {
+        "en": "I'm still answering your earlier messages, so I skipped the messages you sent "
+        "after them. Please wait for my answer, then carry on.",
+        "es": "Todavía estoy respondiendo a tus mensajes anteriores, así que he omitido los "
+        "que enviaste después. Espera mi respuesta y luego continúa.",
+    },
     "help": {
         "en": "I ask a few short questions about your pain and suggest what to do next: "
         "see a doctor, or book a massage.\n\n"

@@ -1,9 +1,10 @@
-"""The therapist's commands, for the chats in ADMIN_CHAT_IDS only: /stats, /leads, /export,
-/reload.
+"""The therapist's commands, for the people in ADMIN_CHAT_IDS only, in their private chat
+with the bot: /stats, /leads, /export, /reload.
 
 They are registered in a handler group that runs before the public handlers, filtered by chat
-id; anyone else's /stats does not match and falls through to the public bot, which answers an
-unknown command as it always does, so nobody learns that these exist. After an admin command
+type, chat id and sender; anyone else's /stats (a listed person's in a group, too) does not
+match and falls through to the public bot, which answers it as it answers any unknown command
+or group message, so nobody learns that these exist. After an admin command
 the update stops there (``ApplicationHandlerStop``), so the public bot does not answer it too.
 
 Replies take the usual path (commit with the update id, then the outbox), so a redelivered
@@ -70,7 +71,12 @@ class AdminCommands:
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         if not self.admins:
             return
-        only = filters.Chat(chat_id=self.admins) & filters.UpdateType.MESSAGE
+        only = (
+            filters.ChatType.PRIVATE
+            & filters.Chat(chat_id=self.admins)
+            & filters.User(user_id=self.admins)
+            & filters.UpdateType.MESSAGE
+        )
         commands: dict[str, Command] = {
             "stats": self.stats,
             "leads": self.leads,

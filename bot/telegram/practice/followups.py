@@ -33,6 +33,7 @@ from bot.storage import (
     Event,
     OutgoingMessage,
     StorageError,
+    StorageUnavailable,
     Unchanged,
 )
 from bot.telegram import render
@@ -132,11 +133,13 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
     followup_id, score, baseline = _parse(argument)
 
     def decide(chat: ChatView) -> Change:
-        if followup_id is None or score is None:  # forged or garbled
-            return engine_turn(Repeat(notice="moved_on"))(chat)
         session = chat.session
         if session is not None and session.answers.get(PAIN_MARK) in (followup_id, TYPED):
             return Change()  # answered already (a double tap, or typed before)
+        open_checkin = chat.state.open_checkin if chat.state else None
+        if followup_id is None or score is None or followup_id != open_checkin:
+            # forged, garbled, someone else's or not sent: nothing is counted
+            return engine_turn(Repeat(notice="moved_on"))(chat)
         return _answer(chat, score, baseline, followup_id, pressed_message_id)
 
     return decide
@@ -195,7 +198,8 @@ def _answer(
         outbox += engine_turn(Repeat())(chat).outbox
     first = None if baseline is None else str(baseline)
     event = Event(PAIN_EVENT, step=first, outcome=str(score))
-    return Change(outbox=outbox, session=marked, events=[event])
+    answered = chat.state.open_checkin if chat.state else None  # counted once, then closed
+    return Change(outbox=outbox, session=marked, events=[event], checkin_answered=answered)
 
 
 def advice(score: int, baseline: int | None) -> str:
@@ -223,6 +227,8 @@ class FollowupSender:
         while True:
             try:
                 await self.send_due()
+            except StorageUnavailable as error:  # reported by the storage, once a minute
+                log.debug("due follow-ups wait for the database: %s", error)
             except StorageError as error:
                 log.error("Cannot send due follow-ups: %s", error)
             except Exception:  # a bug must not end the job for good

@@ -1,0 +1,96 @@
+"""One person's burst does not hold up anyone else, and each person's order is kept.
+
+In polling mode the next batch used to be fetched only when every chat of the current batch
+was done: another person waited 17.5 s behind one person's 100 taps. Now fetching goes on
+while a chat is busy, each chat is served by its own worker, and a chat's backlog is bounded:
+taps beyond it are dropped with one polite note (and recorded as processed, so the offset may
+pass them). The offset never passes an update that is not in the database.
+
+The real bot (in-process, our polling loop) against the fake Bot API over HTTP; bursts are
+queued at Telegram before the bot starts, so the first getUpdates sees them whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from bot.telegram.polling import MAX_BACKLOG
+from tests.bot_inprocess import RunningBot, running_bot
+from tests.support import FakeBotApi, FakeUser
+from tests.support.conversation import OUTCOME_TEXT, PATHS
+from tests.support.records import JSON
+
+CHOOSE = "Please choose one of the options below."
+SLOW_DOWN = "I skipped the messages you sent after them"
+MOVED_ON = "That question has moved on"
+BURST = 100
+
+
+def answered(person: FakeUser, text: str) -> int:
+    return sum(1 for t in person.texts() if text in t)
+
+
+def processed_ids(database: Path) -> set[int]:
+    with sqlite3.connect(database) as conn:
+        return {row[0] for row in conn.execute("SELECT update_id FROM processed_updates")}
+
+
+def confirmed_only_if_recorded(bot: RunningBot, sent: list[JSON]) -> None:
+    confirmed = bot.fake.confirmed_offset
+    done = processed_ids(bot.settings.database_path)
+    for update in sent:
+        assert update["update_id"] >= confirmed or update["update_id"] in done, update
+
+
+async def test_another_person_is_answered_without_waiting_for_a_burst(tmp_path: Path) -> None:
+    with FakeBotApi() as fake:
+        tapper, other = fake.user(6101), fake.user(6102)
+        sent = [tapper.start(), *(tapper.say("hello") for _ in range(BURST)), other.start()]
+        async with running_bot(tmp_path, fake=fake) as bot:
+            await bot.question(other, "location")
+            # The other person was answered while most of the burst still waited.
+            assert answered(tapper, CHOOSE) < MAX_BACKLOG, tapper.transcript()
+            for _ in range(200):  # bounded: the backlog drains in far fewer looks
+                confirmed_only_if_recorded(bot, sent)
+                if not fake.pending_updates():
+                    break
+                await asyncio.sleep(0.05)
+            await bot.quiet()
+            confirmed_only_if_recorded(bot, sent)
+
+        notes = answered(tapper, SLOW_DOWN)
+        applied = answered(tapper, CHOOSE)
+        assert notes == 1, tapper.transcript()
+        assert MAX_BACKLOG - 1 <= applied <= MAX_BACKLOG + 5, applied  # the rest were dropped
+        assert {u["update_id"] for u in sent} <= processed_ids(bot.settings.database_path)
+        assert tapper.keyboard(), "the person can carry on: the question is still on screen"
+
+
+async def test_bursts_from_several_people_keep_each_persons_order(tmp_path: Path) -> None:
+    """Five people each type a whole conversation in one burst, interleaved: each burst is
+    applied in order (any other order would get "please choose" or "moved on" notices)."""
+    path = PATHS["likely_piriformis"]
+    with FakeBotApi() as fake:
+        people = [fake.user(6200 + n) for n in range(5)]
+        for person in people:
+            person.start()
+        for _step, value in path:
+            for person in people:
+                for text in typed(value):
+                    person.say(text)
+        async with running_bot(tmp_path, fake=fake) as bot:
+            for person in people:
+                await person.wait_for_text(OUTCOME_TEXT["likely_piriformis"], timeout=20)
+            await bot.quiet()
+    for person in people:
+        assert not answered(person, CHOOSE) and not answered(person, MOVED_ON), person.transcript()
+        assert not answered(person, SLOW_DOWN)
+
+
+def typed(value: str | int | list[str]) -> list[str]:
+    """An answer typed instead of tapped: an option's id, a number, or ticks then "Done"."""
+    if isinstance(value, list):
+        return [*value, "done"]
+    return [str(value)]

@@ -181,7 +181,20 @@ def cmd_link(args: argparse.Namespace) -> int:
     except ConfigError as error:
         _err(str(error))
         return FAILED
-    return cli_main(args, settings, _flow_languages(settings.flow_file))
+    # A mistake in the arguments is told alone: the flow is read only for a usable source.
+    usable = args.source is None or (isinstance(args.source, str) and _valid_source(args.source))
+    languages = _flow_languages(settings.flow_file) if usable else ("en",)
+    return cli_main(args, settings, languages)
+
+
+def _valid_source(source: str) -> bool:
+    from bot.link import SourceError, validate_source
+
+    try:
+        validate_source(source)
+    except SourceError:
+        return False
+    return True
 
 
 def _flow_languages(path: Path) -> tuple[str, ...]:

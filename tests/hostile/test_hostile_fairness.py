@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.telegram.polling import MAX_BACKLOG
 from tests.bot_inprocess import RunningBot, running_bot
 from tests.support import FakeBotApi, FakeUser
-from tests.support.conversation import OUTCOME_TEXT, PATHS
+from tests.support.conversation import OUTCOME_TEXT, PATHS, begin
 from tests.support.records import JSON
 
 CHOOSE = "Please choose one of the options below."
@@ -47,9 +47,13 @@ def confirmed_only_if_recorded(bot: RunningBot, sent: list[JSON]) -> None:
 async def test_another_person_is_answered_without_waiting_for_a_burst(tmp_path: Path) -> None:
     with FakeBotApi() as fake:
         tapper, other = fake.user(6101), fake.user(6102)
-        sent = [tapper.start(), *(tapper.say("hello") for _ in range(BURST)), other.start()]
         async with running_bot(tmp_path, fake=fake) as bot:
-            await bot.question(other, "location")
+            for person in (tapper, other):  # both agree first: the burst is health answers
+                await begin(person)
+                await bot.question(person, "location")
+            sent = [tapper.say("hello") for _ in range(BURST)]
+            sent.append(other.press_option("buttock", step="location"))
+            await bot.question(other, "radiation")
             # The other person was answered while most of the burst still waited.
             assert answered(tapper, CHOOSE) < MAX_BACKLOG, tapper.transcript()
             for _ in range(200):  # bounded: the backlog drains in far fewer looks
@@ -74,13 +78,13 @@ async def test_bursts_from_several_people_keep_each_persons_order(tmp_path: Path
     path = PATHS["likely_piriformis"]
     with FakeBotApi() as fake:
         people = [fake.user(6200 + n) for n in range(5)]
-        for person in people:
-            person.start()
-        for _step, value in path:
-            for person in people:
-                for text in typed(value):
-                    person.say(text)
         async with running_bot(tmp_path, fake=fake) as bot:
+            for person in people:
+                await begin(person)
+            for _step, value in path:
+                for person in people:
+                    for text in typed(value):
+                        person.say(text)
             for person in people:
                 await person.wait_for_text(OUTCOME_TEXT["likely_piriformis"], timeout=20)
             await bot.quiet()

@@ -16,7 +16,10 @@ import pytest
 from bot.cli import main
 from bot.flow import FlowError, check_flow, load_compiled
 
-HEAD = "flow: deep\nversion: 1\ntitle: Deep\nlanguages: [en]\nstart: where\nsteps:\n"
+HEAD = (
+    "flow: deep\nversion: 1\ntitle: Deep\nlanguages: [en]\nstart: where\n"
+    'disclaimer: "A massage therapist cannot diagnose."\nsteps:\n'
+)
 TAIL = (
     "  where:\n    type: choice\n    text: Where?\n    options:\n      x: X\n      y: Y\n"
     "    next:\n      - if: '{condition}'\n        goto: done\n      - goto: done\n"

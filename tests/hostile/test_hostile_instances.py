@@ -18,6 +18,7 @@ from bot.telegram.runtime import StartupError
 from tests.bot_inprocess import running_bot
 from tests.support import FakeBotApi
 from tests.support.botprocess import bot_processes
+from tests.support.conversation import begin
 
 LOCK_SENTENCE = r"already running on .*triage\.db"
 
@@ -35,7 +36,7 @@ async def test_a_second_bot_on_the_same_database_refuses_and_the_first_carries_o
 async def first_and_second(tmp_path: Path, fake: FakeBotApi) -> None:
     async with running_bot(tmp_path, fake=fake) as bot:
         person = fake.user(4101)
-        person.start()
+        await begin(person)
         await bot.question(person, "location")
 
         with pytest.raises(StartupError, match=LOCK_SENTENCE) as refused:
@@ -68,4 +69,6 @@ def test_two_bot_processes_on_one_database_the_second_exits_with_one_sentence(
         assert first.running(), first.output()
         person = fake.user(4102)
         person.start()
+        person.wait_for_button_sync("agree and start", timeout=20)
+        person.press("agree and start")
         person.wait_for_button_sync("buttock", timeout=20)

@@ -51,7 +51,7 @@ def test_a_symbolic_link_in_the_folder_is_refused_and_its_target_untouched(
     (out / name).symlink_to(victim)
 
     assert main(["link", "--source", "website", "--out", str(out)]) == 1
-    (line,) = said(capsys)
+    line = said(capsys)[-1]  # (after a note when this folder has no flow to read languages from)
     assert name in line and "symbolic link" in line
     assert victim.read_text() == "do not overwrite me"
     assert (out / name).is_symlink()

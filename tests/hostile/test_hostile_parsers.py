@@ -23,7 +23,7 @@ from bot.engine import Action, Button, Engine, Result, Session, Text, normalise_
 from bot.flow import load_compiled
 from bot.link import SourceError, validate_source
 from bot.telegram import render
-from bot.telegram.handlers import _SOURCE as START_PAYLOAD
+from bot.telegram.conversation import SOURCE as START_PAYLOAD
 from tests.support.budget import within_budget
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,10 +38,21 @@ version: 1
 title: Numbers
 languages: [en]
 start: amount
+disclaimer: "A massage therapist cannot diagnose."
 safety_net:
   goto: done
-  phrases:
-    en: ["can't pee", "numb down there", "numb numb numb numb"]
+  words:
+    cannot: {en: [cannot, "lost control"]}
+    pee: {en: [pee, urin*]}
+    numb: {en: [numb, tingl*]}
+    saddle: {en: ["down there", "numb numb numb numb"]}
+  concepts:
+    bladder:
+      sign: "trouble peeing"
+      when: [cannot + pee]
+    saddle:
+      sign: "numbness down there"
+      when: [numb + saddle]
 steps:
   amount:
     type: number

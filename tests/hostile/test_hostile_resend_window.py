@@ -74,6 +74,8 @@ def caught_in_the_window(
     bot = bots.start()
     fake.wait_for_sync(lambda: fake.calls("getUpdates"), 20, "the bot to poll")
     person.start()
+    person.wait_for_button_sync("agree and start", timeout=20)
+    person.press("agree and start")
     wait_until_asked(fake, person, "location")
     person.press_option("buttock", step="location")
     fake.wait_for_sync(lambda: sent_questions(fake, person, "radiation"), 20, "the question")

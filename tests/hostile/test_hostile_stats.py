@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from bot.storage import Stats
 from bot.telegram.practice import followups
 from tests.bot_inprocess import running_bot
 from tests.practice_bot import ADMIN, CHECKIN_QUESTION, anonymous_events
-from tests.support.conversation import wait_for_question
+from tests.support.conversation import begin, wait_for_question
 
 TOP = 8
 MAX_TEXT = 4096
@@ -48,8 +49,10 @@ async def test_eighty_invented_sources_still_give_the_therapist_their_stats(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path, ADMIN_CHAT_IDS=str(ADMIN)) as bot:
-        for n in range(80):
-            bot.fake.user(20_000 + n).start(f"{'x' * 60}{n:04d}")  # 64 characters each
+        people = [bot.fake.user(20_000 + n) for n in range(80)]
+        await asyncio.gather(  # 64 characters each; a conversation starts on agreeing
+            *(begin(person, f"{'x' * 60}{n:04d}", timeout=30) for n, person in enumerate(people))
+        )
         await bot.quiet()
         admin = bot.fake.user(ADMIN)
         admin.command("stats")
@@ -65,7 +68,7 @@ async def test_a_checkin_answer_counts_only_for_the_chats_open_checkin(
     async with running_bot(tmp_path) as bot:
         asked, stranger = bot.fake.user(7301), bot.fake.user(7302)
         for person in (asked, stranger):
-            person.start()
+            await begin(person)
             await wait_for_question(person, "location")
         async with bot.storage() as storage:
             followup_id = await storage.schedule_followup(asked.chat_id, time.time() - 60)

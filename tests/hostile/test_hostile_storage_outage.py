@@ -20,6 +20,7 @@ from bot.storage import Storage, StorageUnavailable
 from bot.storage.outage import Outage
 from tests.bot_inprocess import RunningBot, running_bot
 from tests.support import FakeBotApi
+from tests.support.conversation import begin
 from tests.support.disk import fill_disk, free_disk, make_read_only, make_writable
 from tests.support.records import JSON
 
@@ -59,7 +60,7 @@ async def test_a_full_disk_stops_fetching_then_every_update_is_answered_exactly_
     async with running_bot(tmp_path) as bot:
         people = [bot.fake.user(5200 + n) for n in range(PEOPLE)]
         for person in people:
-            person.start()
+            await begin(person)
         for person in people:
             await bot.question(person, "location")
         await bot.quiet()
@@ -99,7 +100,7 @@ async def test_a_read_only_database_keeps_sent_replies_quietly_until_it_can_reco
     caplog.set_level(logging.DEBUG, logger="bot")
     async with running_bot(tmp_path) as bot:
         person = bot.fake.user(5301)
-        person.start()
+        await begin(person)
         await bot.question(person, "location")
         await bot.quiet()
         bot.fake.fail_next("sendMessage", status=502)  # the next question waits in the outbox
@@ -138,7 +139,7 @@ async def test_stopping_while_the_database_cannot_be_written_ends_cleanly(
     with FakeBotApi() as fake:
         async with running_bot(tmp_path, fake=fake) as bot:
             person = fake.user(5401)
-            person.start()
+            await begin(person)
             await bot.question(person, "location")
             await bot.quiet()
             await make_read_only(bot.runtime.storage)

@@ -167,6 +167,9 @@ async def test_malformed_updates_with_the_right_secret_get_200_and_no_traceback(
             assert status == 200, body  # Telegram would retry anything else, for a day
         person = bot.person(7101)  # and the bot still works
         await asyncio.to_thread(person.start)
+        agree = "agree and start"  # consent first, pressed off the loop like the /start
+        await bot.fake.wait_for(lambda: person.has_button(agree), 10, "the consent question")
+        await asyncio.to_thread(person.press, agree)
         await wait_for_question(person, "location")
     assert not tracebacks(caplog), tracebacks(caplog)
     ignored = [w for w in warnings(caplog) if "could not be read" in w]
@@ -179,6 +182,10 @@ async def test_a_lone_surrogate_in_callback_data_is_a_stale_button(
     async with webhook_bot(tmp_path) as bot:
         person = bot.person(7201)
         await asyncio.to_thread(person.start)
+        agree = "agree and start"  # past the consent question, at the first real question
+        await bot.fake.wait_for(lambda: person.has_button(agree), 10, "the consent question")
+        await asyncio.to_thread(person.press, agree)
+        await wait_for_question(person, "location")
         question = await bot.fake.wait_for(lambda: person.keyboard() and person.last_message())
         query = updates.callback_query(
             bot.fake.new_query_id(),

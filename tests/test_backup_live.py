@@ -119,4 +119,6 @@ async def test_a_backup_mid_burst_then_a_restore_resumes_conversations(tmp_path:
                 )  # fmt: skip
                 after = await bot.session(person.chat_id)
                 assert after is not None and after.outcome == path_of(n)
-                assert after.answers[path[0][0]] == session.answers[path[0][0]]
+                # every answer the backup held is still the person's answer (a conversation
+                # caught at its first question held none yet)
+                assert all(after.answers.get(k) == v for k, v in session.answers.items())

@@ -124,7 +124,11 @@ async def test_an_update_delivered_again_changes_nothing_and_sends_nothing_twice
     await converse(person, PIRIFORMIS[4:], start=False)
 
     await wait_for_outcome(person, "likely_piriformis")
-    for step in ("severity", "emergency_flags", "doctor_flags"):
+    # The question on screen when the bot was killed may come once more at the restart: the
+    # documented window between Telegram accepting a reply and the bot recording it
+    # (tests/hostile/test_hostile_resend_window.py). Nothing else is ever sent twice.
+    assert count_sent_questions(fake, person, "severity") <= 2, person.transcript()
+    for step in ("emergency_flags", "doctor_flags"):
         assert count_sent_questions(fake, person, step) == 1, (step, person.transcript())
     # Each answered question was edited once, and no duplicate tried to edit it again.
     edits = [c for c in fake.calls("editMessageText") if c.chat_id == person.chat_id]

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from bot.flow.errors import Problem, closest, did_you_mean
 from bot.flow.model import Flow
-from bot.flow.report import Report
+from bot.flow.report import Report, read_tree
 from bot.flow.safety import Screener, Screening, Verdict
-from bot.flow.source import Reader, Span, YMap, YNode, YScalar, YSeq, describe
+from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 
 EXAMPLES_SUFFIX = ".safety.yaml"
 VERDICTS = tuple(v.value for v in Verdict)
@@ -70,21 +70,8 @@ def is_examples_file(path: Path) -> bool:
 
 def read_examples(path: str | Path, flow: Flow) -> tuple[list[Example], list[Problem]]:
     """The examples in ``path`` and every problem found in the file (errors and warnings)."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = "is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else "cannot be read"
-        return [], [Problem(file=name, line=0, column=0, message=f"{name} {reason}.")]
-    lines = text.splitlines()
-    report = Report(name, lines)
-    reader = Reader(text)
-    root = reader.read()
-    for problem in reader.problems:
-        report.source(problem)
+    report, root = read_tree(path, empty="This safety-examples file is empty.", hint=_SHAPE_HINT)
     if root is None:
-        if not reader.problems:
-            report.error(Span(1, 1), "This safety-examples file is empty.", _SHAPE_HINT)
         return [], report.sorted()
     examples = _ExampleReader(report, flow).read(root)
     return examples, report.sorted()

@@ -42,8 +42,8 @@ from bot.engine import Choose, Done, Engine, Input, Number, Reply, ReplyKind, Se
 from bot.flow.errors import Problem, closest, render_problems, sort_problems
 from bot.flow.errors import did_you_mean as errors_did_you_mean
 from bot.flow.model import Flow, Step, StepKind
-from bot.flow.report import Report
-from bot.flow.source import Reader, Span, YMap, YNode, YScalar, YSeq, describe
+from bot.flow.report import Report, read_tree
+from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 
 SCENARIO_SUFFIX = ".scenarios.yaml"
 
@@ -303,20 +303,10 @@ def load_scenarios(path: str | Path, flow: Flow, *, text: str | None = None) -> 
     needs one line, not one per scenario.
     """
     file = str(path)
-    if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            why = "is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else "cannot be read"
-            raise ScenarioFileError([Problem(file, 0, 0, f"{file} {why}.")]) from None
-    report = Report(file, text.splitlines())
-    reader = Reader(text)
-    root = reader.read()
-    for problem in reader.problems:
-        report.source(problem)
+    report, root = read_tree(
+        path, text=text, empty="This scenario file is empty.", hint=_SHAPE_HINT
+    )
     if root is None:
-        if not reader.problems:
-            report.error(Span(1, 1), "This scenario file is empty.", _SHAPE_HINT)
         raise ScenarioFileError(report.sorted())
     scenarios = _ScenarioReader(report, file, flow).read(root)
     if report.has_errors:

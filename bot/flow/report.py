@@ -1,9 +1,11 @@
-"""Collects the problems of one flow file while it is read and checked."""
+"""Collects the problems of one flow file (or a file beside it) while it is read and checked."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.flow.errors import Problem, Severity, sort_problems
-from bot.flow.source import SourceProblem, Span, YMap, YNode, YScalar, YSeq
+from bot.flow.source import Reader, SourceProblem, Span, YMap, YNode, YScalar, YSeq
 
 
 def span_of(at: Span | YNode) -> Span:
@@ -54,3 +56,28 @@ class Report:
 
     def sorted(self) -> list[Problem]:
         return sort_problems(self.problems)
+
+
+def read_tree(
+    path: str | Path, *, text: str | None = None, empty: str, hint: str = ""
+) -> tuple[Report, YNode | None]:
+    """A YAML file beside a flow (scenarios, safety examples) read with positions: its tree
+    (None when there is none to use) and a report already holding what kept it from being
+    read (not readable, YAML mistakes, or ``empty`` with ``hint`` for an empty file)."""
+    file = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            why = "is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else "cannot be read"
+            report = Report(file, [])
+            report.problems.append(Problem(file, 0, 0, f"{file} {why}."))
+            return report, None
+    report = Report(file, text.splitlines())
+    reader = Reader(text)
+    root = reader.read()
+    for problem in reader.problems:
+        report.source(problem)
+    if root is None and not reader.problems:
+        report.error(Span(1, 1), empty, hint)
+    return report, root

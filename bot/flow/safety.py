@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -114,6 +114,10 @@ _FILLERS = frozenset(
 )  # fmt: skip
 # "no chest pain or shortness of breath": a negation reaches further across these.
 _ALTERNATIVES = frozenset({"or", "nor", "o", "ni", "u"})
+# Spanish "ni" after a "no" of the sign's own words carries that no on: "no puedo hacer ni
+# una elevación", "no siento el papel ni nada" (see Screener._clear_or_not).
+_CARRY_ON = frozenset({"ni"})
+_CARRY_ON_FROM = frozenset({"no", "ni", "sin", "nunca"})
 # Words that end a sentence's reach for negation as a full stop does ("no pain but numb ...").
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "pero", "aunque", "sino"})
 
@@ -242,6 +246,13 @@ class _Found:
     words: tuple[int, ...] = ()  # the positions of the term's own words (not the skipped ones)
 
 
+# Spanish verb endings whose accent the folded word has lost ("sentía", "sentí"): Snowball's
+# Spanish stemmer only knows them accented, so "sentia" would keep its ending and miss
+# "sentir". A word ending so is also read with the accent back (not instead: "limpia" is
+# "limpiar", not "limpír").
+_SPANISH_ENDING = re.compile(r"(?<=[^aeiou])i(a|as|amos|ais|an|)$")
+
+
 def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
     """A term as written in the flow ("can't feel", "orin*", "=legs") as words to match."""
     words: list[_Word] = []
@@ -312,12 +323,17 @@ class _Language:
         else:
             self.pairs.setdefault(first, defaultdict(list))[second].append(term)
 
-    def keys(self, stems: Mapping[str, str]) -> tuple[str, str]:
+    def keys(self, stems: Mapping[str, str]) -> tuple[str, ...]:
+        other = stems.get(f"s:{self.code}~")
+        if other is not None:
+            return stems[f"s:{self.code}"], other, stems["e:"]
         return stems[f"s:{self.code}"], stems["e:"]
 
     def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
         if word.how == "stem":
-            return stems[word.language] == word.text and token.startswith(word.written)
+            return (
+                stems[word.language] == word.text or stems.get(f"{word.language}~") == word.text
+            ) and token.startswith(word.written)
         if word.how == "exact":
             return stems["raw"] == word.text
         return token.startswith(word.text)
@@ -441,6 +457,12 @@ class Screener:
         stems = {code: lang.stemmer.stemWord(corrected) for code, lang in self._languages.items()}
         for code in self._languages:
             stems[f"s:{code}"] = f"s:{stems[code]}"  # the index keys, made once per word
+        if "es" in self._languages and _SPANISH_ENDING.search(corrected):
+            # "sentia" typed without its accent: also read as "sentía", stem "sent" ("sentir")
+            accented = _SPANISH_ENDING.sub(r"í\1", corrected)
+            other = self._languages["es"].stemmer.stemWord(accented)
+            if other != stems["es"]:
+                stems["es~"], stems["s:es~"] = other, f"s:{other}"
         stems[""] = corrected
         stems["raw"] = word  # exact forms compare the word as typed, never a correction
         stems["e:"] = f"e:{word}"
@@ -464,6 +486,10 @@ class Screener:
             return word
         if any(zipf_frequency(word, code) >= KNOWN_WORD_ZIPF for code in self._languages):
             return word  # a real word ("painting", "escapada"), not a slip of the thumb
+        if "es" in self._languages:
+            for spelled in _spanish_spellings(word):  # "tobiyo", "devil", "ormigueo"
+                if spelled in self._vocabulary:
+                    return spelled
         limit = 2 if len(word) >= 10 else 1
         best, best_score = word, -1
         for length in range(len(word) - limit, len(word) + limit + 1):
@@ -535,8 +561,13 @@ class Screener:
         present = set(by_group)
         # A negation or doubt made only of words of a phrase of the net ("no puedo", "no
         # feeling") is part of that phrase, wherever the phrase stands.
-        phrased = {i for items in by_group.values() for f in items for i in f.words}
-        clear: tuple[int, Screening] | None = None  # the most specific clear mention
+        phrased: dict[int, set[str]] = defaultdict(set)  # word -> the groups reading it
+        for items in by_group.values():
+            for f in items:
+                for i in f.words:
+                    phrased[i].add(f.group)
+        starting = {(f.start, f.group) for items in by_group.values() for f in items}
+        clear: tuple[tuple[int, int], Screening] | None = None  # the most specific clear one
         doubtful: Screening | None = None
         for order in sorted({o for group in present for o in self._clauses_of.get(group, ())}):
             concept, clause, ask = self._clauses[order]
@@ -545,19 +576,28 @@ class Screener:
             window = _window(clause, by_group, concept.near)
             if window is None:
                 continue
-            verdict = Verdict.CONFIRM if ask else self._clear_or_not(tokens, window, phrased, *cues)
+            verdict = (
+                Verdict.CONFIRM
+                if ask
+                else self._clear_or_not(tokens, window, phrased, starting, *cues)
+            )
             screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
             if verdict is Verdict.CONFIRM:
                 doubtful = doubtful or screening
-            elif clear is None or len(clause) > clear[0]:
-                clear = (len(clause), screening)
+                continue
+            # The most specific: more groups, then more of the person's words ("faecal
+            # incontinence" is the bowel's, though "incontinent" alone is the bladder's).
+            specific = (len(clause), sum(len(f.words) for f in window))
+            if clear is None or specific > clear[0]:
+                clear = (specific, screening)
         return clear[1] if clear else doubtful or NOTHING
 
     @staticmethod
     def _clear_or_not(
         tokens: list[_Token],
         window: Sequence[_Found],
-        phrased: set[int],
+        phrased: Mapping[int, set[str]],
+        starting: set[tuple[int, str]],
         negations: list[_Found],
         doubts: list[_Found],
     ) -> Verdict:
@@ -571,12 +611,29 @@ class Screener:
         ("tingling there too? not sure"). Words of a phrase of the net never count."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
+        own = {i for f in window for i in f.words}
 
         def mine(cue: _Found) -> bool:
             return all(i in phrased for i in cue.words)
 
+        def repeats(cue: _Found) -> bool:
+            """A "ni" (nor, not even) that carries on the sign's own "no" in the same
+            sentence: "no puedo hacer ni una elevación", "no sentía el agua en las nalgas ni
+            entre las piernas". Spanish says no twice, and the mention is no less clear. Not
+            when a word of the same group follows, listing what is denied: "no noto ni
+            hormigueo ni nada"."""
+            if tokens[cue.start].word not in _CARRY_ON:
+                return False
+            return any(
+                tokens[i].word in _CARRY_ON_FROM
+                and tokens[i].sentence == tokens[cue.start].sentence
+                and (cue.end + 1, group) not in starting
+                for i in range(max(0, cue.start - DEFAULT_NEAR), cue.start)
+                for group in phrased.get(i, ())
+            )
+
         def negates(cue: _Found) -> bool:
-            if mine(cue):
+            if mine(cue) or repeats(cue):
                 return False
             if start <= cue.start <= end:
                 return True
@@ -611,6 +668,15 @@ class Screener:
         if any(negates(cue) for cue in negations) or any(doubts_it(cue) for cue in doubts):
             return Verdict.CONFIRM
         return Verdict.EMERGENCY
+
+
+def _spanish_spellings(word: str) -> Iterator[str]:
+    """The word as written by someone who spells Spanish by ear: the letters that sound alike
+    (y and ll, b and v) swapped, or the silent h put back. Each is one slip, not two."""
+    for a, b in (("y", "ll"), ("ll", "y"), ("b", "v"), ("v", "b")):
+        if a in word:
+            yield word.replace(a, b)
+    yield "h" + word
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -42,7 +42,8 @@ from wordfreq import zipf_frequency
 
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
 NEGATION_REACH = 4  # a negation this many tokens before a sign (same sentence) negates it
-DOUBT_REACH = 6  # a doubt word this many tokens before or after a sign makes it doubtful
+DOUBT_REACH = 8  # a doubt word this many tokens before a sign makes it doubtful
+DOUBT_AFTER = 8  # ... or this many after it ("numb down there? could be the tablets")
 MAX_TERM_GAP = 1  # one other word may stand between two words of a term ("no real feeling")
 MAX_FILLERS = 3  # ... besides a few words that only colour it ("can't really properly feel")
 LOOKAHEAD = 1 + MAX_TERM_GAP + MAX_FILLERS  # how far the next word of a term may be
@@ -118,6 +119,12 @@ _ALTERNATIVES = frozenset({"or", "nor", "o", "ni", "u"})
 # una elevación", "no siento el papel ni nada" (see Screener._clear_or_not).
 _CARRY_ON = frozenset({"ni"})
 _CARRY_ON_FROM = frozenset({"no", "ni", "sin", "nunca"})
+# Numbers written as words, for estimates ("maybe two storeys", "quizás tres metros").
+_NUMBER_WORDS = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty",
+     "half", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez",
+     "veinte", "medio"}
+)  # fmt: skip
 # Words that end a sentence's reach for negation as a full stop does ("no pain but numb ...").
 _BREAK_WORDS = frozenset({"but", "although", "though", "however", "pero", "aunque", "sino"})
 
@@ -311,6 +318,10 @@ class _Language:
     single: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
     pairs: dict[str, dict[str, list[_Term]]] = field(default_factory=dict)
     by_prefix: dict[str, list[_Term]] = field(default_factory=lambda: defaultdict(list))
+    other: str = ""  # where a word's second reading is kept ("es~": see _SPANISH_ENDING)
+
+    def __post_init__(self) -> None:
+        self.other = f"{self.code}~"
 
     def add(self, term: _Term) -> None:
         first = _key(term.words[0])
@@ -324,6 +335,7 @@ class _Language:
             self.pairs.setdefault(first, defaultdict(list))[second].append(term)
 
     def keys(self, stems: Mapping[str, str]) -> tuple[str, ...]:
+        """How a word is looked up in this language's index (kept in its _WordInfo)."""
         other = stems.get(f"s:{self.code}~")
         if other is not None:
             return stems[f"s:{self.code}"], other, stems["e:"]
@@ -332,21 +344,21 @@ class _Language:
     def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
         if word.how == "stem":
             return (
-                stems[word.language] == word.text or stems.get(f"{word.language}~") == word.text
+                stems[self.code] == word.text or stems.get(self.other) == word.text
             ) and token.startswith(word.written)
         if word.how == "exact":
             return stems["raw"] == word.text
         return token.startswith(word.text)
 
     def starting(
-        self, stems: Mapping[str, str]
+        self, stems: Mapping[str, str], keys: tuple[str, ...]
     ) -> tuple[list[_Term], list[dict[str, list[_Term]]]]:
         """What a word may start, worked out once per word: the terms that start with it and
         need no next word checked here, and the index of second words for those that do."""
         token = stems[""]
         singles: list[_Term] = []
         afters: list[dict[str, list[_Term]]] = []
-        for key in self.keys(stems):
+        for key in keys:
             singles.extend(self.single.get(key, ()))
             after = self.pairs.get(key)
             if after is not None:
@@ -364,7 +376,7 @@ class _Language:
         found = set(singles)
         for after in afters:
             for j in range(i + 1, min(i + 1 + LOOKAHEAD, len(infos))):
-                for second in self.keys(infos[j].stems):
+                for second in infos[j].keys[self.code]:
                     found.update(after.get(second, ()))
         return found
 
@@ -375,6 +387,7 @@ class _WordInfo:
     keys per language, and what it may start."""
 
     stems: dict[str, str]
+    keys: dict[str, tuple[str, ...]]
     starting: dict[str, tuple[list[_Term], list[dict[str, list[_Term]]]]]
 
 
@@ -466,8 +479,11 @@ class Screener:
         stems[""] = corrected
         stems["raw"] = word  # exact forms compare the word as typed, never a correction
         stems["e:"] = f"e:{word}"
-        starting = {code: lang.starting(stems) for code, lang in self._languages.items()}
-        info = _WordInfo(stems, starting)
+        keys = {code: lang.keys(stems) for code, lang in self._languages.items()}
+        starting = {
+            code: lang.starting(stems, keys[code]) for code, lang in self._languages.items()
+        }
+        info = _WordInfo(stems, keys, starting)
         if len(self._word_cache) > 50_000:  # bounded: an adversary sends endless new words
             self._word_cache.clear()
         self._word_cache[word] = info
@@ -650,20 +666,17 @@ class Screener:
             return False
 
         def doubts_it(cue: _Found) -> bool:
-            if mine(cue):
+            if mine(cue) or _estimate(tokens, cue.end + 1):
                 return False
             if start <= cue.start <= end:
                 return True
+            # "maybe? peeing feels slower", "out of breath, might just be unfit": the doubt
+            # may stand in the sentence next to the sign's, as well as in its own
             if cue.end < start:
-                same = tokens[cue.end].sentence == tokens[start].sentence
-                return same and start - cue.end <= DOUBT_REACH
-            if cue.start - end > NEGATION_REACH:
-                return False
-            if tokens[cue.start].sentence == tokens[end].sentence:
-                return True
-            # "... in the other leg too? im not sure": a doubt that closes its own sentence
-            after = cue.end + 1
-            return after >= len(tokens) or tokens[after].sentence != tokens[cue.end].sentence
+                apart = tokens[start].sentence - tokens[cue.end].sentence
+                return apart <= 1 and start - cue.end <= DOUBT_REACH
+            apart = tokens[cue.start].sentence - tokens[end].sentence
+            return apart <= 1 and cue.start - end <= DOUBT_AFTER
 
         if any(negates(cue) for cue in negations) or any(doubts_it(cue) for cue in doubts):
             return Verdict.CONFIRM
@@ -677,6 +690,14 @@ def _spanish_spellings(word: str) -> Iterator[str]:
         if a in word:
             yield word.replace(a, b)
     yield "h" + word
+
+
+def _estimate(tokens: list[_Token], after: int) -> bool:
+    """A number within the next two words: "maybe 2 floors", "quizás dos metros", "maybe a
+    7" is an estimate, not a doubt about the sign."""
+    return any(
+        t.word[0].isdigit() or t.word in _NUMBER_WORDS for t in tokens[after : after + 2]
+    )
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -208,3 +208,44 @@ def test_prefix_and_exact_words() -> None:
     )
     assert screener.screen("tingly legs").verdict is Verdict.EMERGENCY
     assert screener.screen("tingly leg").verdict is Verdict.NONE  # =legs: only as written
+
+
+def test_a_spanish_ending_typed_without_its_accent_meets_its_verb() -> None:
+    # Snowball's Spanish stemmer knows "sentía" and "sentí" only accented; "sentia" must
+    # still meet "sentir" (a word of the group "feel"), and "limpia" keep its plain reading.
+    screener = Screener(
+        {"feel": {"es": ["sentir"]}, "wipe": {"es": ["limpiar"]}},
+        [Concept("saddle", when=(("feel", "wipe"),))],
+    )
+    for typed in ("sentía", "sentia", "senti", "sentí"):
+        assert screener.screen(f"no {typed} nada al limpiarme").concept == "saddle", typed
+    assert screener.screen("no sentia nada cuando me limpia").concept == "saddle"
+
+
+def test_spanish_spelt_by_ear_is_one_slip() -> None:
+    assert concept("el tobiyo cada día más débil") == "weakness_worsening"  # ll written y
+    assert concept("tengo ormigueo en el culo") == "saddle_numbness"  # the silent h left out
+
+
+def test_a_spanish_ni_carries_on_the_signs_own_no() -> None:
+    assert verdict("no puedo hacer ni una elevación de talón de ese lado") is Verdict.EMERGENCY
+    assert verdict("no siento ni el papel al limpiarme") is Verdict.EMERGENCY
+    # ... but a "ni" that lists what is denied, or after a "no" of no sign, denies
+    assert verdict("no noto ni hormigueo ni nada ahí abajo") is Verdict.CONFIRM
+    assert verdict("no tengo problemas para orinar ni se me escapa") is Verdict.CONFIRM
+
+
+def test_a_doubt_reaches_the_clause_next_to_the_sign_but_not_an_estimate() -> None:
+    assert verdict("slightly out of breath today, might just be unfit lol") is Verdict.CONFIRM
+    assert verdict("maybe? peeing feels a bit slower to start") is Verdict.CONFIRM
+    assert verdict("Fell from scaffolding at work, maybe 2 floors") is Verdict.EMERGENCY
+    assert verdict("se cayó del tejado, quizás tres metros") is Verdict.EMERGENCY
+    # a doubt about the cause, not the sign, leaves a clear sign clear
+    assert verdict("cant feel the paper when i wipe, not sure if it's related") is (
+        Verdict.EMERGENCY
+    )
+
+
+def test_of_two_equally_long_clauses_the_one_reading_more_words_wins() -> None:
+    assert concept("Faecal incontinence since last night") == "bowel_change"
+    assert concept("my mum has become incontinent since her back got bad") == "bladder_change"

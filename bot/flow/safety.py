@@ -627,7 +627,6 @@ class Screener:
         ("tingling there too? not sure"). Words of a phrase of the net never count."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
-        own = {i for f in window for i in f.words}
 
         def mine(cue: _Found) -> bool:
             return all(i in phrased for i in cue.words)
@@ -695,9 +694,7 @@ def _spanish_spellings(word: str) -> Iterator[str]:
 def _estimate(tokens: list[_Token], after: int) -> bool:
     """A number within the next two words: "maybe 2 floors", "quizás dos metros", "maybe a
     7" is an estimate, not a doubt about the sign."""
-    return any(
-        t.word[0].isdigit() or t.word in _NUMBER_WORDS for t in tokens[after : after + 2]
-    )
+    return any(t.word[0].isdigit() or t.word in _NUMBER_WORDS for t in tokens[after : after + 2])
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -115,9 +115,8 @@ _FILLERS = frozenset(
 )  # fmt: skip
 # "no chest pain or shortness of breath": a negation reaches further across these.
 _ALTERNATIVES = frozenset({"or", "nor", "o", "ni", "u"})
-# Spanish "ni" after a "no" of the sign's own words carries that no on: "no puedo hacer ni
-# una elevación", "no siento el papel ni nada" (see Screener._clear_or_not).
-_CARRY_ON = frozenset({"ni"})
+# A Spanish "ni" after one of these, when it is a word of the sign's own phrase, carries that
+# no on: "no puedo hacer ni una elevación" (see Screener._clear_or_not).
 _CARRY_ON_FROM = frozenset({"no", "ni", "sin", "nunca"})
 # Numbers written as words, for estimates ("maybe two storeys", "quizás tres metros").
 _NUMBER_WORDS = frozenset(
@@ -232,7 +231,6 @@ class _Word:
 
     text: str
     how: str  # "stem" | "prefix" | "exact"
-    language: str
     # A stem of three letters or fewer also needs the word to start as written (less a final
     # vowel): Spanish "notar" stems to "not", "menos" to "men", and English "not" or "men"
     # must not match them.
@@ -260,7 +258,7 @@ class _Found:
 _SPANISH_ENDING = re.compile(r"(?<=[^aeiou])i(a|as|amos|ais|an|)$")
 
 
-def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
+def parse_term(text: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
     """A term as written in the flow ("can't feel", "orin*", "=legs") as words to match."""
     words: list[_Word] = []
     for raw in text.split():
@@ -277,9 +275,9 @@ def parse_term(text: str, language: str, stem: Stemmer.Stemmer) -> tuple[_Word, 
                 written = ""
                 if len(stemmed) <= SHORT_STEM:  # "para" -> "par": "pare" still, "parish" not
                     written = part[:-1] if part[-1] in "aeiou" and len(part) > 2 else part
-                words.append(_Word(stemmed, how, language, written))
+                words.append(_Word(stemmed, how, written))
             else:
-                words.append(_Word(part, how, language))
+                words.append(_Word(part, how))
     return tuple(words)
 
 
@@ -430,7 +428,7 @@ class Screener:
                 if language is None:
                     continue
                 for text in terms:
-                    parsed = parse_term(text, code, language.stemmer)
+                    parsed = parse_term(text, language.stemmer)
                     if parsed:
                         language.add(_Term(parsed, group))
                     # Typos are corrected towards whole words only: not towards a prefix
@@ -503,7 +501,7 @@ class Screener:
         if any(zipf_frequency(word, code) >= KNOWN_WORD_ZIPF for code in self._languages):
             return word  # a real word ("painting", "escapada"), not a slip of the thumb
         if "es" in self._languages:
-            for spelled in _spanish_spellings(word):  # "tobiyo", "devil", "ormigueo"
+            for spelled in _spanish_spellings(word):  # "tobiyo", "ormigueo"
                 if spelled in self._vocabulary:
                     return spelled
         limit = 2 if len(word) >= 10 else 1
@@ -622,9 +620,10 @@ class Screener:
         A negation word counts up to :data:`NEGATION_REACH` words before the sign in the same
         sentence (further across "or": "no chest pain or shortness of breath"), inside it, or
         right after it at the end of a sentence ("en las dos piernas no"). A doubt word counts
-        up to :data:`DOUBT_REACH` words before it in the same sentence, inside it, and up to
-        :data:`NEGATION_REACH` words after it, in the same sentence or as a sentence of its own
-        ("tingling there too? not sure"). Words of a phrase of the net never count."""
+        up to :data:`DOUBT_REACH` words before it, inside it, and up to :data:`DOUBT_AFTER`
+        words after it, in its sentence or the one next to it ("tingling there too? not
+        sure"), unless a number follows it (an estimate: "maybe 2 floors"). Words of a phrase
+        of the net never count, nor a "ni" that carries on the sign's own "no"."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
 
@@ -637,7 +636,7 @@ class Screener:
             entre las piernas". Spanish says no twice, and the mention is no less clear. Not
             when a word of the same group follows, listing what is denied: "no noto ni
             hormigueo ni nada"."""
-            if tokens[cue.start].word not in _CARRY_ON:
+            if tokens[cue.start].word != "ni":
                 return False
             return any(
                 tokens[i].word in _CARRY_ON_FROM

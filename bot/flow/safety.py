@@ -571,16 +571,13 @@ class Screener:
             if item.group == _IGNORE or (ignored and _overlaps(item, ignored)):
                 continue
             by_group[item.group].append(item)
-        cues = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
+        negations, doubts = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
         present = set(by_group)
         # A negation or doubt made only of words of a phrase of the net ("no puedo", "no
         # feeling") is part of that phrase, wherever the phrase stands.
-        phrased: dict[int, set[str]] = defaultdict(set)  # word -> the groups reading it
-        for items in by_group.values():
-            for f in items:
-                for i in f.words:
-                    phrased[i].add(f.group)
-        starting = {(f.start, f.group) for items in by_group.values() for f in items}
+        phrased = {i for items in by_group.values() for f in items for i in f.words}
+        if any(tokens[cue.start].word == "ni" for cue in negations):
+            negations = _without_carried_on(tokens, negations, by_group)
         clear: tuple[tuple[int, int], Screening] | None = None  # the most specific clear one
         doubtful: Screening | None = None
         for order in sorted({o for group in present for o in self._clauses_of.get(group, ())}):
@@ -593,7 +590,7 @@ class Screener:
             verdict = (
                 Verdict.CONFIRM
                 if ask
-                else self._clear_or_not(tokens, window, phrased, starting, *cues)
+                else self._clear_or_not(tokens, window, phrased, negations, doubts)
             )
             screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
             if verdict is Verdict.CONFIRM:
@@ -610,8 +607,7 @@ class Screener:
     def _clear_or_not(
         tokens: list[_Token],
         window: Sequence[_Found],
-        phrased: Mapping[int, set[str]],
-        starting: set[tuple[int, str]],
+        phrased: set[int],
         negations: list[_Found],
         doubts: list[_Found],
     ) -> Verdict:
@@ -623,31 +619,15 @@ class Screener:
         up to :data:`DOUBT_REACH` words before it, inside it, and up to :data:`DOUBT_AFTER`
         words after it, in its sentence or the one next to it ("tingling there too? not
         sure"), unless a number follows it (an estimate: "maybe 2 floors"). Words of a phrase
-        of the net never count, nor a "ni" that carries on the sign's own "no"."""
+        of the net never count."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
 
         def mine(cue: _Found) -> bool:
             return all(i in phrased for i in cue.words)
 
-        def repeats(cue: _Found) -> bool:
-            """A "ni" (nor, not even) that carries on the sign's own "no" in the same
-            sentence: "no puedo hacer ni una elevación", "no sentía el agua en las nalgas ni
-            entre las piernas". Spanish says no twice, and the mention is no less clear. Not
-            when a word of the same group follows, listing what is denied: "no noto ni
-            hormigueo ni nada"."""
-            if tokens[cue.start].word != "ni":
-                return False
-            return any(
-                tokens[i].word in _CARRY_ON_FROM
-                and tokens[i].sentence == tokens[cue.start].sentence
-                and (cue.end + 1, group) not in starting
-                for i in range(max(0, cue.start - DEFAULT_NEAR), cue.start)
-                for group in phrased.get(i, ())
-            )
-
         def negates(cue: _Found) -> bool:
-            if mine(cue) or repeats(cue):
+            if mine(cue):
                 return False
             if start <= cue.start <= end:
                 return True
@@ -679,6 +659,34 @@ class Screener:
         if any(negates(cue) for cue in negations) or any(doubts_it(cue) for cue in doubts):
             return Verdict.CONFIRM
         return Verdict.EMERGENCY
+
+
+def _without_carried_on(
+    tokens: list[_Token], negations: list[_Found], by_group: Mapping[str, list[_Found]]
+) -> list[_Found]:
+    """The negations less each "ni" (nor, not even) that carries on the "no" of a phrase of
+    the net earlier in its sentence: "no puedo hacer ni una elevación", "no sentía el agua en
+    las nalgas ni entre las piernas". Spanish says no twice, and the mention is no less
+    clear. Not when a word of that phrase's group follows, listing what is denied: "no noto
+    ni hormigueo ni nada"."""
+    readers: dict[int, set[str]] = defaultdict(set)  # word -> the groups whose phrases read it
+    starting: set[tuple[int, str]] = set()
+    for items in by_group.values():
+        for f in items:
+            starting.add((f.start, f.group))
+            for i in f.words:
+                readers[i].add(f.group)
+
+    def carries_on(cue: _Found) -> bool:
+        return tokens[cue.start].word == "ni" and any(
+            tokens[i].word in _CARRY_ON_FROM
+            and tokens[i].sentence == tokens[cue.start].sentence
+            and (cue.end + 1, group) not in starting
+            for i in range(max(0, cue.start - DEFAULT_NEAR), cue.start)
+            for group in readers.get(i, ())
+        )
+
+    return [cue for cue in negations if not carries_on(cue)]
 
 
 def _spanish_spellings(word: str) -> Iterator[str]:

@@ -25,8 +25,9 @@ from bot.flow.model import (
     StepKind,
     Where,
 )
+from bot.flow.positions import Span
 from bot.flow.safety import Concept
-from bot.flow.source import Span, YMap, YNode, YScalar
+from bot.flow.source import YMap, YNode, YScalar
 
 
 @dataclass(eq=False, slots=True)

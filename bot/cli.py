@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.engine import Engine
+from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, render_problems
 from bot.ops import commands as ops_commands
 from bot.safety_examples import (
@@ -80,7 +81,7 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-class FlowNotFound(Exception):
+class FlowNotFound(SetupError):
     """A flow file that is not there; ``str()`` is one sentence saying where we looked."""
 
 
@@ -307,7 +308,7 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     return answers
 
 
-class TryError(Exception):
+class TryError(SetupError):
     """``flows try`` cannot give an answer: the message, and the exit code it means."""
 
     def __init__(self, message: str, code: int) -> None:

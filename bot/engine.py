@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.callback import Action, Choose, Confirm, Done, Number, Toggle
+from bot.errors import StorageError
 from bot.flow.compiler import CompiledFlow
 from bot.flow.model import Flow, LocalText, Step, StepKind
 from bot.flow.safety import Screening, Verdict
@@ -31,7 +32,7 @@ UNDO_EMERGENCY = "undo_emergency"  # Session.pending: "was that a mistake?" afte
 # --- sessions --------------------------------------------------------------------------------
 
 
-class SessionError(ValueError):
+class SessionError(StorageError, ValueError):
     """Stored session data that cannot be read back."""
 
 

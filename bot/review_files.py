@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.engine import Engine
+from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError
 from bot.review import ReviewInputs
 from bot.safety_examples import Example, examples_path_for, read_examples
@@ -29,7 +30,7 @@ from bot.scenarios import (
 OPEN_QUESTIONS = Path(__file__).resolve().parents[1] / "docs" / "open-questions.md"
 
 
-class ReviewFileError(Exception):
+class ReviewFileError(SetupError):
     """A file the review page needs cannot be read; ``str()`` is one sentence."""
 
 

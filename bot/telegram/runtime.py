@@ -21,6 +21,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.errors import TransportError
 from bot.flow import load_compiled
 from bot.storage import Storage, StorageUnavailable
 from bot.telegram import render
@@ -39,7 +40,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Job = Callable[[], Coroutine[Any, Any, None]]
 
 
-class StartupError(Exception):
+class StartupError(TransportError):
     """The bot cannot start; the message is one sentence for the person running it."""
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from bot.config import DEFAULT_EMERGENCY_NUMBER, DEFAULT_URGENT_ADVICE, ConfigError, load_settings
 from bot.engine import Engine
 from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError
@@ -104,13 +105,6 @@ def _examples(flow_path: Path, compiled: CompiledFlow, notes: list[str]) -> list
 def _settings(
     environ: Mapping[str, str] | None, env_file: str | None, notes: list[str]
 ) -> dict[str, str]:
-    from bot.config import (
-        DEFAULT_EMERGENCY_NUMBER,
-        DEFAULT_URGENT_ADVICE,
-        ConfigError,
-        load_settings,
-    )
-
     try:
         return load_settings(environ, env_file, require_token=False).texts()
     except ConfigError as error:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot.config import DEFAULT_FLOW_FILE, ConfigError, Settings, load_settings
 from bot.engine import (
     Action,
     Back,
@@ -152,8 +153,6 @@ def chat_settings(
 ) -> ChatSettings:
     """The bot's own settings (bot.config), so the terminal says what the bot would say, with
     a demo booking link when none is set; demo values when the settings cannot be read."""
-    from bot.config import DEFAULT_FLOW_FILE, ConfigError, Settings, load_settings
-
     # The defaults of every text setting (emergency number, urgent advice, the doctor's name).
     demo = {**Settings(telegram_bot_token="").texts(), "booking_url": DEMO_BOOKING_URL}
     try:

@@ -7,8 +7,8 @@ and the families, so that it imports nothing and every layer can use it::
 
     TriageBotError
     ├── SetupError                what the therapist or operator wrote is wrong: fix it and retry
-    │   ├── FlowError                 bot.flow.errors      a flow file, every problem with its line
-    │   ├── ConditionSyntaxError      bot.flow.conditions  one condition (becomes a FlowError)
+    │   ├── FlowError                 bot.flow             a flow file: every problem with its line
+    │   ├── ConditionSyntaxError      bot.flow.conditions  one condition (reported in a FlowError)
     │   ├── ConfigError               bot.config           a setting in the environment or .env
     │   ├── ScenarioFileError         bot.scenarios        a scenario file
     │   ├── AnswerError               bot.scenarios        a --answer of flows try
@@ -18,7 +18,7 @@ and the families, so that it imports nothing and every layer can use it::
     │   └── LinkError                 bot.link             the share link's arguments and files
     │       ├── SourceError, UsernameError, SymlinkError
     │       └── UsernameLookupError   (also a TransportError: Telegram did not say)
-    ├── StorageError              the database or its files: the data is safe, the write is not done
+    ├── StorageError              bot.storage          the database or its files; nothing half-done
     │   ├── StorageUnavailable        bot.storage          locked, disk full, I/O: try again later
     │   ├── SessionError              bot.engine           a stored conversation cannot be read back
     │   ├── DatabaseProblem           bot.ops.database     the file is missing, foreign or read-only
@@ -26,13 +26,13 @@ and the families, so that it imports nothing and every layer can use it::
     │   └── BackupError               bot.ops.backup       a backup or restore could not be done
     ├── TransportError            Telegram, the network or a port: the bot cannot talk
     │   └── StartupError              bot.telegram.runtime the bot cannot start: one sentence
-    └── NoRouteError              bot.flow.compiler    a checked flow found no way on: a bug
+    └── NoRouteError              bot.flow             a checked flow found no way on: a bug
 
 Errors keep the built-in base they had where callers rely on it (``ValueError`` for bad
 values, ``RuntimeError`` for the bug), so ``except ValueError`` still catches them.
-python-telegram-bot's own ``TelegramError`` never leaves the transport (``bot.telegram``): it
-is handled there or turned into one of these. docs/architecture.md shows the same tree, and
-tests/test_errors.py checks that both say what the code does.
+python-telegram-bot's own ``TelegramError`` never leaves the code that calls Telegram
+(``bot.telegram``, ``bot.ops.doctor``, ``bot.link``): it is handled there or turned into one
+of these. docs/architecture.md shows the same tree; tests/test_errors.py holds both to the code.
 """
 
 from __future__ import annotations

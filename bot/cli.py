@@ -19,8 +19,9 @@ could not start; 2 the command was used wrongly (unknown option, a missing or in
 a language the flow does not have given to ``flows try``, nothing but scenario files given
 to ``flows check``). ``chat`` with such a language says so once and goes on in the flow's
 first language.
-A flow error is shown as the validator renders it (file:line, the line, the fix), never as
-a traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
+A flow error is shown as the validator renders it (file:line, the line, the fix), and any
+other mistake a person can fix (a ``bot.errors.SetupError``) as its one message, never as a
+traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
 ``flows check`` skips scenario and safety-examples files (so ``flows check flows/*.yaml``
 works), checks every flow file in a folder it is given, and checks each flow's safety-examples
 file (``<flow>.safety.yaml``) with it. ``flows try --json`` prints one JSON object on stdout
@@ -826,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except (FlowError, FlowNotFound) as error:
+    except SetupError as error:  # a flow, a setting, a file: a message, never a traceback
         _err(str(error))
         return FAILED
     except BrokenPipeError:

@@ -86,7 +86,7 @@ from bot.simulator import (
 )
 
 # Everything is imported above but the Telegram side (``triage-bot run`` and ``doctor``):
-# python-telegram-bot takes about a third of a second to import, which every ``flows check``
+# python-telegram-bot takes a few tenths of a second to import, which every ``flows check``
 # and ``chat`` would pay for nothing. Those two import it when they run, by choice.
 
 OK, FAILED, USAGE = 0, 1, 2

@@ -28,6 +28,9 @@ from bot.flow.safety import Screening, Verdict
 from bot.flow.ui import UI_DEFAULTS
 
 UNDO_EMERGENCY = "undo_emergency"  # Session.pending: "was that a mistake?" after /back
+# Sessions stored before Session.marks existed kept the marks among the answers, under keys no
+# step id can take ("practice:lead"); they are moved to the marks when read.
+_OLD_MARK_PREFIX = "practice:"
 
 # --- sessions --------------------------------------------------------------------------------
 
@@ -52,6 +55,11 @@ class Session:
     # UNDO_EMERGENCY ("was that a mistake?" after /back at an emergency outcome).
     pending: str | None = None
     withdrawn: bool = False  # an emergency answer was taken back (counted, shown on the lead)
+    # What the conversation did with its outcome's offers, by offer: "lead" (the outcome whose
+    # summary went to the therapist), "checkin" (when the check-in falls due), "pain" (the
+    # check-in was answered). Not answers: an offer used is not offered again, /restart clears
+    # them, /back keeps them (one lead per conversation).
+    marks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -64,6 +72,7 @@ class Session:
             history=list(self.history),
             draft=list(self.draft),
             reasons=list(self.reasons),
+            marks=dict(self.marks),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +89,7 @@ class Session:
             "reasons": self.reasons,
             **({"pending": self.pending} if self.pending else {}),
             **({"withdrawn": True} if self.withdrawn else {}),
+            **({"marks": self.marks} if self.marks else {}),
         }
 
     def to_json(self) -> str:
@@ -88,12 +98,16 @@ class Session:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
         try:
+            answers = dict(data.get("answers") or {})
+            marks = dict(data.get("marks") or {})
+            for key in [k for k in answers if k.startswith(_OLD_MARK_PREFIX)]:
+                marks.setdefault(key.removeprefix(_OLD_MARK_PREFIX), answers.pop(key))
             session = cls(
                 flow_id=str(data["flow"]),
                 flow_version=str(data["version"]),
                 step=str(data["step"]),
                 language=str(data["lang"]),
-                answers=dict(data.get("answers") or {}),
+                answers=answers,
                 history=[str(s) for s in data.get("history") or []],
                 draft=[str(s) for s in data.get("draft") or []],
                 source=data.get("source"),
@@ -101,6 +115,7 @@ class Session:
                 reasons=[str(r) for r in data.get("reasons") or []],
                 pending=str(data["pending"]) if data.get("pending") else None,
                 withdrawn=bool(data.get("withdrawn")),
+                marks=marks,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SessionError(f"unreadable session: {error}") from error
@@ -199,6 +214,11 @@ class Reply:
     outcome: str | None = None
     reasons: tuple[str, ...] = ()
     urgent: bool = False
+    # Under an outcome: what it offers now (bot.flow.model.OFFERS, in order), not used yet and
+    # set up: "booking" comes with ``link``; "lead" and "checkin" are buttons the transport
+    # draws (bot.telegram.render) when the practice has them.
+    offers: tuple[str, ...] = ()
+    language: str | None = None  # an outcome's language, for the words of its offers
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +432,51 @@ class Engine:
             defaults = UI_DEFAULTS[key]
             template = defaults.get(language) or defaults["en"]
         return fill(template, values)
+
+    def offers(self, session: Session | None) -> tuple[str, ...]:
+        """What the conversation's outcome offers, used or not: the flow's declaration (never
+        anything under an urgent outcome), the booking page only when BOOKING_URL is set.
+        Nothing before an outcome, or when the flow has changed under the session."""
+        if session is None or not session.finished or not self.is_current(session):
+            return ()
+        return self._offers(self.flow.steps[session.step])
+
+    def booking_link(self, language: str | None) -> Link | None:
+        """The button to the practice's booking page, in ``language``; None without one."""
+        url = self.settings.get("booking_url")
+        if not url:
+            return None
+        return Link(self.ui("book_button", self.pick_language(language)), url)
+
+    def outcome_reply(self, session: Session) -> Reply | None:
+        """The outcome as the person sees it now (its offers follow the session's marks);
+        None before an outcome, or when the flow has changed under the session."""
+        if not session.finished or not self.is_current(session):
+            return None
+        step = self.flow.steps[session.step]
+        return self._outcome_reply(session, step) if step.is_outcome else None
+
+    def answers_in_words(self, session: Session) -> dict[str, str]:
+        """Question id -> the answer in the session's language (option labels rather than
+        ids), in the order they were answered. An answer to a question the flow has since
+        dropped is shown as it was stored: it is still the person's."""
+        words: dict[str, str] = {}
+        for key in dict.fromkeys([*session.history, *session.answers]):
+            if key not in session.answers:
+                continue
+            if key in self.flow.steps:
+                words[key] = self.answer_words(session, key)
+            else:
+                value = session.answers[key]
+                words[key] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return words
+
+    def reason_texts(self, session: Session) -> list[str]:
+        """The reasons of the session's outcome, in words, as shown under it."""
+        step = self.flow.steps.get(session.step)
+        if step is None:
+            return list(session.reasons)
+        return [self._reason_text(session, step, reason) for reason in session.reasons]
 
     def answer_words(self, session: Session, key: str) -> str:
         """An answer in the person's language: option labels rather than ids."""
@@ -733,26 +798,31 @@ class Engine:
         parts = [self._say(step.text, session), *self._paragraphs(session, step)]
         if session.reasons:
             lines = [self.ui("reasons_header", language)]
-            lines += [f"• {self._reason_text(session, step, r)}" for r in session.reasons]
+            lines += [f"• {reason}" for reason in self.reason_texts(session)]
             parts.append("\n".join(lines))
         disclaimer = self.flow.disclaimer_for(step)
         if disclaimer is not None:
             parts.append(self._say(disclaimer, session))
         if self.flow.safety_line is not None and not step.urgent:
             parts.append(self._say(self.flow.safety_line, session))
-        link = None
-        booking_url = self.settings.get("booking_url")
-        if step.booking and booking_url and not step.urgent:  # safety rule S1, twice over
-            link = Link(self.ui("book_button", language), booking_url)
+        offers = tuple(offer for offer in self._offers(step) if offer not in session.marks)
         return Reply(
             ReplyKind.OUTCOME,
             "\n\n".join(p for p in parts if p),
             step.id,
-            link=link,
+            link=self.booking_link(language) if "booking" in offers else None,
             outcome=step.id,
             reasons=tuple(session.reasons),
             urgent=step.urgent,
+            offers=offers,
+            language=language,
         )
+
+    def _offers(self, step: Step) -> tuple[str, ...]:
+        if step.urgent:  # safety rule S1, twice over: the checker refuses such a flow anyway
+            return ()
+        booking = bool(self.settings.get("booking_url"))
+        return tuple(o for o in step.allowed_offers if booking or o != "booking")
 
     def _paragraphs(self, session: Session, step: Step) -> list[str]:
         """The outcome's ``more:`` paragraphs whose condition holds, in order. A condition that

@@ -23,7 +23,8 @@ from bot.storage import OutgoingMessage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision
 from bot.telegram.outbox import upload
-from bot.telegram.texts import language_name, say
+from bot.telegram.texts import say
+from bot.text import own_name
 
 # Room left in one message (Telegram: 4096 characters) for the readable copy, with some to
 # spare for the HTML the bold headings become.
@@ -105,7 +106,7 @@ def readable(
         lines.append(where_now(engine, session, language))
         lines.append("")
     if chat.get("language"):
-        lines.append(say("mydata_language", language, name=language_name(chat["language"])))
+        lines.append(say("mydata_language", language, name=own_name(chat["language"])))
     source = chat.get("source") or (session.source if session else None)
     if source:
         lines.append(say("mydata_source", language, source=source))
@@ -150,22 +151,13 @@ def readable(
 
 
 def answers_in_words(engine: Engine, session: Session) -> list[tuple[str, str]]:
-    """(question, answer) in the session's language, in the order they were answered."""
+    """(question, answer) in the session's language, in the order they were answered. The
+    practice's marks (summary sent, check-in booked) are not answers: they are not here."""
     pairs: list[tuple[str, str]] = []
-    keys = list(dict.fromkeys([*session.history, *session.answers]))
-    for key in keys:
-        if key not in session.answers or ":" in key:
-            continue  # ":" marks the practice's notes (summary sent, check-in booked), not answers
+    for key, words in engine.answers_in_words(session).items():
         step = engine.flow.steps.get(key)
-        if step is None:  # a question the flow has since dropped: still theirs to see
-            value = session.answers[key]
-            pairs.append(
-                (key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-            )
-            continue
-        pairs.append(
-            (_title(engine, step.text, session.language), engine.answer_words(session, key))
-        )
+        # a question the flow has since dropped: still theirs to see, under its id
+        pairs.append((_title(engine, step.text, session.language) if step else key, words))
     return pairs
 
 

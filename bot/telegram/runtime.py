@@ -25,7 +25,7 @@ from bot.errors import TransportError
 from bot.flow import load_compiled
 from bot.storage import Storage, StorageUnavailable
 from bot.telegram import render
-from bot.telegram.conversation import Change, ChangeAmend, ChatView, Conversations, RunningFlow
+from bot.telegram.conversation import Change, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.metrics import Metrics
 from bot.telegram.outbox import Outbox, raw_call
@@ -65,10 +65,8 @@ class Runtime:
         self.unavailable_updates: set[int] = set()
         self._conversations: Conversations | None = None
         self._retention: Retention | None = None
-        # Added by features before start (bot.telegram.practice): amends every change goes
-        # through before its commit, and background jobs that post_init starts once the
-        # database is open and close() cancels before closing it.
-        self.amends: list[ChangeAmend] = []
+        # Added by features before start (bot.telegram.practice): background jobs that
+        # post_init starts once the database is open and close() cancels before closing it.
         self.jobs: dict[str, Job] = {}
         self._running_jobs: list[asyncio.Task[None]] = []
 
@@ -118,8 +116,8 @@ class Runtime:
             outbox,
             RunningFlow(engine, path),
             self.locks,
-            self.amends,
             self.settings.retention_days,
+            render.Offering(bool(self.settings.admin_chat_ids), self.settings.followup_days),
             observers=[self.metrics.committed],
         )
         self._retention = Retention(storage, self.settings.retention_days)

@@ -26,6 +26,7 @@ from bot.flow.compiler import CompiledFlow
 from bot.flow.model import Flow, LocalText, Step, StepKind
 from bot.flow.safety import Screening, Verdict
 from bot.flow.ui import UI_DEFAULTS
+from bot.text import Catalogue, fill, pick_language
 
 UNDO_EMERGENCY = "undo_emergency"  # Session.pending: "was that a mistake?" after /back
 # Sessions stored before Session.marks existed kept the marks among the answers, under keys no
@@ -243,7 +244,7 @@ class Result:
 
 # --- filling texts in, reading typed answers (the bot's own texts: bot.flow.ui) --------------
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UI = Catalogue(UI_DEFAULTS)
 # A typed number: "7", " 7/10 ", "-3.", "7 !". Every run of spaces is possessive (``*+``) and
 # followed by something that is not a space, so nothing is ever re-read: linear in the length.
 # Written with plain ``\s*`` the runs could split in every way, cubic: "1", 998 spaces and "x"
@@ -267,17 +268,6 @@ def normalise_phrase(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     return " ".join(_WORDS.sub(" ", text).split())
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace ``{name}`` by ``values[name]``; unknown names stay as written.
-
-    Only plain names are supported: no attribute access, no indexing, no format specs, so a
-    flow text can never reach into Python objects the way ``str.format`` could.
-    """
-    if "{" not in template:
-        return template
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 class _TextValues(Mapping[str, str]):
@@ -417,21 +407,17 @@ class Engine:
         return session.flow_id == self.flow.id and session.step in self.flow.steps
 
     def pick_language(self, language: str | None) -> str:
-        if language:
-            code = language.lower().replace("_", "-")
-            for candidate in (code, code.split("-")[0]):
-                if candidate in self.flow.languages:
-                    return candidate
-        return self.flow.default_language
+        """One of the flow's languages for a code such as Telegram's "es-MX" (the flow's
+        first language when it has none that fits)."""
+        return pick_language(language, self.flow.languages) or self.flow.default_language
 
     def ui(self, key: str, language: str, **values: str) -> str:
+        """One of the engine's own texts: the flow's wording (its ``ui:`` section) when it
+        has one, else the default."""
         text = self.flow.ui.get(key)
         if text is not None:
-            template = text.get(language, self.flow.default_language)
-        else:
-            defaults = UI_DEFAULTS[key]
-            template = defaults.get(language) or defaults["en"]
-        return fill(template, values)
+            return fill(text.get(language, self.flow.default_language), values)
+        return _UI.say(key, language, **values)
 
     def offers(self, session: Session | None) -> tuple[str, ...]:
         """What the conversation's outcome offers, used or not: the flow's declaration (never

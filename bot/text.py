@@ -85,6 +85,12 @@ class Catalogue:
         self.texts = texts
         self.fallback = fallback
 
+    @classmethod
+    def by_language(cls, texts: Mapping[str, Mapping[str, str]]) -> Catalogue:
+        """A catalogue from texts written language by language (``{"en": {key: text}}``)."""
+        keys = dict.fromkeys(key for by_key in texts.values() for key in by_key)
+        return cls({key: {lang: t[key] for lang, t in texts.items() if key in t} for key in keys})
+
     def __contains__(self, key: object) -> bool:
         return key in self.texts
 

@@ -12,19 +12,19 @@ Nothing about anybody else goes out: a queued lead card addressed to the practic
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from bot.engine import Engine, Session, SessionError, fill
+from bot.engine import Engine, Session, SessionError
 from bot.flow.model import LocalText
+from bot.markup import headline
 from bot.storage import OutgoingMessage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision
 from bot.telegram.outbox import upload
 from bot.telegram.texts import say
-from bot.text import own_name
+from bot.text import fill, own_name
 
 # Room left in one message (Telegram: 4096 characters) for the readable copy, with some to
 # spare for the HTML the bold headings become.
@@ -32,8 +32,6 @@ MAX_TEXT = 3500
 TITLE_CHARS = 120
 FILENAME = "my-data.json"
 PRACTICE = "the practice"
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 
 
 def mydata_messages(
@@ -201,10 +199,8 @@ def when(timestamp: Any) -> str:
 
 def _title(engine: Engine, text: LocalText, language: str) -> str:
     """A question's or outcome's headline: its first bold part, else its first line."""
-    full = fill(text.get(language, engine.flow.default_language), engine.settings)
-    found = _BOLD.search(full)
-    title = found.group(1) if found else full.strip().split("\n", 1)[0]
-    title = " ".join(title.split()).rstrip(":")
+    title = headline(fill(text.get(language, engine.flow.default_language), engine.settings))
+    title = title.rstrip(":")
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
 
 

@@ -116,8 +116,10 @@ class Runtime:
             outbox,
             RunningFlow(engine, path),
             self.locks,
-            self.settings.retention_days,
-            render.Offering(bool(self.settings.admin_chat_ids), self.settings.followup_days),
+            retention_days=self.settings.retention_days,
+            offering=render.Offering(
+                leads=bool(self.settings.admin_chat_ids), checkin_days=self.settings.followup_days
+            ),
             observers=[self.metrics.committed],
         )
         self._retention = Retention(storage, self.settings.retention_days)

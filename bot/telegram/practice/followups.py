@@ -1,4 +1,5 @@
-"""The gentle check-in (opt-in): booked under a booking outcome, asked days later, answered 0-10.
+"""The gentle check-in (opt-in): booked under an outcome that offers it, asked days later,
+answered 0-10.
 
 Booking it is one update: the follow-up row is written in that update's transaction
 (``Change.followup_due_at``). A background job (:class:`FollowupSender`) looks for due

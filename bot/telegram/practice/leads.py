@@ -1,6 +1,6 @@
 """Leads: with the person's consent, their summary goes to the therapist.
 
-Pressing "Send my answers to the therapist" under a booking outcome is one update, so the
+Pressing "Send my answers to the therapist" under an outcome that offers it is one update, so the
 lead row, the card to every admin chat and the person's thank-you are written in that update's
 one transaction (``Change.lead`` and the outbox) and sent after it commits: a crash loses
 nothing and sends nothing twice, and a second press finds the session's mark

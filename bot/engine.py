@@ -8,6 +8,11 @@ A :class:`Session` is plain data that serialises to JSON. Inputs are small froze
 :class:`Restart`, :class:`Start`, :class:`Repeat`); the five a button carries are defined with
 its callback data in :mod:`bot.callback`. Wrong input never changes the session: the result
 carries a kind notice and the current question again.
+
+The engine also states the facts about a conversation that the transports show: what its
+outcome offers (:meth:`Engine.offers`, ``Reply.offers``; the flow declares it per outcome),
+its reasons and answers in words (:meth:`Engine.reason_texts`, :meth:`Engine.answers_in_words`)
+and the booking link. How they look on Telegram is ``bot.telegram.render``'s alone.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ from bot import callback
 from bot.engine import Back, Input, Link, Repeat, Restart
 from bot.storage import OutgoingMessage
 from bot.telegram import render
-from bot.telegram.consent import ACTION, SIGN_ACTION, agree_or_decline, sign_answer
+from bot.telegram.consent import ACTION as CONSENT
+from bot.telegram.consent import SIGN_ACTION, agree_or_decline, sign_answer
 from bot.telegram.conversation import (
     Change,
     ChatView,
@@ -96,7 +97,7 @@ class Handlers:
             [
                 self.button(FORGET, lambda _, yes, pressed: _forget(yes == "yes", pressed)),
                 self.button(LANGUAGE, lambda _, code, pressed: switch_language(code, pressed)),
-                self.button(ACTION, lambda _, a, pressed: agree_or_decline(a == "yes", pressed)),
+                self.button(CONSENT, lambda _, a, pressed: agree_or_decline(a == "yes", pressed)),
                 self.button(SIGN_ACTION, lambda _, answer, pressed: sign_answer(answer, pressed)),
                 *buttons,
                 CallbackQueryHandler(self.press),  # the engine's buttons, and stale ones

@@ -61,9 +61,7 @@ EXCEPTIONS = bot_exceptions()
 
 
 def test_every_error_of_the_bot_derives_from_the_one_base() -> None:
-    strays = sorted(
-        name for name, cls in EXCEPTIONS.items() if not issubclass(cls, TriageBotError)
-    )
+    strays = sorted(name for name, cls in EXCEPTIONS.items() if not issubclass(cls, TriageBotError))
     assert strays == []
 
 

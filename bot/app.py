@@ -85,7 +85,7 @@ def build_application(
     # Before the handlers' error handler, which it stops for a database outage.
     app.add_error_handler(runtime.on_storage_outage)
     handlers = Handlers(runtime)
-    handlers.register(app)
+    handlers.register(app, buttons=practice.buttons(runtime, handlers))
     practice.register(app, runtime, handlers)
     operations.register(app, runtime)
     return app

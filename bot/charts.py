@@ -16,10 +16,12 @@ one chart at a time (in a worker thread is fine).
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.markup import headline
+from bot.text import Catalogue
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -123,6 +125,7 @@ FRAME: Mapping[str, Mapping[str, str]] = {
         "urgent": "urgente",
     },
 }
+_FRAME = Catalogue.by_language(FRAME)
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,7 @@ class Words:
     urgent: frozenset[str] = frozenset()  # outcome ids shown in the warning colour
 
     def say(self, key: str, **values: Any) -> str:
-        texts = FRAME.get(self.language, FRAME["en"])
-        return texts[key].format(**values)
+        return _FRAME.say(key, self.language, **values)
 
     def step(self, step_id: str, limit: int = TEXT_CHARACTERS) -> str:
         if step_id == FINISHED:
@@ -149,14 +151,8 @@ class Words:
         return self.say("gone")
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-
-
-def title_of(text: str) -> str:
-    """What a text is about, in its own words: its first **bold** part, else its first line."""
-    bold = _BOLD.search(text)
-    first = bold.group(1) if bold else text.strip().split("\n", 1)[0]
-    return " ".join(first.replace("**", "").split())
+# What a text is about, in its own words (its first **bold** part, else its first line).
+title_of = headline
 
 
 def distinct(texts: Sequence[str], limit: int) -> list[str]:

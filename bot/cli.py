@@ -19,8 +19,9 @@ could not start; 2 the command was used wrongly (unknown option, a missing or in
 a language the flow does not have given to ``flows try``, nothing but scenario files given
 to ``flows check``). ``chat`` with such a language says so once and goes on in the flow's
 first language.
-A flow error is shown as the validator renders it (file:line, the line, the fix), never as
-a traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
+A flow error is shown as the validator renders it (file:line, the line, the fix), and any
+other mistake a person can fix (a ``bot.errors.SetupError``) as its one message, never as a
+traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
 ``flows check`` skips scenario and safety-examples files (so ``flows check flows/*.yaml``
 works), checks every flow file in a folder it is given, and checks each flow's safety-examples
 file (``<flow>.safety.yaml``) with it. ``flows try --json`` prints one JSON object on stdout
@@ -31,14 +32,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot import practice_copy
+from bot.config import ConfigError, load_settings
 from bot.engine import Engine
-from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, render_problems
+from bot.errors import SetupError
+from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, load_flow, render_problems
+from bot.graph import mermaid, render_image
+from bot.link import SourceError, cli_main, validate_source
 from bot.ops import commands as ops_commands
+from bot.practice_copy import CopyError, shown
+from bot.review import build_review
+from bot.review_files import ReviewFileError, review_inputs
 from bot.safety_examples import (
     examples_path_for,
     flow_path_for_examples,
@@ -63,9 +73,21 @@ from bot.scenarios import (
     unknown_answer_keys,
     walk,
 )
+from bot.simulator import (
+    ChatSettings,
+    chat_settings,
+    is_demo,
+    language_missing,
+    language_note,
+    run_terminal_chat,
+    say_in,
+    styled,
+    wants_color,
+)
 
-if TYPE_CHECKING:
-    from bot.simulator import ChatSettings
+# Everything is imported above but the Telegram side (``triage-bot run`` and ``doctor``):
+# python-telegram-bot takes a few tenths of a second to import, which every ``flows check``
+# and ``chat`` would pay for nothing. Those two import it when they run, by choice.
 
 OK, FAILED, USAGE = 0, 1, 2
 FLOWS_DIR = Path("flows")
@@ -80,7 +102,7 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-class FlowNotFound(Exception):
+class FlowNotFound(SetupError):
     """A flow file that is not there; ``str()`` is one sentence saying where we looked."""
 
 
@@ -140,8 +162,6 @@ def _compiled(path: Path) -> CompiledFlow:
 
 
 def _chat_settings() -> ChatSettings:
-    from bot.simulator import chat_settings
-
     settings = chat_settings()
     if settings.note:
         _err(settings.note)
@@ -152,15 +172,12 @@ def _chat_settings() -> ChatSettings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    # Imported here so that the flow tools work without the Telegram side installed or written.
-    from bot.config import ConfigError, load_settings
-
     try:
         settings = load_settings()
     except ConfigError as error:
         _err(str(error))
         return FAILED
-    from bot.telegram.runner import run_bot
+    from bot.run import run_bot  # python-telegram-bot: only when the bot runs (see the imports)
 
     return run_bot(settings)
 
@@ -169,11 +186,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    import logging
-
-    from bot.config import ConfigError, load_settings
-    from bot.link import cli_main
-
     # httpx logs request URLs at INFO, and a getMe URL carries the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
@@ -188,8 +200,6 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def _valid_source(source: str) -> bool:
-    from bot.link import SourceError, validate_source
-
     try:
         validate_source(source)
     except SourceError:
@@ -200,8 +210,6 @@ def _valid_source(source: str) -> bool:
 def _flow_languages(path: Path) -> tuple[str, ...]:
     """The languages of the flow the bot runs, for the website snippets (English when the flow
     cannot be read: its mistakes are for flows check to show)."""
-    from bot.flow import load_flow
-
     try:
         return load_flow(path).languages
     except (FlowError, OSError):
@@ -213,8 +221,6 @@ def _flow_languages(path: Path) -> tuple[str, ...]:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.simulator import language_note, run_terminal_chat
-
     settings = _chat_settings()
     if args.flow:
         path = Path(args.flow)
@@ -307,7 +313,7 @@ def _parse_answers(pairs: Sequence[str]) -> dict[str, str]:
     return answers
 
 
-class TryError(Exception):
+class TryError(SetupError):
     """``flows try`` cannot give an answer: the message, and the exit code it means."""
 
     def __init__(self, message: str, code: int) -> None:
@@ -330,8 +336,6 @@ def cmd_try(args: argparse.Namespace) -> int:
 
 
 def _try(args: argparse.Namespace) -> int:
-    from bot.simulator import is_demo, language_missing, say_in, styled, wants_color
-
     try:
         engine = _engine(Path(args.flow), _chat_settings().texts)
     except FlowNotFound as error:
@@ -574,8 +578,6 @@ def _screen_line(flow: Any, text: str, screening: Any, language: str) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from bot.graph import mermaid, render_image
-
     flow = _compiled(Path(args.flow)).flow
     text = mermaid(flow)
     if args.out is None:
@@ -604,9 +606,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Write the clinician's review page (bot.review): one self-contained HTML file."""
-    from bot.review import build_review
-    from bot.review_files import ReviewFileError, review_inputs
-
     path = Path(args.flow) if args.flow else FLOWS_DIR / "sciatica.yaml"
     try:
         path = find_flow(path)
@@ -635,10 +634,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from bot.practice_copy import CopyError, init, shown
-
     try:
-        copied = init(Path(args.to))
+        copied = practice_copy.init(Path(args.to))
     except CopyError as error:
         _err(str(error))
         return FAILED
@@ -660,11 +657,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from bot.practice_copy import DEFAULT_FLOW, DEFAULT_FOLDER, CopyError, accept, compare, shown
-
-    copy = resolve_flow(args.flow) if args.flow else DEFAULT_FOLDER / f"{DEFAULT_FLOW}.yaml"
+    default = practice_copy.DEFAULT_FOLDER / f"{practice_copy.DEFAULT_FLOW}.yaml"
+    copy = resolve_flow(args.flow) if args.flow else default
     try:
-        compared = compare(copy)
+        compared = practice_copy.compare(copy)
     except CopyError as error:
         _err(str(error))
         return FAILED
@@ -688,7 +684,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stdout.write(compared.diff(change))
     print()
     if args.accept:
-        accept(compared)
+        practice_copy.accept(compared)
         print(
             f"Recorded the shipped files as they are now: the next diff of {shown(copy)} shows "
             "only what changes after today."
@@ -831,7 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
-    except (FlowError, FlowNotFound) as error:
+    except SetupError as error:  # a flow, a setting, a file: a message, never a traceback
         _err(str(error))
         return FAILED
     except BrokenPipeError:

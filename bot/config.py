@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.errors import SetupError
+
 DEFAULT_DATABASE_PATH = "data/triage.db"
 DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
 DEFAULT_EMERGENCY_NUMBER = "999"
@@ -50,7 +52,7 @@ _USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class ConfigError(Exception):
+class ConfigError(SetupError):
     """A setting is missing or malformed; the message is one sentence naming the fix."""
 
 

@@ -5,8 +5,14 @@ therapist's ``flows try``, the tests and the Telegram bot all drive this same en
 
 A :class:`Session` is plain data that serialises to JSON. Inputs are small frozen dataclasses
 (:class:`Choose`, :class:`Toggle`, :class:`Done`, :class:`Number`, :class:`Text`, :class:`Back`,
-:class:`Restart`, :class:`Start`, :class:`Repeat`). Wrong input never changes the session: the
-result carries a kind notice and the current question again.
+:class:`Restart`, :class:`Start`, :class:`Repeat`); the five a button carries are defined with
+its callback data in :mod:`bot.callback`. Wrong input never changes the session: the result
+carries a kind notice and the current question again.
+
+The engine also states the facts about a conversation that the transports show: what its
+outcome offers (:meth:`Engine.offers`, ``Reply.offers``; the flow declares it per outcome),
+its reasons and answers in words (:meth:`Engine.reason_texts`, :meth:`Engine.answers_in_words`)
+and the booking link. How they look on Telegram is ``bot.telegram.render``'s alone.
 """
 
 from __future__ import annotations
@@ -19,16 +25,23 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from bot.callback import Action, Choose, Confirm, Done, Number, Toggle
+from bot.errors import StorageError
 from bot.flow.compiler import CompiledFlow
 from bot.flow.model import Flow, LocalText, Step, StepKind
 from bot.flow.safety import Screening, Verdict
+from bot.flow.ui import UI_DEFAULTS
+from bot.text import Catalogue, fill, pick_language
 
 UNDO_EMERGENCY = "undo_emergency"  # Session.pending: "was that a mistake?" after /back
+# Sessions stored before Session.marks existed kept the marks among the answers, under keys no
+# step id can take ("practice:lead"); they are moved to the marks when read.
+_OLD_MARK_PREFIX = "practice:"
 
 # --- sessions --------------------------------------------------------------------------------
 
 
-class SessionError(ValueError):
+class SessionError(StorageError, ValueError):
     """Stored session data that cannot be read back."""
 
 
@@ -48,6 +61,11 @@ class Session:
     # UNDO_EMERGENCY ("was that a mistake?" after /back at an emergency outcome).
     pending: str | None = None
     withdrawn: bool = False  # an emergency answer was taken back (counted, shown on the lead)
+    # What the conversation did with its outcome's offers, by offer: "lead" (the outcome whose
+    # summary went to the therapist), "checkin" (when the check-in falls due), "pain" (the
+    # check-in was answered). Not answers: an offer used is not offered again, /restart clears
+    # them, /back keeps them (one lead per conversation).
+    marks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:
@@ -60,6 +78,7 @@ class Session:
             history=list(self.history),
             draft=list(self.draft),
             reasons=list(self.reasons),
+            marks=dict(self.marks),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -76,6 +95,7 @@ class Session:
             "reasons": self.reasons,
             **({"pending": self.pending} if self.pending else {}),
             **({"withdrawn": True} if self.withdrawn else {}),
+            **({"marks": self.marks} if self.marks else {}),
         }
 
     def to_json(self) -> str:
@@ -84,12 +104,16 @@ class Session:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
         try:
+            answers = dict(data.get("answers") or {})
+            marks = dict(data.get("marks") or {})
+            for key in [k for k in answers if k.startswith(_OLD_MARK_PREFIX)]:
+                marks.setdefault(key.removeprefix(_OLD_MARK_PREFIX), answers.pop(key))
             session = cls(
                 flow_id=str(data["flow"]),
                 flow_version=str(data["version"]),
                 step=str(data["step"]),
                 language=str(data["lang"]),
-                answers=dict(data.get("answers") or {}),
+                answers=answers,
                 history=[str(s) for s in data.get("history") or []],
                 draft=[str(s) for s in data.get("draft") or []],
                 source=data.get("source"),
@@ -97,6 +121,7 @@ class Session:
                 reasons=[str(r) for r in data.get("reasons") or []],
                 pending=str(data["pending"]) if data.get("pending") else None,
                 withdrawn=bool(data.get("withdrawn")),
+                marks=marks,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SessionError(f"unreadable session: {error}") from error
@@ -125,39 +150,8 @@ class Start:
 
 
 @dataclass(frozen=True, slots=True)
-class Choose:
-    step: str
-    option: str
-
-
-@dataclass(frozen=True, slots=True)
-class Toggle:
-    step: str
-    option: str
-
-
-@dataclass(frozen=True, slots=True)
-class Done:
-    step: str
-
-
-@dataclass(frozen=True, slots=True)
-class Number:
-    step: str
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
 class Text:
     text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Confirm:
-    """The answer to the yes/no question over ``step`` (see :attr:`Session.pending`)."""
-
-    step: str
-    yes: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,16 +194,6 @@ class ReplyKind(StrEnum):
     NOTICE = "notice"
 
 
-class Action(StrEnum):
-    """What a button does. The one-letter values go into Telegram's callback data."""
-
-    CHOOSE = "c"
-    TOGGLE = "t"
-    DONE = "d"
-    NUMBER = "n"
-    CONFIRM = "k"  # value "yes" or "no"
-
-
 @dataclass(frozen=True, slots=True)
 class Button:
     action: Action
@@ -236,6 +220,11 @@ class Reply:
     outcome: str | None = None
     reasons: tuple[str, ...] = ()
     urgent: bool = False
+    # Under an outcome: what it offers now (bot.flow.model.OFFERS, in order), not used yet and
+    # set up: "booking" comes with ``link``; "lead" and "checkin" are buttons the transport
+    # draws (bot.telegram.render) when the practice has them.
+    offers: tuple[str, ...] = ()
+    language: str | None = None  # an outcome's language, for the words of its offers
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,91 +247,9 @@ class Result:
     withdrawn: bool = False  # this input took back an emergency answer
 
 
-# --- texts the engine itself says ------------------------------------------------------------
+# --- filling texts in, reading typed answers (the bot's own texts: bot.flow.ui) --------------
 
-UI_DEFAULTS: Mapping[str, Mapping[str, str]] = {
-    "tap_button": {
-        "en": "Please choose one of the options below.",
-        "es": "Por favor, elige una de las opciones de abajo.",
-    },
-    "tick_then_done": {
-        "en": "Please tick what applies below, then press “{done}”.",
-        "es": "Marca lo que corresponda abajo y después pulsa «{done}».",
-    },
-    "tick_at_least_one": {
-        "en": "Please tick at least one option (or “{none}”), then press “{done}”.",
-        "es": "Marca al menos una opción (o «{none}») y después pulsa «{done}».",
-    },
-    "number_range": {
-        "en": "Please send a whole number from {min} to {max}.",
-        "es": "Por favor, envía un número entero del {min} al {max}.",
-    },
-    "moved_on": {
-        "en": "That question has moved on. Here is where we are now:",
-        "es": "Esa pregunta ya quedó atrás. Estamos aquí:",
-    },
-    "finished": {
-        "en": "We have finished this check. Send /restart to go through it again.",
-        "es": "Hemos terminado esta consulta. Envía /restart para empezar de nuevo.",
-    },
-    "nothing_to_undo": {
-        "en": "There is nothing to go back to yet.",
-        "es": "Todavía no hay nada a lo que volver.",
-    },
-    "flow_changed": {
-        "en": "We have updated our questions since we last spoke, so let's start again "
-        "from the beginning.",
-        "es": "Hemos actualizado nuestras preguntas desde la última vez, así que "
-        "empecemos de nuevo.",
-    },
-    "unsupported": {
-        "en": "I can only read text and button presses here.",
-        "es": "Aquí solo puedo leer texto y botones.",
-    },
-    "too_long": {
-        "en": "That message is longer than I can use here.",
-        "es": "Ese mensaje es más largo de lo que puedo usar aquí.",
-    },
-    "reasons_header": {
-        "en": "**Why we suggest this:**",
-        "es": "**Por qué te lo sugerimos:**",
-    },
-    "safety_net_reason": {
-        "en": "what you wrote may be a warning sign that needs urgent care",
-        "es": "lo que escribiste puede ser una señal de alarma que necesita atención urgente",
-    },
-    "confirm_sign": {
-        "en": "Before we go on, I need to check one thing to keep you safe. Do you have "
-        "{sign} right now?",
-        "es": "Antes de seguir, necesito comprobar una cosa por tu seguridad. ¿Tienes ahora "
-        "{sign}?",
-    },
-    "confirm_no": {
-        "en": "Thank you for checking. Let's carry on where we were.",
-        "es": "Gracias por comprobarlo. Sigamos donde lo dejamos.",
-    },
-    "confirm_no_finished": {
-        "en": "Thank you for checking. If that changes, please send a message at any time.",
-        "es": "Gracias por comprobarlo. Si eso cambia, escríbenos cuando quieras.",
-    },
-    "undo_emergency": {
-        "en": "Was that answer a mistake? If you do have that sign, please follow the advice "
-        "above now.",
-        "es": "¿Esa respuesta fue un error? Si tienes esa señal, sigue ahora el consejo de arriba.",
-    },
-    "undo_kept": {
-        "en": "Thank you. Please follow the advice above now.",
-        "es": "Gracias. Sigue ahora el consejo de arriba.",
-    },
-    "yes_button": {"en": "Yes", "es": "Sí"},
-    "no_button": {"en": "No", "es": "No"},
-    "mistake_yes_button": {"en": "Yes, it was a mistake", "es": "Sí, fue un error"},
-    "mistake_no_button": {"en": "No, it was right", "es": "No, era correcto"},
-    "book_button": {"en": "Book an appointment", "es": "Reservar una cita"},
-    "done_button": {"en": "Done ✔", "es": "Listo ✔"},
-}
-
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_UI = Catalogue(UI_DEFAULTS)
 # A typed number: "7", " 7/10 ", "-3.", "7 !". Every run of spaces is possessive (``*+``) and
 # followed by something that is not a space, so nothing is ever re-read: linear in the length.
 # Written with plain ``\s*`` the runs could split in every way, cubic: "1", 998 spaces and "x"
@@ -366,17 +273,6 @@ def normalise_phrase(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     return " ".join(_WORDS.sub(" ", text).split())
-
-
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace ``{name}`` by ``values[name]``; unknown names stay as written.
-
-    Only plain names are supported: no attribute access, no indexing, no format specs, so a
-    flow text can never reach into Python objects the way ``str.format`` could.
-    """
-    if "{" not in template:
-        return template
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
 class _TextValues(Mapping[str, str]):
@@ -516,21 +412,62 @@ class Engine:
         return session.flow_id == self.flow.id and session.step in self.flow.steps
 
     def pick_language(self, language: str | None) -> str:
-        if language:
-            code = language.lower().replace("_", "-")
-            for candidate in (code, code.split("-")[0]):
-                if candidate in self.flow.languages:
-                    return candidate
-        return self.flow.default_language
+        """One of the flow's languages for a code such as Telegram's "es-MX" (the flow's
+        first language when it has none that fits)."""
+        return pick_language(language, self.flow.languages) or self.flow.default_language
 
     def ui(self, key: str, language: str, **values: str) -> str:
+        """One of the engine's own texts: the flow's wording (its ``ui:`` section) when it
+        has one, else the default."""
         text = self.flow.ui.get(key)
         if text is not None:
-            template = text.get(language, self.flow.default_language)
-        else:
-            defaults = UI_DEFAULTS[key]
-            template = defaults.get(language) or defaults["en"]
-        return fill(template, values)
+            return fill(text.get(language, self.flow.default_language), values)
+        return _UI.say(key, language, **values)
+
+    def offers(self, session: Session | None) -> tuple[str, ...]:
+        """What the conversation's outcome offers, used or not: the flow's declaration (never
+        anything under an urgent outcome), the booking page only when BOOKING_URL is set.
+        Nothing before an outcome, or when the flow has changed under the session."""
+        if session is None or not session.finished or not self.is_current(session):
+            return ()
+        return self._offers(self.flow.steps[session.step])
+
+    def booking_link(self, language: str | None) -> Link | None:
+        """The button to the practice's booking page, in ``language``; None without one."""
+        url = self.settings.get("booking_url")
+        if not url:
+            return None
+        return Link(self.ui("book_button", self.pick_language(language)), url)
+
+    def outcome_reply(self, session: Session) -> Reply | None:
+        """The outcome as the person sees it now (its offers follow the session's marks);
+        None before an outcome, or when the flow has changed under the session."""
+        if not session.finished or not self.is_current(session):
+            return None
+        step = self.flow.steps[session.step]
+        return self._outcome_reply(session, step) if step.is_outcome else None
+
+    def answers_in_words(self, session: Session) -> dict[str, str]:
+        """Question id -> the answer in the session's language (option labels rather than
+        ids), in the order they were answered. An answer to a question the flow has since
+        dropped is shown as it was stored: it is still the person's."""
+        words: dict[str, str] = {}
+        for key in dict.fromkeys([*session.history, *session.answers]):
+            if key not in session.answers:
+                continue
+            if key in self.flow.steps:
+                words[key] = self.answer_words(session, key)
+            else:
+                value = session.answers[key]
+                words[key] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return words
+
+    def reason_texts(self, session: Session) -> list[str]:
+        """The reasons of the session's outcome, in words, as shown under it."""
+        step = self.flow.steps.get(session.step)
+        if step is None:
+            return list(session.reasons)
+        return [self._reason_text(session, step, reason) for reason in session.reasons]
 
     def answer_words(self, session: Session, key: str) -> str:
         """An answer in the person's language: option labels rather than ids."""
@@ -852,26 +789,31 @@ class Engine:
         parts = [self._say(step.text, session), *self._paragraphs(session, step)]
         if session.reasons:
             lines = [self.ui("reasons_header", language)]
-            lines += [f"• {self._reason_text(session, step, r)}" for r in session.reasons]
+            lines += [f"• {reason}" for reason in self.reason_texts(session)]
             parts.append("\n".join(lines))
         disclaimer = self.flow.disclaimer_for(step)
         if disclaimer is not None:
             parts.append(self._say(disclaimer, session))
         if self.flow.safety_line is not None and not step.urgent:
             parts.append(self._say(self.flow.safety_line, session))
-        link = None
-        booking_url = self.settings.get("booking_url")
-        if step.booking and booking_url and not step.urgent:  # safety rule S1, twice over
-            link = Link(self.ui("book_button", language), booking_url)
+        offers = tuple(offer for offer in self._offers(step) if offer not in session.marks)
         return Reply(
             ReplyKind.OUTCOME,
             "\n\n".join(p for p in parts if p),
             step.id,
-            link=link,
+            link=self.booking_link(language) if "booking" in offers else None,
             outcome=step.id,
             reasons=tuple(session.reasons),
             urgent=step.urgent,
+            offers=offers,
+            language=language,
         )
+
+    def _offers(self, step: Step) -> tuple[str, ...]:
+        if step.urgent:  # safety rule S1, twice over: the checker refuses such a flow anyway
+            return ()
+        booking = bool(self.settings.get("booking_url"))
+        return tuple(o for o in step.allowed_offers if booking or o != "booking")
 
     def _paragraphs(self, session: Session, step: Step) -> list[str]:
         """The outcome's ``more:`` paragraphs whose condition holds, in order. A condition that

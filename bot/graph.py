@@ -19,11 +19,11 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import markup
 from bot.flow.model import Flow, Step, StepKind
 
 SAFETY_NET_NODE = "typed_warning"
 _WRAP = 34  # characters per line inside a box
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _SENTENCE = re.compile(r"(.+?[.?!:])(?:\s|$)")
 _MERMAID_RESERVED = {"end", "graph", "subgraph", "flowchart", "class", "classdef", "style"}
 
@@ -40,10 +40,8 @@ def _summary(step: Step, flow: Flow) -> str:
     """A short label for a box: the first bold phrase of the step's text (the question
     itself, by convention), else its first sentence, shortened."""
     text = step.text.get(flow.default_language, flow.default_language)
-    bold = _BOLD.search(text)
-    if bold:
-        text = bold.group(1)
-    text = " ".join(text.replace("**", "").split())
+    found = markup.BOLD.search(text)
+    text = " ".join(markup.plain(found.group(1) if found else text).replace("**", "").split())
     sentence = _SENTENCE.match(text)
     return textwrap.shorten(sentence.group(1) if sentence else text, width=70, placeholder=" …")
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from bot.errors import SetupError, TransportError
+
 if TYPE_CHECKING:
     from qrcode import QRCode
 
@@ -64,7 +66,7 @@ _BUTTON_STYLE = (
 )
 
 
-class LinkError(Exception):
+class LinkError(SetupError):
     """Something stops us from making the website link; the message says what to do."""
 
 
@@ -76,7 +78,7 @@ class UsernameError(LinkError, ValueError):
     """The bot username does not follow Telegram's rules."""
 
 
-class UsernameLookupError(LinkError):
+class UsernameLookupError(LinkError, TransportError):
     """The Bot API could not be asked for the bot's username."""
 
 

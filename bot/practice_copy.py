@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.errors import SetupError
 from bot.safety_examples import EXAMPLES_SUFFIX
 from bot.scenarios import SCENARIO_SUFFIX
 
@@ -39,7 +40,7 @@ _VERSION = re.compile(r"^version:\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
 _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
 
 
-class CopyError(Exception):
+class CopyError(SetupError):
     """Why the copy cannot be made or compared: one sentence, fit to show as it is."""
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.engine import UI_DEFAULTS
 from bot.flow.model import (
     Condition,
     Flow,
@@ -31,6 +30,7 @@ from bot.flow.model import (
     StepKind,
 )
 from bot.flow.safety import Screener, Verdict
+from bot.flow.ui import UI_DEFAULTS
 from bot.review_html import (
     CSS,
     esc,

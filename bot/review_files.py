@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+from bot.config import DEFAULT_EMERGENCY_NUMBER, DEFAULT_URGENT_ADVICE, ConfigError, load_settings
 from bot.engine import Engine
+from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError
 from bot.review import ReviewInputs
 from bot.safety_examples import Example, examples_path_for, read_examples
@@ -29,7 +31,7 @@ from bot.scenarios import (
 OPEN_QUESTIONS = Path(__file__).resolve().parents[1] / "docs" / "open-questions.md"
 
 
-class ReviewFileError(Exception):
+class ReviewFileError(SetupError):
     """A file the review page needs cannot be read; ``str()`` is one sentence."""
 
 
@@ -103,13 +105,6 @@ def _examples(flow_path: Path, compiled: CompiledFlow, notes: list[str]) -> list
 def _settings(
     environ: Mapping[str, str] | None, env_file: str | None, notes: list[str]
 ) -> dict[str, str]:
-    from bot.config import (
-        DEFAULT_EMERGENCY_NUMBER,
-        DEFAULT_URGENT_ADVICE,
-        ConfigError,
-        load_settings,
-    )
-
     try:
         return load_settings(environ, env_file, require_token=False).texts()
     except ConfigError as error:

@@ -12,34 +12,14 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-# The engine's own patterns (bot.engine.fill, bot.telegram.render.to_html).
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from bot import markup
+from bot.text import PLACEHOLDER as _PLACEHOLDER  # the engine's own (bot.text.fill)
+from bot.text import language_name as _english_name
+
 _CODE = re.compile(r"`([^`]+)`")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-
-LANGUAGE_NAMES: Mapping[str, str] = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "ca": "Catalan",
-    "pl": "Polish",
-    "ro": "Romanian",
-    "sv": "Swedish",
-    "da": "Danish",
-    "no": "Norwegian",
-    "fi": "Finnish",
-    "tr": "Turkish",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "ar": "Arabic",
-}
 
 
 def esc(value: object) -> str:
@@ -48,8 +28,9 @@ def esc(value: object) -> str:
 
 
 def language_name(code: str) -> str:
-    name = LANGUAGE_NAMES.get(code)
-    return f"{name} ({code})" if name else code
+    """ "Spanish (es)": the page is read in English, whatever the flow's languages."""
+    name = _english_name(code)
+    return f"{name} ({code})" if name != code else code
 
 
 def tag(name: str, content: str = "", **attributes: str | None) -> str:
@@ -71,7 +52,7 @@ def placeholder(name: str) -> str:
 def inline(text: str) -> str:
     """One line of a flow text: escaped, ``**bold**`` as <strong>, placeholders marked."""
     escaped = html.escape(text, quote=False)
-    bolded = _BOLD.sub(r"<strong>\1</strong>", escaped)
+    bolded = markup.bold_to_html(escaped, tag="strong")
     return _PLACEHOLDER.sub(lambda m: placeholder(m.group(1)), bolded)
 
 
@@ -99,7 +80,7 @@ def placeholders_in(texts: Iterable[str]) -> list[str]:
 def _md_inline(text: str) -> str:
     escaped = html.escape(text, quote=False)
     escaped = _CODE.sub(r"<code>\1</code>", escaped)
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
+    escaped = markup.bold_to_html(escaped, tag="strong")
     # Links are shown as their words and address, never followed: the page makes no requests.
     return _LINK.sub(r"\1 (\2)", escaped)
 

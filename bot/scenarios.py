@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from bot.engine import Choose, Done, Engine, Input, Number, Reply, ReplyKind, Session, Toggle
+from bot.errors import SetupError
 from bot.flow.errors import Problem, closest, render_problems, sort_problems
 from bot.flow.errors import did_you_mean as errors_did_you_mean
 from bot.flow.model import Flow, Step, StepKind
@@ -51,7 +52,7 @@ SCENARIO_SUFFIX = ".scenarios.yaml"
 # --- walking a flow by answers -----------------------------------------------------------------
 
 
-class AnswerError(ValueError):
+class AnswerError(SetupError, ValueError):
     """A question on the path has no usable answer. ``step`` is the question's id."""
 
     def __init__(self, step: str, message: str, *, missing: bool = False) -> None:
@@ -214,7 +215,7 @@ def walk(engine: Engine, answers: Mapping[str, Any], *, language: str | None = N
 # --- scenario files ------------------------------------------------------------------------------
 
 
-class ScenarioFileError(ValueError):
+class ScenarioFileError(SetupError, ValueError):
     """A scenario file that cannot be used. ``problems`` holds every mistake found, each with
     file:line:column, what is wrong in plain words and, where it can, how to fix it;
     ``str()`` renders them as ``flows check`` does."""

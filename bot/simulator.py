@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot import markup
+from bot.config import DEFAULT_FLOW_FILE, ConfigError, Settings, load_settings
 from bot.engine import (
     Action,
     Back,
@@ -38,6 +40,7 @@ from bot.engine import (
     Toggle,
 )
 from bot.flow.model import Flow, StepKind
+from bot.text import Catalogue, language_name, pick_language
 
 DEMO_BOOKING_URL = "https://example.com/book"
 # Both languages' words work whatever the conversation's language: a Spanish speaker reading
@@ -88,45 +91,27 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
     "goodbye": {"en": "Goodbye.", "es": "Adiós."},
 }
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "ca": "Catalan",
-    "nl": "Dutch",
-}
+TERMINAL = Catalogue(TEXTS)
 
 # Kept for callers that show the help outside a chat (English).
 HELP_TEXT = TEXTS["help"]["en"]
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _NUMBERS = re.compile(r"^\d+(?:[\s,]+\d+)*$")
 
 
 def say_in(key: str, language: str, **values: object) -> str:
     """One of the terminal's own lines in ``language`` (English when it has no translation)."""
-    texts = TEXTS[key]
-    return (texts.get(language) or texts["en"]).format(**values)
+    return TERMINAL.say(key, language, **values)
 
 
 def styled(text: str, *, color: bool) -> str:
     """``**bold**`` as ANSI bold on a terminal, without the stars otherwise."""
-    return _BOLD.sub("\033[1m\\1\033[0m" if color else "\\1", text)
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
+    return markup.to_ansi(text, color=color)
 
 
 def language_missing(flow: Flow, language: str | None) -> bool:
     """Was a language asked for that the flow does not have (``es-MX`` counts as ``es``)?"""
-    if not language:
-        return False
-    code = language.lower().replace("_", "-")
-    return code not in flow.languages and code.split("-")[0] not in flow.languages
+    return bool(language) and pick_language(language, flow.languages) is None
 
 
 def language_note(flow: Flow, language: str | None) -> str | None:
@@ -152,8 +137,6 @@ def chat_settings(
 ) -> ChatSettings:
     """The bot's own settings (bot.config), so the terminal says what the bot would say, with
     a demo booking link when none is set; demo values when the settings cannot be read."""
-    from bot.config import DEFAULT_FLOW_FILE, ConfigError, Settings, load_settings
-
     # The defaults of every text setting (emergency number, urgent advice, the doctor's name).
     demo = {**Settings(telegram_bot_token="").texts(), "booking_url": DEMO_BOOKING_URL}
     try:

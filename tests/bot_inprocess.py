@@ -23,8 +23,8 @@ from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.engine import Engine, Session
 from bot.flow import load_compiled
+from bot.run import serve
 from bot.storage import Storage
-from bot.telegram.runner import serve
 from bot.telegram.runtime import Runtime, runtime_of
 from tests.support import FAKE_TOKEN, FakeBotApi, FakeUser
 from tests.support.conversation import wait_for_question

@@ -250,6 +250,11 @@ FORGED = [
     "1|n|severity|99",
     "9|c|radiation|foot",  # an unknown version
     "x|unknown|action",
+    "x|forget",  # a transport button's name without its argument
+    "x|lead|send",  # the practice's offers, pressed while no outcome offers them
+    "x|checkin|book",
+    "x|pain|1|2",  # an answer to a check-in never sent
+    "",  # no data at all: python-telegram-bot hands it to every patterned handler
     "garbage",
     "1|c|radiation|" + "x" * 60,  # more than Telegram's 64 bytes
 ]

@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import bot.telegram.health as health
 from bot.app import build_application
 from bot.config import load_settings
-from bot.telegram.runner import serve
+from bot.run import serve
 from bot.telegram.runtime import runtime_of
 from tests.bot_inprocess import BOOKING_URL, FLOW, USERNAME, running_bot
 from tests.support import FAKE_TOKEN, FakeBotApi

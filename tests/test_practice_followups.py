@@ -229,7 +229,7 @@ async def test_a_number_typed_while_the_checkin_is_open_answers_it_once(
         await bot.quiet()
         assert not person.has_text(WARM)
         session = await bot.session(person.chat_id)
-    assert session is not None and session.answers[followups.PAIN_MARK] == followups.TYPED
+    assert session is not None and session.marks[followups.PAIN] == followups.TYPED
     # counted once, with the conversation's first score (4) beside it for /stats
     assert anonymous_events(tmp_path / "triage.db", followups.PAIN_EVENT) == [
         (followups.PAIN_EVENT, "4", "7", None)

@@ -5,9 +5,11 @@ The bot runs in-process against the fake Bot API server over real HTTP (tests/bo
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
-from tests.bot_inprocess import running_bot
+from tests.bot_inprocess import USERNAME, running_bot
 from tests.practice_bot import (
     ADMIN,
     ADMINS,
@@ -19,6 +21,7 @@ from tests.practice_bot import (
     at_booking_outcome,
     messages_to,
 )
+from tests.support import FakeBotApi
 from tests.support.conversation import PATHS, converse, wait_for_outcome
 
 
@@ -180,3 +183,47 @@ async def test_mydata_shows_the_summary_and_check_in_not_the_sessions_notes(tmp_
     text = copy.text or ""
     assert "Summaries you sent to the practice" in text and "planned" in text
     assert "practice:lead" not in text and "practice:checkin" not in text
+
+
+async def test_the_marks_are_kept_beside_the_answers_and_read_back_from_the_database(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS=str(ADMIN)) as bot:
+        person, _ = await at_booking_outcome(bot, 4009)
+        person.press(CONSENT)
+        await person.wait_for_text(CONSENT_SENT)
+        person.press(CHECKIN)
+        await person.wait_for_text("I'll check in with you")
+        await bot.quiet()
+        session = await bot.session(person.chat_id)  # read back from the SQLite file
+    assert session is not None
+    assert session.marks["lead"] == BOOKING_OUTCOME and isinstance(session.marks["checkin"], float)
+    assert set(session.answers) == set(session.history)  # the person's answers, nothing else
+
+
+async def test_a_summary_marked_sent_the_old_way_is_not_sent_again(tmp_path: Path) -> None:
+    """Sessions stored before the marks had their own field kept them among the answers
+    ("practice:lead"): read back, they are marks, and never shown as answers."""
+    with FakeBotApi(username=USERNAME) as fake:
+        async with running_bot(tmp_path, fake=fake, ADMIN_CHAT_IDS=str(ADMIN)) as bot:
+            person, final = await at_booking_outcome(bot, 4010)
+            await bot.quiet()
+        with sqlite3.connect(tmp_path / "triage.db") as db:
+            (stored,) = db.execute(
+                "SELECT session_json FROM chats WHERE chat_id = ?", (person.chat_id,)
+            ).fetchone()
+            old = json.loads(stored)
+            old["answers"]["practice:lead"] = BOOKING_OUTCOME
+            db.execute(
+                "UPDATE chats SET session_json = ? WHERE chat_id = ?",
+                (json.dumps(old), person.chat_id),
+            )
+        async with running_bot(tmp_path, fake=fake, ADMIN_CHAT_IDS=str(ADMIN)) as bot:
+            person.press(CONSENT, message_id=final.message_id)
+            await bot.quiet()
+            assert messages_to(bot, ADMIN) == []  # sent before: a double tap does nothing
+            person.command("mydata")
+            copy = await person.wait_for_text("What we hold about you")
+            assert "practice" not in (copy.text or "")
+            async with bot.storage() as storage:
+                assert await storage.all_leads() == []

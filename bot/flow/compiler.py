@@ -19,13 +19,14 @@ from typing import Any
 
 from transitions import Machine
 
+from bot.errors import TriageBotError
 from bot.flow.model import Flow, Step
 from bot.flow.safety import Screener
 
 NEXT = "next"
 
 
-class NoRouteError(RuntimeError):
+class NoRouteError(TriageBotError, RuntimeError):
     """No route of a step matched: a flow that passed validation never raises this."""
 
 

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.errors import SetupError
+
 Answers = Mapping[str, Any]
 Predicate = Callable[[Answers], bool]
 
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 
-class ConditionSyntaxError(ValueError):
+class ConditionSyntaxError(SetupError, ValueError):
     """A condition that cannot be read. ``column`` is 0-based within the condition text."""
 
     def __init__(self, message: str, column: int, hint: str = "") -> None:

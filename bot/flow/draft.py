@@ -25,8 +25,9 @@ from bot.flow.model import (
     StepKind,
     Where,
 )
+from bot.flow.positions import Span
 from bot.flow.safety import Concept
-from bot.flow.source import Span, YMap, YNode, YScalar
+from bot.flow.source import YMap, YNode, YScalar
 
 
 @dataclass(eq=False, slots=True)
@@ -139,6 +140,7 @@ class StepDraft:
     columns: int = 1
     urgent: bool = False
     booking: bool = False
+    offers: tuple[str, ...] | None = None  # the outcome's offers: list, when it has one
     rules: list[RuleDraft] = field(default_factory=list)
     next_key: YScalar | None = None
     reasons: list[ReasonDraft] = field(default_factory=list)
@@ -321,4 +323,5 @@ class FlowDraft:
             booking=step.booking,
             urgent=step.urgent,
             where=self.where(step.key),
+            offers=step.offers,
         )

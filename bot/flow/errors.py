@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.errors import SetupError
+
 Severity = Literal["error", "warning"]
 
 MAX_LISTED = 12  # names listed in a hint before "..."
@@ -99,7 +101,7 @@ def summary(problems: Sequence[Problem]) -> str:
     return f"Found {' and '.join(parts) or 'no problems'}{where}."
 
 
-class FlowError(Exception):
+class FlowError(SetupError):
     """A flow file that cannot be used. ``problems`` holds every problem found, in file order
     (errors and warnings); ``str(error)`` renders them all for the therapist."""
 

@@ -34,7 +34,7 @@ STEP_KEYS: Mapping[str, frozenset[str]] = {
     "choice": frozenset({"type", "text", "options", "columns", "next"}),
     "multi": frozenset({"type", "text", "options", "columns", "next"}),
     "number": frozenset({"type", "text", "min", "max", "columns", "next"}),
-    "outcome": frozenset({"type", "text", "more", "urgent", "booking", "reasons"}),
+    "outcome": frozenset({"type", "text", "more", "urgent", "booking", "offers", "reasons"}),
 }
 STEP_REQUIRED: Mapping[str, tuple[str, ...]] = {
     "message": ("type", "text", "next"),

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.callback import MAX_BYTES, Action, size
 from bot.flow.analysis import AnswerSet, Graph
 from bot.flow.conditions import names_in
 from bot.flow.cover import _mentioned, answer_space, combinations, describe_answers
@@ -28,6 +29,7 @@ from bot.flow.model import LocalText, StepKind
 from bot.flow.report import Report
 from bot.flow.source import YMap, YScalar
 from bot.flow.texts import PLACEHOLDER
+from bot.flow.ui import UI_DEFAULTS
 
 MAX_MESSAGE = 4096  # characters in one Telegram message
 NUMBER_BUTTON_RANGE = 12  # bot.engine.MAX_NUMBER_BUTTONS: wider ranges are typed, not tapped
@@ -82,9 +84,6 @@ def _shared_length(draft: FlowDraft, report: Report) -> bool:
 
 
 def _callback_data(report: Report, step: StepDraft) -> None:
-    from bot.callback import MAX_BYTES, size  # lazily: bot.callback imports bot.engine
-    from bot.engine import Action
-
     def too_long(action: Action, value: str) -> int | None:
         used = size(action, step.id, value)
         return used if used > MAX_BYTES else None
@@ -458,8 +457,6 @@ def _reasons(draft: FlowDraft, step: StepDraft, language: str) -> tuple[list[_Ex
 
 
 def _reasons_header(draft: FlowDraft, language: str) -> str:
-    from bot.engine import UI_DEFAULTS  # lazily: bot.engine imports this package
-
     custom = draft.ui.get("reasons_header")
     if custom:
         return custom.get(language, draft.default_language)

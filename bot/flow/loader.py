@@ -19,9 +19,10 @@ from bot.flow.compiler import CompiledFlow, compile_flow
 from bot.flow.draft import FlowDraft
 from bot.flow.errors import FlowError, Problem
 from bot.flow.model import Flow
+from bot.flow.positions import Span
 from bot.flow.read import FlowReader
 from bot.flow.report import Report
-from bot.flow.source import Reader, Span
+from bot.flow.source import Reader
 from bot.flow.validate import validate
 
 logger = logging.getLogger(__name__)

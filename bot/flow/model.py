@@ -46,6 +46,12 @@ class LocalText:
         return cls({language: text})
 
 
+# What an outcome may offer besides its words, in the order the buttons are shown: the booking
+# page (BOOKING_URL), sending the answers to the therapist (a lead, when the practice has admin
+# chats) and a check-in message a few days later.
+OFFERS = ("booking", "lead", "checkin")
+
+
 class StepKind(StrEnum):
     CHOICE = "choice"  # one button
     MULTI = "multi"  # tick several, then Done
@@ -120,6 +126,9 @@ class Step:
     booking: bool = False  # outcomes only: offer the booking link
     urgent: bool = False  # outcomes only: an emergency; the safety advice leads
     where: Where | None = None
+    # Outcomes only: what the outcome offers (OFFERS, in that order), as declared by its
+    # ``offers:`` list; None when it has none, and then ``booking`` decides (see allowed_offers).
+    offers: tuple[str, ...] | None = None
 
     @property
     def is_question(self) -> bool:
@@ -134,6 +143,18 @@ class Step:
             if option.id == option_id:
                 return option
         return None
+
+    @property
+    def allowed_offers(self) -> tuple[str, ...]:
+        """What this outcome offers: its ``offers:`` list, else everything with ``booking: true``
+        (the booking page, sending the answers to the therapist, a check-in later) and nothing
+        without it. An urgent outcome offers nothing, whatever it says (safety rule S1, which
+        the checker enforces on the file as well)."""
+        if not self.is_outcome or self.urgent:
+            return ()
+        if self.offers is not None:
+            return self.offers
+        return OFFERS if self.booking else ()
 
 
 @dataclass(frozen=True, slots=True)

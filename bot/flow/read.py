@@ -21,6 +21,7 @@ from bot.flow.keys import (
 from bot.flow.read_steps import StepReader
 from bot.flow.safety import DEFAULT_NEAR, STEMMERS, term_problem
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
+from bot.flow.ui import UI_DEFAULTS
 from bot.flow.values import LANGUAGE
 
 _TOP_HINT = {
@@ -142,8 +143,6 @@ class FlowReader(StepReader):
     def read_ui(self, node: YNode | None) -> None:
         if node is None:
             return
-        from bot.engine import UI_DEFAULTS  # lazily: bot.engine imports this package
-
         if not isinstance(node, YMap):
             self.report.error(node, 'ui: lists one text per line, e.g.  book_button: "Book".')
             return

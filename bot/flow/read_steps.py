@@ -19,7 +19,7 @@ from bot.flow.keys import (
     STEP_REQUIRED,
     STEP_TYPES,
 )
-from bot.flow.model import LocalText, Option, StepKind
+from bot.flow.model import OFFERS, LocalText, Option, StepKind
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 from bot.flow.values import ValueReader
 
@@ -175,6 +175,41 @@ class StepReader(ValueReader):
             step.urgent = bool(self.boolean(urgent, "urgent"))
         if booking is not None:
             step.booking = bool(self.boolean(booking, "booking"))
+        offers = node.get("offers")
+        if offers is not None:
+            self.read_offers(step, offers, booking)
+
+    def read_offers(self, step: StepDraft, node: YNode, booking: YNode | None) -> None:
+        """``offers: [booking, lead, checkin]``: what the outcome offers, any of the three."""
+        if booking is not None:
+            self.report.error(
+                booking,
+                "An outcome has either booking: or offers:, not both.",
+                "Keep offers: and list booking in it (offers: [booking, lead, checkin]), "
+                "or keep booking: true, which offers all three.",
+            )
+        items = node.items if isinstance(node, YSeq) else None
+        if items is None:
+            self.report.error(
+                node,
+                f"offers: is a list, not {describe(node)}.",
+                "Write  offers: [booking, lead, checkin]  (any of them), or  offers: []  for none.",
+            )
+            return
+        chosen: set[str] = set()
+        for item in items:
+            name = item.text if isinstance(item, YScalar) else None
+            if name not in OFFERS:
+                self.report.error(
+                    item,
+                    f"'{describe(item) if name is None else name}' is not something an outcome "
+                    "can offer.",
+                    did_you_mean(name or "", list(OFFERS), "Offers"),
+                )
+                continue
+            chosen.add(name)
+        step.offers = tuple(offer for offer in OFFERS if offer in chosen)
+        step.booking = "booking" in chosen
 
     def check_step_keys(self, step: StepDraft, node: YMap, kind: str | None) -> None:
         allowed = STEP_KEYS[kind] if kind else ALL_STEP_KEYS

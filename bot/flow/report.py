@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.flow.errors import Problem, Severity, sort_problems
-from bot.flow.source import Reader, SourceProblem, Span, YMap, YNode, YScalar, YSeq
+from bot.flow.positions import SourceProblem, Span
+from bot.flow.source import Reader, YMap, YNode, YScalar, YSeq
 
 
 def span_of(at: Span | YNode) -> Span:

@@ -116,18 +116,30 @@ def check_safety_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set
 
 def no_booking_on_urgent(draft: FlowDraft, report: Report) -> None:
     for step in draft.steps.values():
-        if step.kind is not StepKind.OUTCOME or not (step.urgent and step.booking):
+        if step.kind is not StepKind.OUTCOME or not step.urgent:
             continue
-        at = step.node.get("booking") if isinstance(step.node, YMap) else None
-        report.error(
-            at or step.key,
-            NO_BOOKING_ON_URGENT.say(
-                f"'{step.id}' is urgent, so it cannot offer booking (booking: true)."
-            ),
-            "Someone at an urgent outcome needs medical help now, not a massage: remove "
-            "booking: true (the buttons to send their answers and to check in later only "
-            f"come with booking, so they go too). See {GUIDE}.",
-        )
+        if step.offers:
+            at = step.node.get("offers") if isinstance(step.node, YMap) else None
+            offered = ", ".join(step.offers)
+            report.error(
+                at or step.key,
+                NO_BOOKING_ON_URGENT.say(
+                    f"'{step.id}' is urgent, so it cannot offer anything (offers: {offered})."
+                ),
+                "Someone at an urgent outcome needs medical help now, not a massage, nor to "
+                f"send their answers or wait for a check-in: write offers: []. See {GUIDE}.",
+            )
+        elif step.booking:
+            at = step.node.get("booking") if isinstance(step.node, YMap) else None
+            report.error(
+                at or step.key,
+                NO_BOOKING_ON_URGENT.say(
+                    f"'{step.id}' is urgent, so it cannot offer booking (booking: true)."
+                ),
+                "Someone at an urgent outcome needs medical help now, not a massage: remove "
+                "booking: true (the buttons to send their answers and to check in later only "
+                f"come with booking, so they go too). See {GUIDE}.",
+            )
 
 
 # --- S2 ------------------------------------------------------------------------------------------

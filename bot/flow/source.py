@@ -12,47 +12,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
+from bot.flow.positions import MAX_DEPTH, TOO_DEEP, TOO_DEEP_HINT, SourceProblem, Span
+from bot.flow.yaml_errors import explain
+
 # libyaml composes about ten times faster; the pure-Python parser is used to word errors.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-# A flow needs a handful of levels (steps, a step, its options, an option's label in each
-# language); reading recurses once per level, so hundreds of levels would end in Python's
-# RecursionError. Deeper than this is a mistake, reported like any other.
-MAX_DEPTH = 32
-TOO_DEEP = "This is nested too deeply: a flow needs only a few levels of keys and lists."
-TOO_DEEP_HINT = (
-    f"Something here is inside more than {MAX_DEPTH} levels of keys, lists or brackets. "
-    "Check the indentation, and the [ ] and { } of this part."
-)
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
 FLOAT = "tag:yaml.org,2002:float"
 BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
-
-
-class Span(NamedTuple):  # a tuple: thousands are made per file, and cheaply
-    """Where something was written: 1-based line and column; ``end_column`` is just after
-    the text on the same line, or ``None`` when the text runs over several lines."""
-
-    line: int
-    column: int
-    end_column: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SourceProblem:
-    """A problem found while reading the YAML itself, before the flow's meaning is read."""
-
-    span: Span
-    message: str
-    hint: str = ""
 
 
 @dataclass(slots=True, eq=False)
@@ -171,8 +146,6 @@ class Reader:
             error = slow_error
         except RecursionError:  # nested too deeply for it: libyaml's words will do
             pass
-        from bot.flow.yaml_errors import explain
-
         return explain(error, self.lines)
 
     # -- tree ---------------------------------------------------------------------------------

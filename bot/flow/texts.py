@@ -11,6 +11,7 @@ from bot.flow.draft import FlowDraft, StepDraft, TextUse, text_span
 from bot.flow.errors import did_you_mean
 from bot.flow.keys import SETTING_NAMES
 from bot.flow.report import Report
+from bot.flow.ui import UI_DEFAULTS
 
 # The engine's own pattern (bot.engine.fill): other braces are shown as written.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -77,8 +78,6 @@ def _words(languages: list[str]) -> str:
 
 
 def _ui_placeholders() -> dict[str, set[str]]:
-    from bot.engine import UI_DEFAULTS  # lazily: bot.engine imports this package
-
     return {
         key: {name for text in texts.values() for name in PLACEHOLDER.findall(text)}
         for key, texts in UI_DEFAULTS.items()

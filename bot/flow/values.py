@@ -14,8 +14,9 @@ from bot.flow.draft import ConditionDraft, FlowDraft, TextUse
 from bot.flow.errors import closest, did_you_mean
 from bot.flow.keys import ALL_STEP_KEYS
 from bot.flow.model import Condition, LocalText
+from bot.flow.positions import Span
 from bot.flow.report import Report
-from bot.flow.source import Span, YMap, YNode, YScalar, YSeq, describe
+from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 from bot.flow.yaml_errors import CURLY
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

@@ -23,7 +23,7 @@ from bot.flow.keys import (
     SAFETY_NET_KEYS,
     TOP_KEYS,
 )
-from bot.flow.source import TOO_DEEP, TOO_DEEP_HINT, SourceProblem, Span
+from bot.flow.positions import TOO_DEEP, TOO_DEEP_HINT, SourceProblem, Span
 
 # The names of the flow language: `type number` above `text:` is a missing ':', while
 # `Hello there` above `note: ...` is a text with a ':' in it.

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import StorageError
 from bot.ops.database import (
     DatabaseProblem,
     check_schema,
@@ -45,7 +46,7 @@ NAME = re.compile(rf"^{re.escape(PREFIX)}(\d{{8}}-\d{{6}})(?:-(\d+))?{re.escape(
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-class BackupError(Exception):
+class BackupError(StorageError):
     """A backup or restore could not be done; the message is one sentence (no full stop)."""
 
 

@@ -51,6 +51,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    # python-telegram-bot (a few tenths of a second to import) only for the command that asks
+    # Telegram: a deliberate start-up cost choice, since every triage-bot command imports this.
     from bot.ops.doctor import examine
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs carry the token

@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from bot.errors import StorageError
 from bot.storage.schema import SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000  # the running bot's write transactions are milliseconds long
 
 
-class DatabaseProblem(Exception):
+class DatabaseProblem(StorageError):
     """A database file cannot be used; the message is one sentence (no full stop)."""
 
 

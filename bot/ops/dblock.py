@@ -15,8 +15,10 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.errors import StorageError
 
-class DatabaseInUse(Exception):
+
+class DatabaseInUse(StorageError):
     """Another process (a running bot) holds the database's lock."""
 
 

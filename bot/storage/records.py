@@ -11,9 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-
-class StorageError(Exception):
-    """The database cannot be used; ``str(error)`` is one sentence fit to show as it is."""
+from bot.errors import StorageError
 
 
 class StorageUnavailable(StorageError):

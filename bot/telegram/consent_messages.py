@@ -47,11 +47,11 @@ def answered(
 def declined(chat_id: int, engine: Engine, language: str) -> OutgoingMessage:
     """ "No thanks": nothing kept, the safety line, and the practice's page when there is one."""
     parts = [say("consent_declined", language), engine.safety_line(language)]
-    url = engine.settings.get("booking_url")
+    booking = engine.booking_link(language)
     buttons = []
-    if url:
+    if booking is not None:
         parts.append(say("consent_contact", language))
-        buttons = [[render.url_button(engine.ui("book_button", language), url)]]
+        buttons = [[render.url_button(booking)]]
     text = "\n\n".join(part for part in parts if part)
     return render.text_message(chat_id, text, buttons)
 

@@ -80,6 +80,7 @@ class ChatView:
     prompt_message_id: int | None  # our last question message in the chat
     consented: bool  # they agreed to their answers being kept (bot.telegram.consent)
     retention_days: int  # how long answers are kept, for the consent question
+    offering: render.Offering = render.NO_PRACTICE  # the offers this practice can keep
 
     @property
     def typed(self) -> TypedAnswer | None:
@@ -107,8 +108,6 @@ class Change:
 
 
 Decision = Callable[[ChatView], Change]
-# Applied to every decision's change before it commits (e.g. the offers under an outcome).
-ChangeAmend = Callable[[ChatView, Change], Change]
 # Reads typed words before the engine does; None leaves them to the engine.
 Reader = Callable[[ChatView, str], Change | None]
 
@@ -120,8 +119,8 @@ class Conversations:
     outbox: Outbox
     flow: RunningFlow
     locks: ChatLocks = field(default_factory=ChatLocks)
-    amends: Sequence[ChangeAmend] = ()
     retention_days: int = DEFAULT_RETENTION_DAYS
+    offering: render.Offering = render.NO_PRACTICE
     # Told about every change once it committed (metrics); never about a duplicate.
     observers: Sequence[Callable[[Change], None]] = ()
 
@@ -153,10 +152,9 @@ class Conversations:
                     self.outbox.prompt_message_id(chat_id, stored_prompt),
                     consented=state is not None and state.consented_at is not None,
                     retention_days=self.retention_days,
+                    offering=self.offering,
                 )
                 change = decide(view)
-                for amend in self.amends:
-                    change = amend(view, change)
                 session = change.session
                 session_json = session.to_json() if isinstance(session, Session) else session
                 # The rows delivered since the last commit, of any chat, are removed in this one.
@@ -292,6 +290,7 @@ def _run_engine(
         pressed_message_id=pressed_message_id,
         prompt_message_id=chat.prompt_message_id,
         answered_message_id=corrected,
+        offering=chat.offering,
     )
     session = result.session
     events = events_of(chat.session, result, message)

@@ -3,12 +3,19 @@
 Conversation logic lives in the engine; the single path from decision to database to Telegram
 lives in :mod:`bot.telegram.conversation`. A handler here only says *which* input an update is:
 a button, a typed answer, a command, something the bot cannot read, or a message in a group.
+
+Buttons are routed by python-telegram-bot itself, one ``CallbackQueryHandler(pattern=...)`` per
+kind of the transport's own buttons (``x|<action>|<argument>``: forget, language, consent, sign,
+and the practice's lead, check-in and pain buttons, see :meth:`Handlers.button`), then one for
+everything else: the engine's question buttons (``1|c|location|buttock``), and any old, forged
+or garbled button, which gets the kind "that question has moved on" and the question again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -23,10 +30,11 @@ from telegram.ext import (
 )
 
 from bot import callback
-from bot.engine import Back, Input, Repeat, Restart
+from bot.engine import Back, Input, Link, Repeat, Restart
 from bot.storage import OutgoingMessage
 from bot.telegram import render
-from bot.telegram.consent import ACTION, SIGN_ACTION, agree_or_decline, sign_answer
+from bot.telegram.consent import ACTION as CONSENT
+from bot.telegram.consent import SIGN_ACTION, agree_or_decline, sign_answer
 from bot.telegram.conversation import (
     Change,
     ChatView,
@@ -36,6 +44,7 @@ from bot.telegram.conversation import (
     start_turn,
     typed_turn,
 )
+from bot.telegram.language import ACTION as LANGUAGE
 from bot.telegram.language import ask_language, switch_language
 from bot.telegram.mydata import mydata_decision
 from bot.telegram.texts import say
@@ -50,13 +59,19 @@ Context = ContextTypes.DEFAULT_TYPE
 # What the bot asks Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "edited_message", "channel_post", "callback_query")
 
-# Buttons of the transport's own (not engine questions): "x|<action>|<argument>".
-ACTION_PREFIX = "x|"
-FORGET_YES = "x|forget|yes"
-FORGET_NO = "x|forget|no"
+FORGET = "forget"
+FORGET_YES = f"{render.ACTION_PREFIX}{FORGET}|yes"
+FORGET_NO = f"{render.ACTION_PREFIX}{FORGET}|no"
 
 # A button of the transport's own: (update, argument, id of the pressed message) -> decision.
 ButtonAction = Callable[[Update, str, int | None], Decision]
+ButtonHandler = CallbackQueryHandler[Any, None]
+
+
+def button_pattern(action: str) -> re.Pattern[str]:
+    """``x|<action>|<argument>``; the argument is the match's ``argument`` group."""
+    prefix = re.escape(f"{render.ACTION_PREFIX}{action}|")
+    return re.compile(rf"{prefix}(?P<argument>.*)\Z", re.DOTALL)
 
 
 class Handlers:
@@ -64,24 +79,28 @@ class Handlers:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        # Transport button actions by name; later features add their own.
-        self.actions: dict[str, ButtonAction] = {
-            "forget": lambda update, argument, pressed: _forget(argument == "yes", pressed),
-            "language": lambda update, argument, pressed: switch_language(argument, pressed),
-            ACTION: lambda update, argument, pressed: agree_or_decline(argument == "yes", pressed),
-            SIGN_ACTION: lambda update, argument, pressed: sign_answer(argument, pressed),
-        }
         # Features that read typed words first when a question of theirs is open.
         self.readers: list[Reader] = []
 
-    def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def register(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        buttons: Sequence[ButtonHandler] = (),
+    ) -> None:
+        """Add the handlers; ``buttons`` are features' own (:meth:`button`), tried before the
+        handler of every other button."""
         private = filters.ChatType.PRIVATE
         fresh = private & filters.UpdateType.MESSAGE  # commands only in new messages
         edited = private & filters.UpdateType.EDITED_MESSAGE
         words = filters.TEXT | filters.CAPTION
         app.add_handlers(
             [
-                CallbackQueryHandler(self.press),
+                self.button(FORGET, lambda _, yes, pressed: _forget(yes == "yes", pressed)),
+                self.button(LANGUAGE, lambda _, code, pressed: switch_language(code, pressed)),
+                self.button(CONSENT, lambda _, a, pressed: agree_or_decline(a == "yes", pressed)),
+                self.button(SIGN_ACTION, lambda _, answer, pressed: sign_answer(answer, pressed)),
+                *buttons,
+                CallbackQueryHandler(self.press),  # the engine's buttons, and stale ones
                 MessageHandler(~private, self.group),
                 MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, self.typed),
                 MessageHandler(fresh & filters.CAPTION, self.typed),  # a photo's words
@@ -104,23 +123,35 @@ class Handlers:
 
     # -- buttons ---------------------------------------------------------------------------
 
+    def button(self, action: str, decide: ButtonAction) -> ButtonHandler:
+        """The handler of the transport's button ``x|<action>|<argument>``: ``decide`` is
+        given the update, the argument and the id of the message the button was on."""
+
+        async def pressed(update: Update, context: Context) -> None:
+            query = update.callback_query
+            assert query is not None
+            match = context.match
+            if not isinstance(match, re.Match) or not _private(update):
+                # A query without data reaches every patterned handler (python-telegram-bot
+                # passes what it cannot test, without a match): answered as any stale button.
+                await self.press(update, context)
+                return
+            message_id = query.message.message_id if query.message else None
+            turn = decide(update, match.group("argument"), message_id)
+            await self._turn(update, turn, query_id=query.id)
+
+        return CallbackQueryHandler(pressed, pattern=button_pattern(action))
+
     async def press(self, update: Update, context: Context) -> None:
+        """An engine question's button; or an old, forged or garbled one, for which the engine
+        says "that question has moved on" and asks again."""
         query = update.callback_query
-        chat = update.effective_chat
         assert query is not None
-        if chat is None or chat.type != ChatType.PRIVATE:
+        if not _private(update):
             await self._turn(update, self._group_decision(context), query_id=query.id)
             return
-        data = query.data or ""
         pressed = query.message.message_id if query.message else None
-        if data.startswith(ACTION_PREFIX):
-            name, _, argument = data.removeprefix(ACTION_PREFIX).partition("|")
-            action = self.actions.get(name)
-            if action is not None:
-                await self._turn(update, action(update, argument, pressed), query_id=query.id)
-                return
-        # An old, forged or garbled button: the engine says "moved on" and asks again.
-        message: Input = callback.decode(data) or Repeat(notice="moved_on")
+        message: Input = callback.decode(query.data) or Repeat(notice="moved_on")
         decide = engine_turn(message, pressed_message_id=pressed)
         await self._turn(update, decide, query_id=query.id)
 
@@ -214,11 +245,16 @@ class Handlers:
         def decide(chat: ChatView) -> Change:
             if chat.state is not None:
                 return Change()  # answered once already: groups get one message, ever
-            button = render.url_button(say("group_button", chat.language), link)
+            button = render.url_button(Link(say("group_button", chat.language), link))
             text = say("group", chat.language)
             return Change(outbox=[render.text_message(chat.chat_id, text, [[button]])])
 
         return decide
+
+
+def _private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
 
 
 # --- decisions of the transport's own ----------------------------------------------------------

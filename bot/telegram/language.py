@@ -12,7 +12,8 @@ from dataclasses import replace
 from bot.engine import Repeat
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
-from bot.telegram.texts import language_name, say
+from bot.telegram.texts import say
+from bot.text import own_name
 
 ACTION = "language"  # the transport button "x|language|<code>"
 PREFIX = f"x|{ACTION}|"
@@ -21,8 +22,7 @@ PREFIX = f"x|{ACTION}|"
 def ask_language(chat: ChatView) -> Change:
     """A button per language of the flow, each in its own name ("English", "Español")."""
     buttons = [
-        [render.data_button(language_name(code), PREFIX + code)]
-        for code in chat.engine.flow.languages
+        [render.data_button(own_name(code), PREFIX + code)] for code in chat.engine.flow.languages
     ]
     text = say("language_ask", chat.language)
     return Change(outbox=[render.text_message(chat.chat_id, text, buttons)])
@@ -36,7 +36,7 @@ def switch_language(code: str, pressed_message_id: int | None) -> Decision:
         if code not in engine.flow.languages:
             # A forged button, or one from a flow that has since dropped the language.
             return engine_turn(Repeat(notice="moved_on"))(chat)
-        done = say("language_set", code, name=language_name(code))
+        done = say("language_set", code, name=own_name(code))
         session = chat.session
         if session is None:
             done = f"{done}\n\n{say('language_start', code)}"
@@ -51,7 +51,7 @@ def switch_language(code: str, pressed_message_id: int | None) -> Decision:
         result = engine.handle(switched, Repeat())
         outbox = [confirmation]
         outbox += render.result_messages(
-            chat.chat_id, result, prompt_message_id=chat.prompt_message_id
+            chat.chat_id, result, prompt_message_id=chat.prompt_message_id, offering=chat.offering
         )
         return Change(outbox=outbox, session=result.session, language=code)
 

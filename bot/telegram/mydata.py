@@ -12,18 +12,19 @@ Nothing about anybody else goes out: a queued lead card addressed to the practic
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from bot.engine import Engine, Session, SessionError, fill
+from bot.engine import Engine, Session, SessionError
 from bot.flow.model import LocalText
+from bot.markup import headline
 from bot.storage import OutgoingMessage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision
 from bot.telegram.outbox import upload
-from bot.telegram.texts import language_name, say
+from bot.telegram.texts import say
+from bot.text import fill, own_name
 
 # Room left in one message (Telegram: 4096 characters) for the readable copy, with some to
 # spare for the HTML the bold headings become.
@@ -31,8 +32,6 @@ MAX_TEXT = 3500
 TITLE_CHARS = 120
 FILENAME = "my-data.json"
 PRACTICE = "the practice"
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 
 
 def mydata_messages(
@@ -105,7 +104,7 @@ def readable(
         lines.append(where_now(engine, session, language))
         lines.append("")
     if chat.get("language"):
-        lines.append(say("mydata_language", language, name=language_name(chat["language"])))
+        lines.append(say("mydata_language", language, name=own_name(chat["language"])))
     source = chat.get("source") or (session.source if session else None)
     if source:
         lines.append(say("mydata_source", language, source=source))
@@ -150,22 +149,13 @@ def readable(
 
 
 def answers_in_words(engine: Engine, session: Session) -> list[tuple[str, str]]:
-    """(question, answer) in the session's language, in the order they were answered."""
+    """(question, answer) in the session's language, in the order they were answered. The
+    practice's marks (summary sent, check-in booked) are not answers: they are not here."""
     pairs: list[tuple[str, str]] = []
-    keys = list(dict.fromkeys([*session.history, *session.answers]))
-    for key in keys:
-        if key not in session.answers or ":" in key:
-            continue  # ":" marks the practice's notes (summary sent, check-in booked), not answers
+    for key, words in engine.answers_in_words(session).items():
         step = engine.flow.steps.get(key)
-        if step is None:  # a question the flow has since dropped: still theirs to see
-            value = session.answers[key]
-            pairs.append(
-                (key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-            )
-            continue
-        pairs.append(
-            (_title(engine, step.text, session.language), engine.answer_words(session, key))
-        )
+        # a question the flow has since dropped: still theirs to see, under its id
+        pairs.append((_title(engine, step.text, session.language) if step else key, words))
     return pairs
 
 
@@ -209,10 +199,8 @@ def when(timestamp: Any) -> str:
 
 def _title(engine: Engine, text: LocalText, language: str) -> str:
     """A question's or outcome's headline: its first bold part, else its first line."""
-    full = fill(text.get(language, engine.flow.default_language), engine.settings)
-    found = _BOLD.search(full)
-    title = found.group(1) if found else full.strip().split("\n", 1)[0]
-    title = " ".join(title.split()).rstrip(":")
+    title = headline(fill(text.get(language, engine.flow.default_language), engine.settings))
+    title = title.rstrip(":")
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"
 
 

@@ -1,24 +1,28 @@
-"""Engine replies -> Bot API calls. The one place that decides how the bot looks on Telegram.
+"""Engine replies and offers -> Bot API calls. The one place that decides how the bot looks on
+Telegram.
 
-Everything is rendered to plain ``dict`` parameters (not python-telegram-bot objects): they go
-into the outbox as JSON and are sent with ``bot.do_api_request``, which skips building
-``Message`` objects for results nobody reads.
+The engine says what to show (texts, buttons, the offers an outcome makes); this module alone
+turns that into Bot API parameters: inline keyboards, the booking link, the buttons to send
+one's answers to the therapist and to be checked on later, edits. Everything is rendered to
+plain ``dict`` parameters (not python-telegram-bot objects): they go into the outbox as JSON
+and are sent with ``bot.do_api_request``, which skips building ``Message`` objects for results
+nobody reads.
 
 All text is HTML-escaped first (user-derived text included: a typed answer echoed back can
-never inject markup), then the engine's ``**bold**`` becomes ``<b>bold</b>``.
+never inject markup), then ``**bold**`` becomes ``<b>bold</b>`` (:mod:`bot.markup`).
 """
 
 from __future__ import annotations
 
 import functools
-import html
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from bot import callback
+from bot import callback, markup
 from bot.engine import Action, Answered, Button, Link, Reply, ReplyKind, Result
 from bot.storage import OutgoingMessage
+from bot.telegram.texts import checkin_button, say
 
 PARSE_MODE = "HTML"
 MAX_TEXT = 4096  # Telegram's limit for a message's visible text
@@ -28,9 +32,33 @@ UNTICKED = "▫️"
 ANSWER_MARK = "→"
 NUMBER_COLUMNS = 6  # a 0-10 scale as two compact rows when the flow does not say otherwise
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+# The transport's own buttons: "x|<action>|<argument>" (bot.telegram.handlers routes them).
+ACTION_PREFIX = "x|"
+LEAD_ACTION = "lead"
+LEAD = f"{ACTION_PREFIX}{LEAD_ACTION}|send"  # "Send my answers to the therapist"
+CHECKIN_ACTION = "checkin"
+CHECKIN = f"{ACTION_PREFIX}{CHECKIN_ACTION}|book"  # "Check in with me in N days"
 
 Keyboard = dict[str, list[list[dict[str, str]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    """What the practice has set up for the offers under an outcome (the flow says which
+    offers an outcome makes; this says which of them this bot can keep)."""
+
+    leads: bool = False  # admin chats to send a summary to (ADMIN_CHAT_IDS)
+    checkin_days: int | None = None  # FOLLOWUP_DAYS; None: no check-ins
+
+    def shows(self, offer: str) -> bool:
+        if offer == "lead":
+            return self.leads
+        if offer == "checkin":
+            return self.checkin_days is not None
+        return True
+
+
+NO_PRACTICE = Offering()  # the booking link alone (the terminal, tests of the conversation)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -41,7 +69,7 @@ def to_html(text: str) -> str:
     """
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"
-    return _BOLD.sub(r"<b>\1</b>", html.escape(text, quote=False))
+    return markup.to_html(text)
 
 
 def result_messages(
@@ -51,6 +79,7 @@ def result_messages(
     pressed_message_id: int | None = None,
     prompt_message_id: int | None = None,
     answered_message_id: int | None = None,
+    offering: Offering = NO_PRACTICE,
 ) -> list[OutgoingMessage]:
     """What to send for one engine result, in order.
 
@@ -62,7 +91,7 @@ def result_messages(
     editing their message: the new answer is shown there instead.
     """
     if result.refresh and pressed_message_id is not None and result.replies:
-        return [keyboard_edit(chat_id, pressed_message_id, result.replies[-1])]
+        return [keyboard_edit(chat_id, pressed_message_id, result.replies[-1], offering)]
     messages: list[OutgoingMessage] = []
     answered_id = pressed_message_id
     if answered_id is None:
@@ -77,33 +106,51 @@ def result_messages(
         and any(reply.kind is ReplyKind.QUESTION for reply in result.replies)
     ):
         messages.append(keyboard_removal(chat_id, prompt_message_id))
-    messages.extend(send(chat_id, reply) for reply in result.replies)
+    messages.extend(send(chat_id, reply, offering) for reply in result.replies)
     return messages
 
 
-def send(chat_id: int, reply: Reply) -> OutgoingMessage:
-    params: dict[str, Any] = {"chat_id": chat_id, "text": to_html(reply.text)}
-    params["parse_mode"] = PARSE_MODE
-    markup = keyboard(reply)
-    if markup is not None:
-        params["reply_markup"] = markup
+def send(chat_id: int, reply: Reply, offering: Offering = NO_PRACTICE) -> OutgoingMessage:
+    text = to_html(reply.text)
+    if "lead" in reply.offers and offering.leads:
+        # What pressing "Send my answers" shares, said before anyone presses it.
+        line = f"\n\n<i>{markup.to_html(say('consent_line', reply.language))}</i>"
+        if len(text) + len(line) <= MAX_TEXT:
+            text += line
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": PARSE_MODE}
+    buttons = keyboard(reply, offering)
+    if buttons is not None:
+        params["reply_markup"] = buttons
     tag = PROMPT if reply.kind is ReplyKind.QUESTION else None
     return OutgoingMessage(chat_id, "sendMessage", params, tag)
 
 
-def answered_edit(chat_id: int, message_id: int, answered: Answered) -> OutgoingMessage:
-    """The question as it was asked, with the answer under it and no buttons left."""
+def answered_edit(
+    chat_id: int, message_id: int, answered: Answered, link: Link | None = None
+) -> OutgoingMessage:
+    """The question as it was asked, with the answer under it and no buttons left (but
+    ``link``, when given: the booking page stays under a check-in answered calmly)."""
     text = f"{to_html(answered.question)}\n\n{ANSWER_MARK} <b>{to_html(answered.answer)}</b>"
-    params = {"chat_id": chat_id, "message_id": message_id, "text": text, "parse_mode": PARSE_MODE}
+    params: dict[str, Any] = {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": text,
+        "parse_mode": PARSE_MODE,
+    }
+    if link is not None:
+        params["reply_markup"] = {"inline_keyboard": [[url_button(link)]]}
     return OutgoingMessage(chat_id, "editMessageText", params)
 
 
-def keyboard_edit(chat_id: int, message_id: int, reply: Reply) -> OutgoingMessage:
-    """Redraw a multi-select's ticks in place."""
+def keyboard_edit(
+    chat_id: int, message_id: int, reply: Reply, offering: Offering = NO_PRACTICE
+) -> OutgoingMessage:
+    """Redraw a message's buttons in place: a multi-select's ticks, or an outcome's offers
+    once one of them is used."""
     params = {
         "chat_id": chat_id,
         "message_id": message_id,
-        "reply_markup": keyboard(reply) or {"inline_keyboard": []},
+        "reply_markup": keyboard(reply, offering) or {"inline_keyboard": []},
     }
     return OutgoingMessage(chat_id, "editMessageReplyMarkup", params)
 
@@ -134,8 +181,8 @@ def text_edit(chat_id: int, message_id: int, text: str) -> OutgoingMessage:
     return OutgoingMessage(chat_id, "editMessageText", params)
 
 
-def url_button(label: str, url: str) -> dict[str, str]:
-    return {"text": label, "url": url}
+def url_button(link: Link) -> dict[str, str]:
+    return {"text": link.label, "url": link.url}
 
 
 def data_button(label: str, data: str) -> dict[str, str]:
@@ -144,13 +191,24 @@ def data_button(label: str, data: str) -> dict[str, str]:
     return {"text": label, "callback_data": data}
 
 
-def keyboard(reply: Reply) -> Keyboard | None:
-    """The inline keyboard for a reply. The result is shared (cached): never change it."""
-    return _keyboard(reply.buttons, reply.columns, reply.link)
+def keyboard(reply: Reply, offering: Offering = NO_PRACTICE) -> Keyboard | None:
+    """The inline keyboard for a reply: its buttons, then its offers (the booking link, "Send
+    my answers to the therapist", "Check in with me in N days"), one a row. The result is
+    shared (cached): never change it."""
+    offers = tuple(offer for offer in reply.offers if offering.shows(offer))
+    language = reply.language if offers else None
+    return _keyboard(reply.buttons, reply.columns, reply.link, offers, language, offering)
 
 
 @functools.lru_cache(maxsize=1024)
-def _keyboard(buttons: tuple[Button, ...], columns: int, link: Link | None) -> Keyboard | None:
+def _keyboard(
+    buttons: tuple[Button, ...],
+    columns: int,
+    link: Link | None,
+    offers: tuple[str, ...],
+    language: str | None,
+    offering: Offering,
+) -> Keyboard | None:
     rows: list[list[dict[str, str]]] = []
     if buttons:
         choices = [b for b in buttons if b.action is not Action.DONE]
@@ -160,7 +218,11 @@ def _keyboard(buttons: tuple[Button, ...], columns: int, link: Link | None) -> K
         rows.extend(_rows((_button(b) for b in choices), columns))
         rows.extend([_button(b)] for b in done)
     if link is not None:
-        rows.append([url_button(link.label, link.url)])
+        rows.append([url_button(link)])
+    if "lead" in offers:
+        rows.append([data_button(say("consent_button", language), LEAD)])
+    if "checkin" in offers and offering.checkin_days is not None:
+        rows.append([data_button(checkin_button(offering.checkin_days, language), CHECKIN)])
     return {"inline_keyboard": rows} if rows else None
 
 

@@ -21,10 +21,11 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext
 
 from bot.config import Settings
 from bot.engine import Engine
+from bot.errors import TransportError
 from bot.flow import load_compiled
 from bot.storage import Storage, StorageUnavailable
 from bot.telegram import render
-from bot.telegram.conversation import Change, ChangeAmend, ChatView, Conversations, RunningFlow
+from bot.telegram.conversation import Change, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
 from bot.telegram.metrics import Metrics
 from bot.telegram.outbox import Outbox, raw_call
@@ -39,7 +40,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Job = Callable[[], Coroutine[Any, Any, None]]
 
 
-class StartupError(Exception):
+class StartupError(TransportError):
     """The bot cannot start; the message is one sentence for the person running it."""
 
 
@@ -64,10 +65,8 @@ class Runtime:
         self.unavailable_updates: set[int] = set()
         self._conversations: Conversations | None = None
         self._retention: Retention | None = None
-        # Added by features before start (bot.telegram.practice): amends every change goes
-        # through before its commit, and background jobs that post_init starts once the
-        # database is open and close() cancels before closing it.
-        self.amends: list[ChangeAmend] = []
+        # Added by features before start (bot.telegram.practice): background jobs that
+        # post_init starts once the database is open and close() cancels before closing it.
         self.jobs: dict[str, Job] = {}
         self._running_jobs: list[asyncio.Task[None]] = []
 
@@ -117,8 +116,10 @@ class Runtime:
             outbox,
             RunningFlow(engine, path),
             self.locks,
-            self.amends,
-            self.settings.retention_days,
+            retention_days=self.settings.retention_days,
+            offering=render.Offering(
+                leads=bool(self.settings.admin_chat_ids), checkin_days=self.settings.followup_days
+            ),
             observers=[self.metrics.committed],
         )
         self._retention = Retention(storage, self.settings.retention_days)

@@ -1,17 +1,19 @@
-"""What the transport itself says (commands, groups, /forget), in the flow's languages.
+"""What the transport itself says to people (commands, groups, /forget, the practice's offers
+and check-ins), in the flow's languages: one catalogue, read with :func:`say`.
 
 The conversation's own words live in the flow file and in ``bot.engine.UI_DEFAULTS``; these
-are only the texts around it. ``**bold**`` is allowed, ``{name}`` placeholders are filled by
-:func:`say`.
+are only the texts around it. ``**bold**`` is allowed (``bot.markup``), ``{name}``
+placeholders are filled by :func:`say`. The therapist's own messages (lead cards, /stats) are
+English and live with the practice's commands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.engine import fill
+from bot.text import FALLBACK, Catalogue
 
-FALLBACK = "en"
+__all__ = ["COMMANDS", "FALLBACK", "TEXTS", "checkin_booked", "checkin_button", "say"]
 
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "slow_down": {
@@ -198,6 +200,84 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "Escríbeme por privado:",
     },
     "group_button": {"en": "Talk to me privately", "es": "Hablar en privado"},
+    # -- the practice's offers under an outcome, and the check-in ---------------------------
+    "consent_button": {
+        "en": "Send my answers to the therapist",
+        "es": "Enviar mis respuestas al terapeuta",
+    },
+    "consent_line": {
+        "en": "“Send my answers to the therapist” shares your name, your Telegram username and "
+        "the answers above with the practice, so that they can contact you. Nothing is shared "
+        "unless you press it.",
+        "es": "«Enviar mis respuestas al terapeuta» comparte tu nombre, tu usuario de Telegram "
+        "y las respuestas de arriba con la consulta, para que puedan contactarte. No se "
+        "comparte nada si no lo pulsas.",
+    },
+    "consent_sent": {
+        "en": "Thank you. Your name, username and answers are now with the therapist, who will "
+        "get in touch with you here on Telegram.\n\nChanged your mind? /forget deletes "
+        "everything we hold about you, this summary included.",
+        "es": "Gracias. Tu nombre, tu usuario y tus respuestas ya le han llegado al terapeuta, "
+        "que se pondrá en contacto contigo aquí en Telegram.\n\n¿Has cambiado de idea? "
+        "/forget borra todo lo que guardamos sobre ti, también este resumen.",
+    },
+    "checkin_button": {
+        "en": "Check in with me in {days} days",
+        "es": "Pregúntame en {days} días",
+    },
+    "checkin_button_one": {
+        "en": "Check in with me tomorrow",
+        "es": "Pregúntame mañana",
+    },
+    "checkin_booked": {
+        "en": "I'll check in with you in {days} days to ask how your pain is. To cancel it, "
+        "send /forget.",
+        "es": "Te escribiré dentro de {days} días para preguntarte cómo va tu dolor. Para "
+        "cancelarlo, envía /forget.",
+    },
+    "checkin_booked_one": {
+        "en": "I'll check in with you tomorrow to ask how your pain is. To cancel it, send "
+        "/forget.",
+        "es": "Te escribiré mañana para preguntarte cómo va tu dolor. Para cancelarlo, envía "
+        "/forget.",
+    },
+    "checkin_question": {
+        "en": "Hello again 👋 You asked us to check in with you.\n\n**How is your pain now?** "
+        "0 means no pain and 10 the worst pain you can imagine.",
+        "es": "Hola de nuevo 👋 Nos pediste que te preguntáramos qué tal estás.\n\n**¿Cómo "
+        "va tu dolor ahora?** 0 es nada de dolor y 10, el peor dolor que puedas imaginar.",
+    },
+    "pain_better": {
+        "en": "Thank you for letting us know. We're glad to hear from you, and we hope it keeps "
+        "easing. Keep gently active, and if you'd like a massage, we'd be happy to see you.",
+        "es": "Gracias por contárnoslo. Nos alegra saber de ti y esperamos que siga mejorando. "
+        "Sigue moviéndote con suavidad y, si quieres un masaje, estaremos encantados de verte.",
+    },
+    # The replies to a check-in's answer; the flow's safety line follows each of them.
+    "pain_severe": {
+        "en": "Thank you for telling us, and I'm sorry it is still so painful. Pain this strong "
+        "after several days is worth a doctor's check, so please see your GP soon, or "
+        "{urgent_advice} if it is getting worse.",
+        "es": "Gracias por contárnoslo, y siento que siga doliendo tanto. Un dolor tan fuerte "
+        "después de varios días merece que lo revise un médico, así que consulta pronto a tu "
+        "médico de familia o, si va a peor, pide atención urgente ({urgent_advice}).",
+    },
+    "pain_worse": {
+        "en": "Thank you for telling us, and I'm sorry it has got worse: {now} now, against "
+        "{before} when you first told us. Pain that is getting worse is worth a doctor's check "
+        "before a massage, so please see your GP soon, or {urgent_advice} if it keeps getting "
+        "worse.",
+        "es": "Gracias por contárnoslo, y siento que haya empeorado: ahora un {now}, frente al "
+        "{before} de la primera vez. Un dolor que va a peor merece que lo revise un médico "
+        "antes de un masaje, así que consulta pronto a tu médico de familia o, si sigue "
+        "empeorando, pide atención urgente ({urgent_advice}).",
+    },
+    "checkin_numbers": {
+        "en": "To answer the check-in, please tap or send a number from 0 (no pain) to 10 "
+        "(the worst pain you can imagine).",
+        "es": "Para responder al seguimiento, pulsa o envía un número del 0 (nada de dolor) al "
+        "10 (el peor dolor que puedas imaginar).",
+    },
 }
 
 # The bot's command menu (setMyCommands), per language.
@@ -225,31 +305,17 @@ COMMANDS: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-# Each language by its own name, for the /language buttons (a code missing here shows as is).
-LANGUAGE_NAMES: Mapping[str, str] = {
-    "ca": "Català",
-    "de": "Deutsch",
-    "en": "English",
-    "es": "Español",
-    "fr": "Français",
-    "it": "Italiano",
-    "nl": "Nederlands",
-    "pl": "Polski",
-    "pt": "Português",
-    "ro": "Română",
-    "uk": "Українська",
-}
+CATALOGUE = Catalogue(TEXTS)
+say = CATALOGUE.say
 
 
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
+def checkin_button(days: int, language: str | None) -> str:
+    if days == 1:
+        return say("checkin_button_one", language)
+    return say("checkin_button", language, days=str(days))
 
 
-def say(key: str, language: str | None, **values: str) -> str:
-    """A text in ``language``: a Telegram code such as "es-MX" gets the "es" text."""
-    texts = TEXTS[key]
-    text = None
-    if language:
-        code = language.lower().replace("_", "-")
-        text = texts.get(code) or texts.get(code.split("-")[0])
-    return fill(text or texts[FALLBACK], values)
+def checkin_booked(days: int, language: str | None) -> str:
+    if days == 1:
+        return say("checkin_booked_one", language)
+    return say("checkin_booked", language, days=str(days))

@@ -9,7 +9,7 @@ from functools import partial
 
 import pytest
 
-from bot.engine import UI_DEFAULTS
+from bot.flow.ui import UI_DEFAULTS
 from tests.support import FakeBotApi, FakeUser, updates
 from tests.support.botprocess import BotProcesses
 from tests.support.conversation import (

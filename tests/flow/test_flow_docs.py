@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.engine import UI_DEFAULTS
 from bot.flow.keys import ALL_STEP_KEYS, OPTION_KEYS, SETTING_NAMES, STEP_TYPES, TOP_KEYS
 from bot.flow.safety_rules import RULES
+from bot.flow.ui import UI_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "flow-language.md").read_text(encoding="utf-8")

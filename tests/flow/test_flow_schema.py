@@ -14,7 +14,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from bot.engine import UI_DEFAULTS
 from bot.flow.keys import (
     COLUMNS_RANGE,
     OPTION_KEYS,
@@ -29,6 +28,7 @@ from bot.flow.keys import (
     TOP_REQUIRED,
 )
 from bot.flow.source import Reader, to_data
+from bot.flow.ui import UI_DEFAULTS
 from bot.flow.values import ID, LANGUAGE
 
 ROOT = Path(__file__).resolve().parents[2]

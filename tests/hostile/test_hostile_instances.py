@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram.runner import serve
+from bot.run import serve
 from bot.telegram.runtime import StartupError
 from tests.bot_inprocess import running_bot
 from tests.support import FakeBotApi

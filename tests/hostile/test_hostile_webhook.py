@@ -27,7 +27,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import load_settings
-from bot.telegram.runner import serve
+from bot.run import serve
 from tests.support import FAKE_TOKEN, SECRET_HEADER, FakeBotApi, FakeUser, post_update, updates
 from tests.support.conversation import wait_for_question
 

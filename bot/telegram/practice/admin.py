@@ -26,9 +26,10 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
-from bot.charts import Words, format_stats_text, render_stats_png, title_of
-from bot.engine import Engine, fill
+from bot.charts import Words, format_stats_text, render_stats_png
+from bot.engine import Engine
 from bot.flow import Step
+from bot.markup import headline
 from bot.storage import OutgoingMessage, Stats
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView
@@ -37,6 +38,7 @@ from bot.telegram.practice.export import leads_csv, leads_html
 from bot.telegram.practice.flows import FlowKeeper, describe
 from bot.telegram.practice.notify import html_message
 from bot.telegram.texts import COMMANDS, FALLBACK
+from bot.text import fill
 
 if TYPE_CHECKING:
     from bot.telegram.runtime import Runtime
@@ -187,7 +189,7 @@ def stats_words(engine: Engine, language: str) -> Words:
     fallback = flow.default_language
 
     def said(step: Step) -> str:
-        return title_of(fill(step.text.get(language, fallback), engine.settings))
+        return headline(fill(step.text.get(language, fallback), engine.settings))
 
     return Words(
         language=language,

@@ -1,4 +1,5 @@
-"""The gentle check-in (opt-in): booked under a booking outcome, asked days later, answered 0-10.
+"""The gentle check-in (opt-in): booked under an outcome that offers it, asked days later,
+answered 0-10.
 
 Booking it is one update: the follow-up row is written in that update's transaction
 (``Change.followup_due_at``). A background job (:class:`FollowupSender`) looks for due
@@ -24,7 +25,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from bot.engine import Engine, Repeat, Session
+from bot.engine import Answered, Engine, Link, Repeat, Session
 from bot.flow.model import StepKind
 from bot.storage import (
     PAIN_EVENT,
@@ -38,14 +39,8 @@ from bot.storage import (
 )
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
-from bot.telegram.practice.leads import keyboard_edit
-from bot.telegram.practice.offers import (
-    CHECKIN_MARK,
-    PAIN_MARK,
-    Offers,
-    booking_outcome,
-)
-from bot.telegram.practice.texts import checkin_booked, say
+from bot.telegram.practice.leads import offers_edit
+from bot.telegram.texts import checkin_booked, say
 
 if TYPE_CHECKING:
     from bot.telegram.runtime import Runtime
@@ -59,7 +54,11 @@ SEVERE = 7  # from here on: see a doctor, no booking push
 WORSE_BY = 2  # this much worse than the first score: see a doctor too
 SCALE = range(0, 11)
 COLUMNS = 6
-TYPED = "typed"  # PAIN_MARK of a check-in answered by typing (no follow-up id at hand)
+# Session.marks: "checkin" holds the check-in's due time, "pain" the follow-up id answered
+# (TYPED for an answer typed, with no follow-up id at hand).
+CHECKIN = "checkin"
+PAIN = "pain"
+TYPED = "typed"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10)?\s*[.!]?\s*$")
 
 
@@ -68,25 +67,24 @@ def now() -> float:
     return time.time()
 
 
-def book(offers: Offers, pressed_message_id: int | None) -> Decision:
+def book(pressed_message_id: int | None) -> Decision:
     """The decision for a press of "Check in with me in N days"."""
 
     def decide(chat: ChatView) -> Change:
         session = chat.session
-        if not booking_outcome(chat.engine, session):
+        if session is None or CHECKIN not in chat.engine.offers(session):
             return engine_turn(Repeat(notice="moved_on"))(chat)
-        assert session is not None
-        if CHECKIN_MARK in session.answers:
+        if CHECKIN in session.marks:
             return Change()  # a double tap: booked with the first press
-        due = now() + offers.checkin_days * DAY
+        days = chat.offering.checkin_days
+        if days is None:  # a bot without check-ins (never the running bot: FOLLOWUP_DAYS)
+            return engine_turn(Repeat(notice="moved_on"))(chat)
+        due = now() + days * DAY
         baseline = first_score(chat.engine, session)
         marked = session.copy()
-        marked.answers[CHECKIN_MARK] = due
-        outbox: list[OutgoingMessage] = []
-        if pressed_message_id is not None:
-            rows = offers.rows(chat.engine, marked)
-            outbox.append(keyboard_edit(chat.chat_id, pressed_message_id, rows))
-        text = checkin_booked(offers.checkin_days, session.language)
+        marked.marks[CHECKIN] = due
+        outbox = offers_edit(chat, pressed_message_id, marked)
+        text = checkin_booked(days, session.language)
         outbox.append(render.text_message(chat.chat_id, text))
         return Change(
             outbox=outbox, session=marked, followup_due_at=due, followup_baseline=baseline
@@ -115,7 +113,7 @@ def checkin_message(
     chat_id: int,
     followup_id: int,
     language: str,
-    booking: tuple[str, str] | None,
+    booking: Link | None,
     baseline: int | None = None,
 ) -> OutgoingMessage:
     """ "How is your pain now?" with 0-10 buttons and, when there is one, the booking button.
@@ -124,7 +122,7 @@ def checkin_message(
     scale = [render.data_button(str(n), f"x|{PAIN_ACTION}|{followup_id}|{n}{first}") for n in SCALE]
     rows = [scale[i : i + COLUMNS] for i in range(0, len(scale), COLUMNS)]
     if booking is not None:
-        rows.append([render.url_button(*booking)])
+        rows.append([render.url_button(booking)])
     return render.text_message(chat_id, say("checkin_question", language), rows)
 
 
@@ -134,7 +132,7 @@ def pain_answer(argument: str, pressed_message_id: int | None) -> Decision:
 
     def decide(chat: ChatView) -> Change:
         session = chat.session
-        if session is not None and session.answers.get(PAIN_MARK) in (followup_id, TYPED):
+        if session is not None and session.marks.get(PAIN) in (followup_id, TYPED):
             return Change()  # answered already (a double tap, or typed before)
         open_checkin = chat.state.open_checkin if chat.state else None
         if followup_id is None or score is None or followup_id != open_checkin:
@@ -165,8 +163,8 @@ def typed_answer(chat: ChatView, text: str) -> Change | None:
 
 def checkin_open(session: Session) -> bool:
     """Has this conversation's check-in fallen due, without an answer yet?"""
-    due = session.answers.get(CHECKIN_MARK)
-    return isinstance(due, int | float) and PAIN_MARK not in session.answers and now() >= due
+    due = session.marks.get(CHECKIN)
+    return isinstance(due, int | float) and PAIN not in session.marks and now() >= due
 
 
 def _answer(
@@ -181,12 +179,12 @@ def _answer(
     marked: Session | Unchanged = UNCHANGED
     if session is not None:
         marked = session.copy()
-        marked.answers[PAIN_MARK] = mark
+        marked.marks[PAIN] = mark
     language = session.language if session else chat.engine.pick_language(chat.language)
     key = advice(score, baseline)
     outbox: list[OutgoingMessage] = []
     if pressed_message_id is not None:
-        booking = None if key != "pain_better" else _booking(chat, language)
+        booking = chat.engine.booking_link(language) if key == "pain_better" else None
         outbox.append(_answered(chat.chat_id, pressed_message_id, language, score, booking))
     settings = chat.engine.settings
     values = {k: settings.get(k, "") for k in ("urgent_advice", "emergency_number")}
@@ -244,10 +242,7 @@ class FollowupSender:
             state = await storage.load_chat(followup.chat_id)
             engine = runtime.flow.engine
             language = engine.pick_language(_language(state))
-            booking = None
-            url = engine.settings.get("booking_url")
-            if url:
-                booking = (engine.ui("book_button", language), url)
+            booking = engine.booking_link(language)
             message = checkin_message(
                 followup.chat_id, followup.id, language, booking, followup.baseline
             )
@@ -287,24 +282,10 @@ def _language(state: ChatState | None) -> str | None:
         return None
 
 
-def _booking(chat: ChatView, language: str) -> tuple[str, str] | None:
-    url = chat.engine.settings.get("booking_url")
-    return (chat.engine.ui("book_button", language), url) if url else None
-
-
 def _answered(
-    chat_id: int, message_id: int, language: str, score: int, booking: tuple[str, str] | None
+    chat_id: int, message_id: int, language: str, score: int, booking: Link | None
 ) -> OutgoingMessage:
     """The check-in as it was asked, with the answer under it; the booking button stays only
     when the pain is not severe."""
-    question = render.to_html(say("checkin_question", language))
-    text = f"{question}\n\n{render.ANSWER_MARK} <b>{score}</b>"
-    rows = [[render.url_button(*booking)]] if booking is not None else []
-    params = {
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "text": text,
-        "parse_mode": render.PARSE_MODE,
-        "reply_markup": {"inline_keyboard": rows},
-    }
-    return OutgoingMessage(chat_id, "editMessageText", params)
+    answered = Answered(PAIN, say("checkin_question", language), str(score))
+    return render.answered_edit(chat_id, message_id, answered, booking)

@@ -1,9 +1,10 @@
 """Leads: with the person's consent, their summary goes to the therapist.
 
-Pressing "Send my answers to the therapist" under a booking outcome is one update, so the
+Pressing "Send my answers to the therapist" under an outcome that offers it is one update, so the
 lead row, the card to every admin chat and the person's thank-you are written in that update's
 one transaction (``Change.lead`` and the outbox) and sent after it commits: a crash loses
-nothing and sends nothing twice, and a second press finds the session's mark and does nothing.
+nothing and sends nothing twice, and a second press finds the session's mark
+(``Session.marks["lead"]``) and does nothing.
 Without that press nothing identifying leaves the conversation.
 
 The card is HTML built here, every user-derived piece escaped (a name like ``<b>Ann</b>`` is
@@ -14,17 +15,16 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import datetime, timezone, tzinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone, tzinfo
 
-from bot.engine import Engine, Repeat, Session, fill
+from bot.engine import Engine, Repeat, Session
 from bot.storage import NewLead, OutgoingMessage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Decision, engine_turn
 from bot.telegram.practice.notify import html_message
-from bot.telegram.practice.offers import LEAD_MARK, Offers, booking_outcome
-from bot.telegram.practice.texts import say
+from bot.telegram.texts import say
 
 WITHDRAWN_LINE = (
     "⚠️ <b>They took back an emergency answer</b> (said it was a mistake after the urgent "
@@ -43,7 +43,6 @@ class Person:
 def consent(
     person: Person,
     admins: Iterable[int],
-    offers: Offers,
     pressed_message_id: int | None,
     now: float | None = None,
     zone: tzinfo | None = None,
@@ -53,21 +52,17 @@ def consent(
 
     def decide(chat: ChatView) -> Change:
         session = chat.session
-        if not booking_outcome(chat.engine, session) or not admin_ids:
+        if session is None or "lead" not in chat.engine.offers(session) or not admin_ids:
             # An old button from an earlier conversation: say so and show where we are.
             return engine_turn(Repeat(notice="moved_on"))(chat)
-        assert session is not None
-        if LEAD_MARK in session.answers:
+        if "lead" in session.marks:
             return Change()  # a double tap: the summary went with the first press
         marked = session.copy()
-        marked.answers[LEAD_MARK] = session.outcome
+        marked.marks["lead"] = session.outcome
         lead = new_lead(chat.chat_id, person, chat.engine, session)
         at = time.time() if now is None else now
         card = lead_card(lead, session.language, at, zone, withdrawn=session.withdrawn)
-        outbox: list[OutgoingMessage] = []
-        if pressed_message_id is not None:
-            rows = offers.rows(chat.engine, marked)
-            outbox.append(keyboard_edit(chat.chat_id, pressed_message_id, rows))
+        outbox = offers_edit(chat, pressed_message_id, marked)
         outbox.append(render.text_message(chat.chat_id, say("consent_sent", session.language)))
         outbox += [card_message(admin, chat.chat_id, card) for admin in admin_ids]
         return Change(outbox=outbox, session=marked, lead=lead)
@@ -76,44 +71,30 @@ def consent(
 
 
 def new_lead(chat_id: int, person: Person, engine: Engine, session: Session) -> NewLead:
-    practice = _in_practice_language(engine, session)
+    """The summary for the therapist: answers and reasons in the practice's own language (the
+    flow's first), as the person read them in theirs."""
+    practice = session.copy()
+    practice.language = engine.flow.default_language
     return NewLead(
         chat_id=chat_id,
         name=person.name,
         username=person.username,
-        summary=answers_in_words(engine, practice),
+        summary=engine.answers_in_words(practice),
         outcome=session.outcome,
-        reasons=tuple(reason_words(engine, practice, r) for r in session.reasons),
+        reasons=tuple(engine.reason_texts(practice)),
         source=session.source,
     )
 
 
-def answers_in_words(engine: Engine, session: Session) -> dict[str, str]:
-    """Question id -> the answer in words (option labels), in the order they were asked."""
-    return {
-        step: engine.answer_words(session, step)
-        for step in session.history
-        if step in session.answers and step in engine.flow.steps
-    }
-
-
-def reason_words(engine: Engine, session: Session, reason: str) -> str:
-    """A reason as the person read it under their outcome ("you told us ...")."""
-    flow = engine.flow
-    text = flow.reasons.get(reason)
-    if text is not None:
-        values = dict(engine.settings)
-        values.update({key: engine.answer_words(session, key) for key in session.answers})
-        return fill(text.get(session.language, flow.default_language), values)
-    if reason == "safety_net":
-        return engine.ui("safety_net_reason", session.language)
-    step = flow.steps.get(session.step)
-    for rule in step.reasons if step is not None else ():
-        source = flow.steps.get(rule.each) if rule.each else None
-        option = source.option(reason) if source is not None else None
-        if option is not None:
-            return option.label.get(session.language, flow.default_language)
-    return reason
+def offers_edit(
+    chat: ChatView, pressed_message_id: int | None, marked: Session
+) -> list[OutgoingMessage]:
+    """The outcome's buttons redrawn without the offer just used (nothing when we do not
+    know the message, or the outcome is no longer shown)."""
+    reply = chat.engine.outcome_reply(marked)
+    if pressed_message_id is None or reply is None:
+        return []
+    return [render.keyboard_edit(chat.chat_id, pressed_message_id, reply, chat.offering)]
 
 
 def humanise(identifier: str) -> str:
@@ -168,28 +149,11 @@ def card_message(admin_chat_id: int, about_chat_id: int, card: str) -> OutgoingM
     return replace(html_message(admin_chat_id, card), about_chat_id=about_chat_id)
 
 
-def keyboard_edit(
-    chat_id: int, message_id: int, rows: Sequence[Sequence[dict[str, str]]]
-) -> OutgoingMessage:
-    params = {
-        "chat_id": chat_id,
-        "message_id": message_id,
-        "reply_markup": {"inline_keyboard": [list(row) for row in rows]},
-    }
-    return OutgoingMessage(chat_id, "editMessageReplyMarkup", params)
-
-
 def format_time(at: float, zone: tzinfo | None = None) -> str:
     """``2026-05-04 14:30 Europe/London``: in the practice's time zone (TIMEZONE), UTC without
     one."""
     local = datetime.fromtimestamp(at, zone or timezone.utc)
     return f"{local:%Y-%m-%d %H:%M} {zone or 'UTC'}"
-
-
-def _in_practice_language(engine: Engine, session: Session) -> Session:
-    practice = session.copy()
-    practice.language = engine.flow.default_language
-    return practice
 
 
 def _escape(text: str) -> str:

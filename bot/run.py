@@ -3,6 +3,10 @@
 Start-up checks go from local to remote, so the first thing to fix is reported first: the
 flow file, the database, then the Bot API (reachable? token accepted?). Each failure ends the
 process with one sentence and exit code 1, never a traceback.
+
+It sits above the transport, beside the factory it uses (:mod:`bot.app`): it builds the
+application, then drives :mod:`bot.telegram.polling` or :mod:`bot.telegram.webhook` and the
+health server until told to stop.
 """
 
 from __future__ import annotations

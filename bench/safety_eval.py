@@ -3,9 +3,10 @@
     python bench/safety_eval.py                  # prints the report
     python bench/safety_eval.py --out docs/safety-net-evaluation.md
 
-The messages are in ``bench/safety/eval.yaml``: written before the net was tuned, by someone
-who had not seen the matcher, and never used to tune it (tuning uses the therapist's safety
-examples beside the flow). Each message is screened as if typed at a question step, and the
+The messages are in ``bench/safety/eval4.yaml``, the latest set (earlier rounds' sets lie beside
+it; pass one with ``--cases``): written before the net was tuned, by someone who had not seen
+the matcher, and never used to tune it (tuning uses the therapist's safety examples beside the
+flow). Each message is screened as if typed at a question step, and the
 figures are compared with the targets:
 
 - warnings: at least 95% reach the emergency advice or the yes/no question, in each language,
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bot.flow.loader import load_compiled  # noqa: E402
 from bot.flow.safety import Screener, Screening, Verdict  # noqa: E402
 
-EVAL_FILE = ROOT / "bench" / "safety" / "eval.yaml"
+EVAL_FILE = ROOT / "bench" / "safety" / "eval4.yaml"
 FLOW_FILE = ROOT / "flows" / "sciatica.yaml"
 
 TARGETS = {

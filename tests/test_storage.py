@@ -6,7 +6,7 @@ import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from bot.storage import (
     StorageError,
     TypedAnswer,
 )
+from bot.storage.postgres import PostgresStorage
+from tests.support import postgres
 
 NOW = 1_800_000_000.0  # a fixed clock, on an hour boundary
 DAY = 86_400.0
@@ -56,12 +58,43 @@ def lead(chat_id: int, **overrides: Any) -> NewLead:
     return NewLead(**fields)
 
 
-# The behaviour must not depend on the in-memory chat cache: run it without one and with one.
-@pytest.fixture(params=[0, 4096], ids=["no-cache", "cache"])
+# The contract holds for every backend: SQLite without and with its in-memory chat cache (the
+# behaviour must not depend on it), and PostgreSQL (a real server: see tests/conftest.py).
+@pytest.fixture(params=["sqlite-no-cache", "sqlite-cache", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(tmp_path / "triage.db", cache_size=request.param)
-    yield store
-    await store.close()
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")  # skips without PostgreSQL
+        async with postgres.fresh_database(server) as url:
+            store: Any = await PostgresStorage.open(url)
+            yield store
+            await store.close()
+    else:
+        cache_size = 0 if request.param == "sqlite-no-cache" else 4096
+        store = await Storage.open(tmp_path / "triage.db", cache_size=cache_size)
+        yield store
+        await store.close()
+
+
+Opener = Callable[[], Awaitable[Any]]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def opener(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens the same database again each time it is called: for what must survive a restart."""
+    if request.param == "sqlite":
+
+        async def open_sqlite() -> Any:
+            return await Storage.open(tmp_path / "triage.db")
+
+        yield open_sqlite
+        return
+    server = request.getfixturevalue("pg_server")  # skips without PostgreSQL
+    async with postgres.fresh_database(server) as url:
+
+        async def open_postgres() -> Any:
+            return await PostgresStorage.open(url)
+
+        yield open_postgres
 
 
 def raw(path: Path) -> sqlite3.Connection:
@@ -226,11 +259,10 @@ async def test_a_redelivered_update_writes_nothing(storage: Storage) -> None:
     assert not await storage.is_processed(101)
 
 
-async def test_exactly_once_holds_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
+async def test_exactly_once_holds_across_a_restart(opener: Opener) -> None:
+    async with await opener() as store:
         assert await store.commit_update(update_id=9, chat_id=1, outbox=[message(1, "hi")])
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         assert not await store.commit_update(update_id=9, chat_id=1, outbox=[message(1, "hi")])
         assert texts(await store.pending_outbox()) == ["hi"]
 
@@ -241,10 +273,9 @@ async def test_updates_without_an_id_are_never_deduplicated(storage: Storage) ->
     assert texts(await storage.pending_outbox()) == ["a", "b"]
 
 
-async def test_a_session_survives_close_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
+async def test_a_session_survives_close_and_reopen(opener: Opener) -> None:
     answers = {"location": "buttock", "emergency_flags": ["none"], "severity": 7}
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         await store.commit_update(
             update_id=1,
             chat_id=42,
@@ -253,7 +284,7 @@ async def test_a_session_survives_close_and_reopen(tmp_path: Path) -> None:
             source="website",
             now=NOW,
         )
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         state = await store.load_chat(42)
     assert state == ChatState(
         chat_id=42,
@@ -685,13 +716,12 @@ async def test_add_lead_queues_the_admin_cards_with_it(storage: Storage) -> None
     assert texts(await storage.pending_outbox(900)) == ["card"]
 
 
-async def test_followups_come_due_once_and_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
+async def test_followups_come_due_once_and_survive_a_restart(opener: Opener) -> None:
+    async with await opener() as store:
         first = await store.schedule_followup(7, NOW + 3 * DAY)
         await store.schedule_followup(8, NOW + 5 * DAY)
         assert await store.due_followups(NOW) == []
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         due = await store.due_followups(NOW + 4 * DAY)
         assert [(f.id, f.chat_id) for f in due] == [(first, 7)]
         check_in = message(7, "How is your pain now?")
@@ -744,15 +774,14 @@ async def test_event_times_are_kept_to_the_hour(storage: Storage) -> None:
     assert (await storage.stats(NOW + 1)).started == 0  # stored as NOW, the hour it began
 
 
-async def test_meta_values_persist(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
+async def test_meta_values_persist(opener: Opener) -> None:
+    async with await opener() as store:
         assert await store.get_meta("retention_last_run") is None
         await store.set_meta("retention_last_run", "1800000000")
         await store.set_meta("retention_last_run", "1800086400")
         await store.set_meta("other", "x")
         await store.set_meta("other", None)
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         assert await store.get_meta("retention_last_run") == "1800086400"
         assert await store.get_meta("other") is None
 

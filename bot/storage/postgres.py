@@ -35,7 +35,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -66,13 +66,21 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POOL_SIZE: Final = 10
 CONNECT_TIMEOUT_S: Final = 10.0
+CLOSE_TIMEOUT_S: Final = 10.0  # for a query still running at close, then it is cut off
 LEADER_RETRY_S: Final = 5.0  # how soon a waiting process notices the leader has gone
 SWEEP_LIMIT: Final = 100
 
-# The connection of the chat lock this task holds (see chat_lock), with its storage.
-_HELD: ContextVar[tuple[PostgresStorage, asyncpg.Connection] | None] = ContextVar(
-    "triage_pg_held", default=None
-)
+# The connection of the chat lock a task holds (see chat_lock), with its storage and the task:
+# a task started meanwhile inherits the variable (and so would a timer's callback), but not
+# the connection, which only the holding task may use.
+_HELD: ContextVar[_Held | None] = ContextVar("triage_pg_held", default=None)
+
+
+class _Held(NamedTuple):
+    storage: PostgresStorage
+    conn: asyncpg.Connection
+    task: asyncio.Task[Any] | None
+
 
 # The server's answers that mean "not now" rather than "never": the update is not to blame
 # and the same write may work later (SQLSTATE classes 08 connection, 53 resources, 57 operator
@@ -171,7 +179,11 @@ class PostgresStorage:
             if self._exclusive is not None:
                 await self._exclusive.close()
         finally:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_S)
+            except TimeoutError:  # a connection still busy: shutting down wins
+                log.warning("Closed the database connections without waiting for a query")
+                self._pool.terminate()
 
     async def __aenter__(self) -> PostgresStorage:
         return self
@@ -204,8 +216,8 @@ class PostgresStorage:
             raise StorageError(f"the database at {self.name} is already closed")
         held = _HELD.get()
         async with self._guard():
-            if held is not None and held[0] is self:
-                yield held[1]
+            if held is not None and held.storage is self and held.task is asyncio.current_task():
+                yield held.conn
             else:
                 async with self._pool.acquire() as conn:
                     yield conn
@@ -238,11 +250,9 @@ class PostgresStorage:
         advisory lock on a pooled connection, which this task's storage calls use meanwhile.
         Returning the connection to the pool resets it (asyncpg unlocks all), so no path
         leaves the lock behind; a killed process's connection takes it with it."""
-        if _HELD.get() is not None:
-            raise RuntimeError("a chat lock is already held by this task")
         async with self._guard(), self._pool.acquire() as conn:
             await conn.execute("SELECT pg_advisory_lock($1)", chat_id)
-            token = _HELD.set((self, conn))
+            token = _HELD.set(_Held(self, conn, asyncio.current_task()))
             try:
                 yield
             finally:

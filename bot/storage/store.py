@@ -34,17 +34,13 @@ from bot.storage.outage import Outage
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
-    Event,
     Followup,
     Lead,
-    NewLead,
     OutboxItem,
     OutgoingMessage,
     Stats,
     StorageError,
     StorageUnavailable,
-    TypedAnswer,
-    Unchanged,
 )
 from bot.storage.schema import migrate
 
@@ -315,86 +311,25 @@ class Storage:
             return cast(ChatState | None, cached)
         return await self._run(conversations.load_chat, self._cache, chat_id)
 
-    async def commit_update(
-        self,
-        *,
-        update_id: int | None,
-        chat_id: int,
-        session_json: str | Unchanged | None = UNCHANGED,
-        outbox: Sequence[OutgoingMessage] = (),
-        events: Sequence[Event] = (),
-        now: float | None = None,
-        language: str | Unchanged | None = UNCHANGED,
-        source: str | Unchanged | None = UNCHANGED,
-        consented_at: float | Unchanged | None = UNCHANGED,
-        typed: TypedAnswer | Unchanged | None = UNCHANGED,
-        lead: NewLead | None = None,
-        followup_due_at: float | None = None,
-        followup_baseline: int | None = None,
-        checkin_answered: int | None = None,
-        forget: bool = False,
-        sent: Sequence[tuple[int, int | None]] = (),
-    ) -> bool:
-        """Apply one update in ONE transaction; False (and nothing written) if already applied.
+    async def commit(self, write: UpdateWrite) -> list[OutboxItem] | None:
+        """Apply one update in ONE transaction: see :meth:`bot.storage.protocol.Store.commit`.
 
-        Records ``update_id`` (None: not from Telegram, no deduplication), writes the chat row
-        (``session_json`` None clears the session; any update clears ``blocked``; the
-        person's ``consented_at`` and last ``typed`` answer go on the chat too), queues
-        ``outbox``, records ``events``, and optionally stores a consented ``lead``, schedules a
-        follow-up (with its first pain score, ``followup_baseline``), or first deletes
-        everything about the chat (``forget``). No need to call
-        :meth:`is_processed` first: this is the check.
-
-        ``sent`` is :meth:`mark_sent_many`'s ``(item_id, message_id)`` pairs, of any chat,
-        done in the same transaction (even when the update was applied before): delivered rows
-        then cost no transaction of their own.
+        Returns the outbox rows it queued (with their ids, ready to send), or None (and
+        nothing written but the removal of ``write.sent``) if its update was applied before.
         """
-        queued = await self.commit_update_returning(
-            update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
-            events=events, now=now, language=language, source=source,
-            consented_at=consented_at, typed=typed, lead=lead, followup_due_at=followup_due_at,
-            followup_baseline=followup_baseline, checkin_answered=checkin_answered, forget=forget,
-            sent=sent,
-        )  # fmt: skip
-        return queued is not None
-
-    async def commit_update_returning(
-        self,
-        *,
-        update_id: int | None,
-        chat_id: int,
-        session_json: str | Unchanged | None = UNCHANGED,
-        outbox: Sequence[OutgoingMessage] = (),
-        events: Sequence[Event] = (),
-        now: float | None = None,
-        language: str | Unchanged | None = UNCHANGED,
-        source: str | Unchanged | None = UNCHANGED,
-        consented_at: float | Unchanged | None = UNCHANGED,
-        typed: TypedAnswer | Unchanged | None = UNCHANGED,
-        lead: NewLead | None = None,
-        followup_due_at: float | None = None,
-        followup_baseline: int | None = None,
-        checkin_answered: int | None = None,
-        forget: bool = False,
-        sent: Sequence[tuple[int, int | None]] = (),
-    ) -> list[OutboxItem] | None:
-        """:meth:`commit_update`, returning the queued items (with ids, ready to send) instead
-        of True, and None instead of False: saves a :meth:`pending_outbox` round trip."""
-        write = UpdateWrite(
-            update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
-            language=language, source=source, consented_at=consented_at, typed=typed,
-            outbox=tuple(outbox), events=tuple(events), lead=lead,
-            followup_due_at=followup_due_at, followup_baseline=followup_baseline,
-            checkin_answered=checkin_answered,
-            forget=forget, sent=tuple(sent),
-        )  # fmt: skip
-        queued = await self._write(conversations.commit_update, self._cache, write)
-        if forget:
+        change = write.change
+        session = change.session
+        pending = conversations.Pending(
+            write,
+            session if session is UNCHANGED or session is None else session.to_json(),
+            _now(write.now),
+        )
+        (outcome,) = await self._write(conversations.commit_writes, self._cache, (pending,))
+        if isinstance(outcome, Exception):  # not with a batch of one: it raises instead
+            raise outcome
+        if change.forget and outcome is not None:
             await self._erase_traces()
-        return queued
-
-    async def is_processed(self, update_id: int) -> bool:
-        return await self._run(conversations.is_processed, update_id)
+        return outcome
 
     async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
         """Record updates as applied without applying them (given up on, or dropped on
@@ -408,20 +343,9 @@ class Storage:
 
     # --- chats ----------------------------------------------------------------------------------
 
-    async def set_prompt_message(self, chat_id: int, message_id: int | None) -> None:
-        await self._write(conversations.set_prompt_message, self._cache, chat_id, message_id)
-
-    async def set_language(
-        self, chat_id: int, language: str | None, *, now: float | None = None
-    ) -> None:
-        await self._write(conversations.set_language, self._cache, chat_id, language, _now(now))
-
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocked the bot (403): mark the chat and drop what is queued for it."""
         await self._write(conversations.mark_blocked, self._cache, chat_id, blocked, time.time())
-
-    async def count_chats(self) -> int:
-        return await self._run(conversations.count_chats)
 
     # --- outbox ---------------------------------------------------------------------------------
 
@@ -431,12 +355,9 @@ class Storage:
         """Unsent items, oldest first (items given up on are not pending)."""
         return await self._run(conversations.pending_outbox, chat_id, limit)
 
-    async def mark_sent(self, item_id: int, *, message_id: int | None = None) -> None:
-        """Delivered: remove it; a "prompt" item's ``message_id`` becomes the chat's prompt."""
-        await self._write(conversations.mark_sent, self._cache, ((item_id, message_id),))
-
-    async def mark_sent_many(self, sent: Iterable[tuple[int, int | None]]) -> None:
-        """:meth:`mark_sent` for several ``(item_id, message_id)`` in one transaction."""
+    async def mark_sent(self, sent: Iterable[tuple[int, int | None]]) -> None:
+        """Delivered ``(item_id, message_id)``: removed, in one transaction; a "prompt" item's
+        ``message_id`` becomes its chat's prompt."""
         await self._write(conversations.mark_sent, self._cache, tuple(sent))
 
     async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
@@ -444,13 +365,6 @@ class Storage:
         await self._write(conversations.mark_failed, item_id, error, permanent)
 
     # --- privacy --------------------------------------------------------------------------------
-
-    async def forget_chat(self, chat_id: int) -> dict[str, int]:
-        """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
-        Anonymous events stay."""
-        counts = await self._write(privacy.forget_chat, self._cache, chat_id)
-        await self._erase_traces()
-        return counts
 
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         """Everything we hold about one person (for /mydata), JSON-able."""
@@ -465,13 +379,6 @@ class Storage:
 
     # --- leads and follow-ups -------------------------------------------------------------------
 
-    async def add_lead(
-        self, lead: NewLead, *, outbox: Sequence[OutgoingMessage] = (), now: float | None = None
-    ) -> int:
-        """Store a lead (and queue its admin cards in the same transaction); returns its id."""
-        lead_id, _ = await self._write(practice.add_lead, lead, tuple(outbox), _now(now))
-        return lead_id
-
     async def recent_leads(self, limit: int = 10) -> list[Lead]:
         """Newest first."""
         return await self._run(practice.leads, True, limit)
@@ -479,13 +386,6 @@ class Storage:
     async def all_leads(self) -> list[Lead]:
         """Oldest first (for the CSV export)."""
         return await self._run(practice.leads, False, None)
-
-    async def schedule_followup(
-        self, chat_id: int, due_at: float, *, baseline: int | None = None
-    ) -> int:
-        """Promise a check-in at ``due_at`` (``baseline``: the first pain score, to compare
-        with); replaces the chat's pending one. Returns its id."""
-        return await self._write(practice.schedule_followup, chat_id, due_at, baseline)
 
     async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
         return await self._run(practice.due_followups, _now(now), limit)
@@ -502,9 +402,6 @@ class Storage:
         unit = practice.mark_followup_sent
         queued = await self._write(unit, self._cache, followup_id, tuple(outbox), _now(now))
         return queued is not None
-
-    async def cancel_followups(self, chat_id: int) -> int:
-        return await self._write(practice.cancel_followups, chat_id)
 
     # --- statistics and meta --------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ work* (``conversations``, ``practice``, ``privacy``) that runs whole on that thr
 call: a commit of an update is one round trip, however many statements it needs, and since the
 thread runs one call at a time, two transactions can never interleave.
 
+Updates from many chats at once share transactions (:mod:`bot.storage.group_commit`): one
+round trip and one COMMIT for all the writes that arrived while the previous one was in flight.
+
 aiosqlite has no public "run this function on your thread"; ``Connection._execute`` is the
 method all its public ones are built on, and :meth:`Storage._run` is the only place that uses it
 (and ``_conn``, the sqlite3 connection). Through the public methods alone an update took five
@@ -28,7 +31,8 @@ import aiosqlite
 
 from bot.storage import conversations, practice, privacy
 from bot.storage.cache import MISSING, ChatCache
-from bot.storage.conversations import UpdateWrite
+from bot.storage.conversations import Outcome, Pending
+from bot.storage.group_commit import GroupCommit
 from bot.storage.lock import DatabaseLock
 from bot.storage.outage import Outage
 from bot.storage.records import (
@@ -41,6 +45,7 @@ from bot.storage.records import (
     Stats,
     StorageError,
     StorageUnavailable,
+    UpdateWrite,
 )
 from bot.storage.schema import migrate
 
@@ -107,6 +112,8 @@ class Storage:
         self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
         self.outage = Outage(name)  # reported from the first write after opening
         self._opened = False
+        # Updates' writes, batched; ``group.transactions`` and ``group.writes`` count them.
+        self.group = GroupCommit(self._commit_batch)
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -181,6 +188,7 @@ class Storage:
             self._idle_timer.cancel()
             self._idle_timer = None
         try:
+            await self.group.idle()  # every write handed over is committed first
             if self._checkpointing is not None:
                 await self._checkpointing  # never raises: it logs
             await self._run(_finish)
@@ -236,6 +244,27 @@ class Storage:
         self._wrote()
         return result
 
+    async def _commit_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
+        """One transaction of updates (see :class:`GroupCommit`); a write undone alone has
+        its sqlite3 error turned into the StorageError its caller gets."""
+        outcomes = await self._run(conversations.commit_writes, self._cache, batch)
+        self.outage.recovered()
+        self._wrote(len(batch))  # a checkpoint counts the updates, not their transactions
+        forgotten = False
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, sqlite3.Error):
+                outcomes[index] = error = _failure(self.name, outcome)
+                if isinstance(error, StorageUnavailable):
+                    self.outage.failed(error)
+            elif outcome is not None and not isinstance(outcome, Exception):
+                forgotten = forgotten or batch[index].write.change.forget
+        if forgotten:
+            try:
+                await self._erase_traces()
+            except StorageError as error:  # committed all the same: the next checkpoint will
+                log.warning("Deleted data stays in %s-wal for now: %s", self.name, error)
+        return outcomes
+
     async def writable(self) -> bool:
         """Can the database take writes again? One transaction that takes room for a few
         updates and gives it back; False while the database cannot be written (see
@@ -272,8 +301,8 @@ class Storage:
         self._writes = 0
         return await self._run(_checkpoint)
 
-    def _wrote(self) -> None:
-        self._writes += 1
+    def _wrote(self, count: int = 1) -> None:
+        self._writes += count
         self._last_write = time.monotonic()
         if self._writes >= self._checkpoint_after_writes:
             self._start_checkpoint()
@@ -316,20 +345,16 @@ class Storage:
 
         Returns the outbox rows it queued (with their ids, ready to send), or None (and
         nothing written but the removal of ``write.sent``) if its update was applied before.
+        Writes from other chats that arrive while a transaction is in flight share the next
+        one (:mod:`bot.storage.group_commit`); this returns once the transaction holding
+        ``write`` committed.
         """
-        change = write.change
-        session = change.session
-        pending = conversations.Pending(
-            write,
-            session if session is UNCHANGED or session is None else session.to_json(),
-            _now(write.now),
-        )
-        (outcome,) = await self._write(conversations.commit_writes, self._cache, (pending,))
-        if isinstance(outcome, Exception):  # not with a batch of one: it raises instead
-            raise outcome
-        if change.forget and outcome is not None:
-            await self._erase_traces()
-        return outcome
+        if self._closed:
+            raise StorageError(f"the database at {self.name} is already closed")
+        session = write.change.session
+        # The session becomes JSON here, on the event loop: it may change once we return.
+        session_json = session if session is UNCHANGED or session is None else session.to_json()
+        return await self.group.commit(Pending(write, session_json, _now(write.now)))
 
     async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
         """Record updates as applied without applying them (given up on, or dropped on

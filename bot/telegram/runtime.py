@@ -109,10 +109,10 @@ class Runtime:
             return
         path = str(self.settings.flow_file)
         engine = Engine(load_compiled(path), self.settings.texts())
-        # Annotated with the Protocol: mypy checks that SQLite's Storage is a whole Store.
-        storage: Store = await Storage.open(
-            self.settings.database_path, exclusive=True, verify=True
-        )
+        sqlite = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
+        group = sqlite.group
+        self.metrics.watch_commits(lambda: (group.transactions, group.writes))
+        storage: Store = sqlite  # the Protocol: mypy checks that SQLite's Storage is a Store
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
             self.bot,

@@ -1,15 +1,16 @@
 """Durable state: sessions, exactly-once updates, the outbox, leads, follow-ups, statistics.
 
-One SQLite file in WAL mode, migrated at open (:mod:`bot.storage.schema`), used through
-:class:`Storage`; the rest of the bot sees only the names below, so another backend would be a
-new module with the same interface, not a rewrite.
+The bot codes against :class:`Store` (``protocol``), a ``typing.Protocol`` that states what
+every backend guarantees; :class:`Storage` is SQLite's implementation: one file in WAL mode,
+migrated at open (:mod:`bot.storage.schema`). Another backend is a new module with the same
+interface, not a rewrite. One update's write is one record, :class:`UpdateWrite`, committed
+once by ``Store.commit``.
 
-Layout: ``records`` (the dataclasses), ``protocol`` (:class:`Store`, the interface the bot
-uses, with the guarantees every backend gives), ``schema`` (migrations), ``store``
-(:class:`Storage`, async, SQLite's implementation of it), and the synchronous units of work
-it runs on the database thread: ``conversations``
-(the hot path), ``practice`` (leads, follow-ups, statistics) and ``privacy`` (forget, export,
-retention).
+Layout: ``records`` (the dataclasses), ``protocol`` (:class:`Store`), ``schema``
+(migrations), ``store`` (:class:`Storage`, async), ``group_commit`` (updates that arrive
+while a commit is in flight share the next transaction), and the synchronous units of work
+``Storage`` runs on the database thread: ``conversations`` (the hot path), ``practice``
+(leads, follow-ups, statistics) and ``privacy`` (forget, export, retention).
 """
 
 from bot.storage.protocol import Store

@@ -22,6 +22,7 @@ from bot.storage import SCHEMA_VERSION, Storage
 from tests.bot_inprocess import FLOW
 from tests.support import FAKE_TOKEN, FakeBotApi
 from tests.support.botprocess import _SETTINGS
+from tests.support.storage import commit
 
 ADMIN = 9001
 NAMES = [
@@ -43,7 +44,7 @@ def ready(tmp_path: Path, fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> 
 
     async def create() -> None:
         async with await Storage.open(database) as storage:
-            await storage.commit_update(update_id=1, chat_id=5, session_json=None)
+            await commit(storage, update_id=1, chat_id=5, session_json=None)
 
     asyncio.run(create())
     take_backup(database, tmp_path / "backups" / "triage-20300101-000000.db")

@@ -19,6 +19,7 @@ from bot.storage import SCHEMA_VERSION, OutgoingMessage, StorageError
 from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK
 from bot.storage.postgres import PostgresStorage, redacted
 from tests.support import postgres
+from tests.support.storage import commit, count_chats
 
 NOW = 1_800_000_000.0
 WAIT_STEPS = 500  # x 20 ms: ten seconds at most for the server to show a lock or a waiter
@@ -57,7 +58,8 @@ async def waiting_for_advisory_lock(url: str) -> bool:
     try:
         return bool(
             await conn.fetchval(
-                "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             )
         )
     finally:
@@ -71,7 +73,8 @@ async def kill_sessions_holding(url: str, where: str, *args: Any) -> int:
         return int(
             await conn.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                f"WHERE locktype = 'advisory' AND granted AND {where}",
+                f"WHERE locktype = 'advisory' AND granted AND {where} AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())",
                 *args,
             )
         )
@@ -87,7 +90,7 @@ async def test_bots_starting_at_once_migrate_once(url: str) -> None:
             assert await conn.fetch("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
         finally:
             await conn.close()
-        assert await stores[0].count_chats() == 0
+        assert count_chats(stores[0]) == 0
     finally:
         await asyncio.gather(*(store.close() for store in stores))
 
@@ -108,7 +111,7 @@ async def test_one_update_delivered_to_two_bots_at_once_is_applied_once(
     first, second = two
     results = await asyncio.gather(
         *(
-            store.commit_update(update_id=77, chat_id=5, outbox=[message(5, "once")], now=NOW)
+            commit(store, update_id=77, chat_id=5, outbox=[message(5, "once")], now=NOW)
             for store in (first, second, first, second)
         )
     )
@@ -125,7 +128,7 @@ async def test_a_chat_turn_waits_for_the_other_bots_turn_of_the_same_chat(
     async def second_turn() -> None:
         async with second.chat_lock(5):
             order.append("second")
-            await second.commit_update(update_id=2, chat_id=5, session_json="b")
+            await commit(second, update_id=2, chat_id=5, session_json="b")
 
     async with first.chat_lock(5):
         waiting = asyncio.create_task(second_turn())
@@ -133,7 +136,7 @@ async def test_a_chat_turn_waits_for_the_other_bots_turn_of_the_same_chat(
         async with second.chat_lock(6):  # another chat is not held up
             order.append("other chat")
         order.append("first")
-        await first.commit_update(update_id=1, chat_id=5, session_json="a")
+        await commit(first, update_id=1, chat_id=5, session_json="a")
     await waiting
     assert order == ["other chat", "first", "second"]
     state = await first.load_chat(5)
@@ -230,8 +233,8 @@ async def test_replies_left_by_a_dead_bot_are_claimed_once_after_their_lease(
     two: tuple[PostgresStorage, PostgresStorage],
 ) -> None:
     first, second = two
-    await first.commit_update(update_id=1, chat_id=5, outbox=[message(5, "a")], now=NOW)
-    await first.commit_update(update_id=2, chat_id=6, outbox=[message(6, "b")], now=NOW)
+    await commit(first, update_id=1, chat_id=5, outbox=[message(5, "a")], now=NOW)
+    await commit(first, update_id=2, chat_id=6, outbox=[message(6, "b")], now=NOW)
     assert await second.claim_orphans(now=NOW + 1) == []  # its sender is still on it
     claims = await asyncio.gather(
         first.claim_orphans(now=NOW + 60), second.claim_orphans(now=NOW + 60)
@@ -244,7 +247,7 @@ async def test_a_failed_try_keeps_the_row_from_other_bots_until_its_retry(
     two: tuple[PostgresStorage, PostgresStorage],
 ) -> None:
     first, second = two
-    await first.commit_update(update_id=1, chat_id=5, outbox=[message(5, "a")])
+    await commit(first, update_id=1, chat_id=5, outbox=[message(5, "a")])
     (item,) = await first.pending_outbox(5)
     await first.mark_failed(item.id, "TimedOut: slow", permanent=False, retry_in=3600)
     assert await second.claim_orphans() == []

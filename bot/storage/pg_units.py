@@ -20,7 +20,7 @@ from typing import Any, Final, TypeAlias
 
 import asyncpg
 
-from bot.storage.conversations import EVENT_TIME_STEP, MAX_ERROR_CHARS, UpdateWrite
+from bot.storage.conversations import EVENT_TIME_STEP, MAX_ERROR_CHARS
 from bot.storage.db import CHAT_COLUMNS, chat_state, dumps, loads_object, typed_columns
 from bot.storage.practice import (
     FOLLOWUP_COLUMNS,
@@ -34,6 +34,7 @@ from bot.storage.privacy import export_of
 from bot.storage.records import (
     PROMPT,
     UNCHANGED,
+    ChatChange,
     ChatState,
     Event,
     Followup,
@@ -42,6 +43,8 @@ from bot.storage.records import (
     OutboxItem,
     OutgoingMessage,
     Stats,
+    Unchanged,
+    UpdateWrite,
 )
 
 Conn: TypeAlias = asyncpg.Connection
@@ -56,30 +59,33 @@ def _state(row: Any) -> ChatState | None:
 # --- updates ----------------------------------------------------------------------------------
 
 
-async def commit_update(conn: Conn, write: UpdateWrite) -> list[OutboxItem] | None:
+async def commit(
+    conn: Conn, write: UpdateWrite, session_json: str | Unchanged | None, now: float
+) -> list[OutboxItem] | None:
     """Apply one update exactly once: None (and nothing of the update written) if its id was
     seen before. The delivered rows in ``write.sent`` are removed either way."""
+    change = write.change
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", write.chat_id)
         await remove_sent(conn, write.sent)
-        if write.update_id is not None and not await _claim(conn, write.update_id, write.now):
+        if write.update_id is not None and not await _claim(conn, write.update_id, now):
             return None
-        if write.forget:
+        if change.forget:
             await delete_person(conn, write.chat_id)
-        await _write_chat(conn, write)
-        if write.checkin_answered is not None:
+        await _write_chat(conn, write.chat_id, change, session_json, now)
+        if change.checkin_answered is not None:
             await conn.execute(
                 "UPDATE chats SET open_checkin = NULL WHERE chat_id = $1 AND open_checkin = $2",
                 write.chat_id,
-                write.checkin_answered,
+                change.checkin_answered,
             )
-        items = await queue(conn, write.outbox, write.now)
-        await record_events(conn, write.events, write.now)
-        if write.lead is not None:
-            await insert_lead(conn, write.lead, write.now)
-        if write.followup_due_at is not None:
+        items = await queue(conn, change.outbox, now)
+        await record_events(conn, change.events, now)
+        if change.lead is not None:
+            await insert_lead(conn, change.lead, now)
+        if change.followup_due_at is not None:
             await insert_followup(
-                conn, write.chat_id, write.followup_due_at, write.followup_baseline
+                conn, write.chat_id, change.followup_due_at, change.followup_baseline
             )
         return items
 
@@ -93,20 +99,26 @@ async def _claim(conn: Conn, update_id: int, now: float) -> bool:
     return bool(status == "INSERT 0 1")
 
 
-async def _write_chat(conn: Conn, write: UpdateWrite) -> None:
+async def _write_chat(
+    conn: Conn,
+    chat_id: int,
+    change: ChatChange,
+    session_json: str | Unchanged | None,
+    now: float,
+) -> None:
     given: dict[str, Any] = {
         name: value
         for name, value in (
-            ("session_json", write.session_json),
-            ("language", write.language),
-            ("source", write.source),
-            ("consented_at", write.consented_at),
+            ("session_json", session_json),
+            ("language", change.language),
+            ("source", change.source),
+            ("consented_at", change.consented_at),
         )
         if value is not UNCHANGED
     }
-    if write.typed is not UNCHANGED:
-        given.update(typed_columns(write.typed))
-    if write.forget and write.session_json is UNCHANGED:
+    if change.typed is not UNCHANGED:
+        given.update(typed_columns(change.typed))
+    if change.forget and session_json is UNCHANGED:
         return  # forgotten, and nothing new to remember
     names = ("chat_id", *given, "updated_at")
     updates = [f"{name} = excluded.{name}" for name in given] + ["blocked = 0"]
@@ -116,9 +128,9 @@ async def _write_chat(conn: Conn, write: UpdateWrite) -> None:
     await conn.execute(
         f"INSERT INTO chats ({', '.join(names)}) VALUES ({placeholders}) "
         f"ON CONFLICT (chat_id) DO UPDATE SET {', '.join(updates)}",
-        write.chat_id,
+        chat_id,
         *given.values(),
-        write.now,
+        now,
     )
 
 
@@ -165,17 +177,6 @@ async def load_chat(conn: Conn, chat_id: int) -> ChatState | None:
 async def set_prompt(conn: Conn, chat_id: int, message_id: int | None) -> None:
     await conn.execute(
         "UPDATE chats SET prompt_message_id = $1 WHERE chat_id = $2", message_id, chat_id
-    )
-
-
-async def set_language(conn: Conn, chat_id: int, language: str | None, now: float) -> None:
-    await conn.execute(
-        "INSERT INTO chats (chat_id, language, updated_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language, "
-        "updated_at = excluded.updated_at",
-        chat_id,
-        language,
-        now,
     )
 
 
@@ -284,12 +285,6 @@ async def delete_person(conn: Conn, chat_id: int) -> dict[str, int]:
     }
 
 
-async def forget_chat(conn: Conn, chat_id: int) -> dict[str, int]:
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", chat_id)
-        return await delete_person(conn, chat_id)
-
-
 async def export_chat(conn: Conn, chat_id: int) -> dict[str, Any]:
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         row = await conn.fetchrow(f"SELECT {CHAT_COLUMNS} FROM chats WHERE chat_id = $1", chat_id)
@@ -332,13 +327,6 @@ async def insert_lead(conn: Conn, lead: NewLead, now: float) -> int:
     return lead_id
 
 
-async def add_lead(conn: Conn, lead: NewLead, outbox: Sequence[OutgoingMessage], now: float) -> int:
-    async with conn.transaction():
-        lead_id = await insert_lead(conn, lead, now)
-        await queue(conn, outbox, now)
-    return lead_id
-
-
 async def leads(conn: Conn, newest_first: bool, limit: int | None) -> list[Lead]:
     order = "DESC" if newest_first else "ASC"
     rows = await conn.fetch(f"SELECT {LEAD_COLUMNS} FROM leads ORDER BY id {order} LIMIT $1", limit)
@@ -360,11 +348,6 @@ async def insert_followup(
         baseline,
     )
     return followup_id
-
-
-async def schedule_followup(conn: Conn, chat_id: int, due_at: float, baseline: int | None) -> int:
-    async with conn.transaction():
-        return await insert_followup(conn, chat_id, due_at, baseline)
 
 
 async def due_followups(conn: Conn, now: float, limit: int) -> list[Followup]:
@@ -406,15 +389,6 @@ async def mark_followup_sent(
             now,
         )
         return await queue(conn, outbox, now)
-
-
-async def cancel_followups(conn: Conn, chat_id: int) -> int:
-    status = await conn.execute(
-        "UPDATE followups SET cancelled = 1 "
-        "WHERE chat_id = $1 AND sent_at IS NULL AND cancelled = 0",
-        chat_id,
-    )
-    return int(status.split()[-1])
 
 
 # --- statistics and meta ----------------------------------------------------------------------

@@ -47,17 +47,13 @@ from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK, POLLING_LOCK, migrate
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
-    Event,
     Followup,
     Lead,
-    NewLead,
     OutboxItem,
     OutgoingMessage,
     Stats,
     StorageError,
     StorageUnavailable,
-    TypedAnswer,
-    Unchanged,
 )
 
 T = TypeVar("T")
@@ -297,45 +293,13 @@ class PostgresStorage:
     async def load_chat(self, chat_id: int) -> ChatState | None:
         return await self._run(units.load_chat, chat_id)
 
-    async def commit_update(self, **kwargs: Any) -> bool:
-        """See :meth:`bot.storage.Storage.commit_update`."""
-        return await self.commit_update_returning(**kwargs) is not None
-
-    async def commit_update_returning(
-        self,
-        *,
-        update_id: int | None,
-        chat_id: int,
-        session_json: str | Unchanged | None = UNCHANGED,
-        outbox: Sequence[OutgoingMessage] = (),
-        events: Sequence[Event] = (),
-        now: float | None = None,
-        language: str | Unchanged | None = UNCHANGED,
-        source: str | Unchanged | None = UNCHANGED,
-        consented_at: float | Unchanged | None = UNCHANGED,
-        typed: TypedAnswer | Unchanged | None = UNCHANGED,
-        lead: NewLead | None = None,
-        followup_due_at: float | None = None,
-        followup_baseline: int | None = None,
-        checkin_answered: int | None = None,
-        forget: bool = False,
-        sent: Sequence[tuple[int, int | None]] = (),
-    ) -> list[OutboxItem] | None:
-        write = UpdateWrite(
-            update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
-            language=language, source=source, consented_at=consented_at, typed=typed,
-            outbox=tuple(outbox), events=tuple(events), lead=lead,
-            followup_due_at=followup_due_at, followup_baseline=followup_baseline,
-            checkin_answered=checkin_answered, forget=forget, sent=tuple(sent),
-        )  # fmt: skip
-        return await self._write(units.commit_update, write)
-
-    async def is_processed(self, update_id: int) -> bool:
-        async with self._conn() as conn:
-            found = await conn.fetchval(
-                "SELECT 1 FROM processed_updates WHERE update_id = $1", update_id
-            )
-        return found is not None
+    async def commit(self, write: UpdateWrite) -> list[OutboxItem] | None:
+        """See :meth:`bot.storage.protocol.Store.commit`. Each write is a transaction of its
+        own: PostgreSQL commits concurrent transactions side by side (with its own group
+        commit of the WAL), so there is nothing to batch here."""
+        session = write.change.session
+        session_json = session if session is UNCHANGED or session is None else session.to_json()
+        return await self._write(units.commit, write, session_json, _now(write.now))
 
     async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
         return await self._write(units.mark_processed, tuple(update_ids), _now(now))
@@ -350,20 +314,8 @@ class PostgresStorage:
 
     # --- chats --------------------------------------------------------------------------------
 
-    async def set_prompt_message(self, chat_id: int, message_id: int | None) -> None:
-        await self._write(units.set_prompt, chat_id, message_id)
-
-    async def set_language(
-        self, chat_id: int, language: str | None, *, now: float | None = None
-    ) -> None:
-        await self._write(units.set_language, chat_id, language, _now(now))
-
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         await self._write(units.mark_blocked, chat_id, blocked, time.time())
-
-    async def count_chats(self) -> int:
-        async with self._conn() as conn:
-            return int(await conn.fetchval("SELECT count(*) FROM chats"))
 
     # --- outbox -------------------------------------------------------------------------------
 
@@ -372,10 +324,7 @@ class PostgresStorage:
     ) -> list[OutboxItem]:
         return await self._run(units.pending_outbox, chat_id, limit)
 
-    async def mark_sent(self, item_id: int, *, message_id: int | None = None) -> None:
-        await self._write(units.mark_sent, ((item_id, message_id),))
-
-    async def mark_sent_many(self, sent: Iterable[tuple[int, int | None]]) -> None:
+    async def mark_sent(self, sent: Iterable[tuple[int, int | None]]) -> None:
         await self._write(units.mark_sent, tuple(sent))
 
     async def mark_failed(
@@ -388,9 +337,6 @@ class PostgresStorage:
 
     # --- privacy ------------------------------------------------------------------------------
 
-    async def forget_chat(self, chat_id: int) -> dict[str, int]:
-        return await self._write(units.forget_chat, chat_id)
-
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         return await self._run(units.export_chat, chat_id)
 
@@ -399,21 +345,11 @@ class PostgresStorage:
 
     # --- leads and follow-ups -----------------------------------------------------------------
 
-    async def add_lead(
-        self, lead: NewLead, *, outbox: Sequence[OutgoingMessage] = (), now: float | None = None
-    ) -> int:
-        return await self._write(units.add_lead, lead, tuple(outbox), _now(now))
-
     async def recent_leads(self, limit: int = 10) -> list[Lead]:
         return await self._run(units.leads, True, limit)
 
     async def all_leads(self) -> list[Lead]:
         return await self._run(units.leads, False, None)
-
-    async def schedule_followup(
-        self, chat_id: int, due_at: float, *, baseline: int | None = None
-    ) -> int:
-        return await self._write(units.schedule_followup, chat_id, due_at, baseline)
 
     async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
         return await self._run(units.due_followups, _now(now), limit)
@@ -427,9 +363,6 @@ class PostgresStorage:
     ) -> bool:
         unit = units.mark_followup_sent
         return await self._write(unit, followup_id, tuple(outbox), _now(now)) is not None
-
-    async def cancel_followups(self, chat_id: int) -> int:
-        return await self._write(units.cancel_followups, chat_id)
 
     # --- statistics and meta ------------------------------------------------------------------
 

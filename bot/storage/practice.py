@@ -47,16 +47,6 @@ def insert_lead(conn: sqlite3.Connection, lead: NewLead, now: float) -> int:
     return cursor.lastrowid
 
 
-def add_lead(
-    conn: sqlite3.Connection, lead: NewLead, outbox: Sequence[OutgoingMessage], now: float
-) -> tuple[int, list[OutboxItem]]:
-    """Store a lead and queue its cards to the admins, both or neither."""
-    with immediate(conn):
-        lead_id = insert_lead(conn, lead, now)
-        items = queue(conn, outbox, now)
-    return lead_id, items
-
-
 def leads(conn: sqlite3.Connection, newest_first: bool, limit: int | None) -> list[Lead]:
     order = "DESC" if newest_first else "ASC"
     rows = conn.execute(
@@ -101,13 +91,6 @@ def insert_followup(
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
-
-
-def schedule_followup(
-    conn: sqlite3.Connection, chat_id: int, due_at: float, baseline: int | None = None
-) -> int:
-    with immediate(conn):
-        return insert_followup(conn, chat_id, due_at, baseline)
 
 
 def due_followups(conn: sqlite3.Connection, now: float, limit: int) -> list[Followup]:
@@ -176,15 +159,6 @@ def close_checkin(conn: sqlite3.Connection, chat_id: int, followup_id: int) -> C
         (chat_id, followup_id),
     ).fetchone()
     return chat_state(row) if row else None
-
-
-def cancel_followups(conn: sqlite3.Connection, chat_id: int) -> int:
-    with immediate(conn):
-        return conn.execute(
-            "UPDATE followups SET cancelled = 1 "
-            "WHERE chat_id = ? AND sent_at IS NULL AND cancelled = 0",
-            (chat_id,),
-        ).rowcount
 
 
 # --- statistics -------------------------------------------------------------------------------

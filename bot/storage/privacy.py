@@ -29,13 +29,6 @@ def delete_person(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
     }
 
 
-def forget_chat(conn: sqlite3.Connection, cache: ChatCache, chat_id: int) -> dict[str, int]:
-    with immediate(conn):
-        counts = delete_person(conn, chat_id)
-    cache.put(chat_id, None)
-    return counts
-
-
 def export_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, Any]:
     """All we hold about one person, as plain JSON-able data."""
     with snapshot(conn):

@@ -44,7 +44,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.storage import PROMPT, OutboxItem, Storage, StorageError, StorageUnavailable
+from bot.storage import PROMPT, OutboxItem, StorageError, StorageUnavailable, Store
 from bot.telegram.locks import ChatLocks
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class SentBatch:
     """Delivered rows handed to an update's commit, which removes them in its transaction::
 
         with outbox.take_sent() as sent:
-            await storage.commit_update(..., sent=sent)
+            await storage.commit(UpdateWrite(update_id, chat_id, change, sent))
 
     If the commit fails they go back to the outbox, to be removed by the next one.
     """
@@ -148,7 +148,7 @@ class Verdict(Enum):
 class Outbox:
     """Sends committed rows and retries what could not be sent."""
 
-    def __init__(self, bot: Bot, storage: Storage, locks: ChatLocks) -> None:
+    def __init__(self, bot: Bot, storage: Store, locks: ChatLocks) -> None:
         self.bot = bot
         self.storage = storage
         self.locks = locks
@@ -360,7 +360,7 @@ class Outbox:
 
     async def _flush_now(self) -> None:
         with self.take_sent() as sent:
-            await self.storage.mark_sent_many(sent)
+            await self.storage.mark_sent(sent)
 
     def _removed(self, batch: list[_Sent]) -> None:
         # The database knows these prompts now (unless a newer one was sent meanwhile).

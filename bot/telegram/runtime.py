@@ -22,7 +22,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext
 from bot.config import Settings
 from bot.engine import Engine
 from bot.flow import load_compiled
-from bot.storage import Storage, StorageUnavailable
+from bot.storage import Storage, StorageUnavailable, Store
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChangeAmend, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
@@ -78,7 +78,7 @@ class Runtime:
         return self._conversations
 
     @property
-    def storage(self) -> Storage:
+    def storage(self) -> Store:
         return self.conversations.storage
 
     @property
@@ -109,7 +109,10 @@ class Runtime:
             return
         path = str(self.settings.flow_file)
         engine = Engine(load_compiled(path), self.settings.texts())
-        storage = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
+        sqlite = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
+        group = sqlite.group
+        self.metrics.watch_commits(lambda: (group.transactions, group.writes))
+        storage: Store = sqlite  # the Protocol: mypy checks that SQLite's Storage is a Store
         outbox = Outbox(self.bot, storage, self.locks)
         self._conversations = Conversations(
             self.bot,
@@ -209,7 +212,7 @@ class Runtime:
         """The first error handler: an update that failed because the database cannot be
         written is marked for :meth:`apply` and goes no further (``ApplicationHandlerStop``),
         so the handlers' own error handler does not log a traceback for every update of an
-        outage; :class:`~bot.storage.Storage` reports the outage itself, once a minute."""
+        outage; :class:`~bot.storage.Store` reports the outage itself, once a minute."""
         if isinstance(context.error, StorageUnavailable) and isinstance(update, Update):
             self.unavailable_updates.add(update.update_id)
             raise ApplicationHandlerStop

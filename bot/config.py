@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.redact import redacted_url
+
 DEFAULT_DATABASE_PATH = "data/triage.db"
 DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
 DEFAULT_EMERGENCY_NUMBER = "999"
@@ -59,6 +61,11 @@ class Settings:
     telegram_bot_token: str = field(repr=False)
     api_base_url: str | None = None
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    # DATABASE_URL=postgresql://...: PostgreSQL instead of the SQLite file (it may hold a
+    # password: never shown, see database_name).
+    database_url: str | None = field(default=None, repr=False)
+    # DATABASE_PATH was set too and is not used (start-up says so, once).
+    database_path_ignored: bool = False
     booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
     flow_file: Path = Path(DEFAULT_FLOW_FILE)
@@ -91,6 +98,14 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """The practice's time zone (checked when the settings were read)."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def database_name(self) -> str:
+        """The database as logs and messages name it: the file, or the URL without its
+        password."""
+        if self.database_url is None:
+            return str(self.database_path)
+        return redacted_url(self.database_url)
 
     @property
     def webhook_mode(self) -> bool:
@@ -176,7 +191,13 @@ def load_settings(
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
 
+    database_url, database_path, ignored = _database(read)
     backup_dir = read.path("BACKUP_DIR")
+    if backup_dir is not None and database_url is not None:
+        raise ConfigError(
+            "BACKUP_DIR copies the SQLite file; with DATABASE_URL (PostgreSQL) back up with "
+            "pg_dump instead (docs/deploy.md) and leave BACKUP_DIR unset."
+        )
     if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
         raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
 
@@ -192,7 +213,9 @@ def load_settings(
     return Settings(
         telegram_bot_token=token,
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
-        database_path=Path(read.text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        database_path=database_path,
+        database_url=database_url,
+        database_path_ignored=ignored,
         booking_url=read.url("BOOKING_URL"),
         admin_chat_ids=read.people("ADMIN_CHAT_IDS"),
         flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),
@@ -220,6 +243,31 @@ def load_settings(
         backup_keep=read.whole("BACKUP_KEEP", DEFAULT_BACKUP_KEEP, low=1, high=1000),
         health_port=health_port,
         health_listen=health_listen,
+    )
+
+
+def _database(read: _Reader) -> tuple[str | None, Path, bool]:
+    """DATABASE_URL and DATABASE_PATH: (the PostgreSQL URL or None, the SQLite file, whether
+    DATABASE_PATH was set and is not used). ``sqlite:///data/triage.db`` is a relative file,
+    ``sqlite:////var/lib/triage.db`` an absolute one; DATABASE_URL wins over DATABASE_PATH."""
+    given_path = read.text("DATABASE_PATH")
+    path = Path(given_path or DEFAULT_DATABASE_PATH)
+    url = read.text("DATABASE_URL")
+    if url is None:
+        return None, path, False
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        if not urlsplit(url).path.strip("/"):
+            raise ConfigError(
+                "DATABASE_URL must name the database, like "
+                "postgresql://triage:PASSWORD@db:5432/triage."
+            )
+        return url, path, given_path is not None
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return None, Path(url.removeprefix("sqlite:///")), given_path is not None
+    raise ConfigError(
+        "DATABASE_URL must start with postgresql:// (PostgreSQL) or sqlite:/// (a SQLite "
+        f"file), got one starting with {scheme + '://' if scheme else 'neither'}."
     )
 
 

@@ -9,15 +9,18 @@ is what the server sees when a process dies. Waits are bounded loops on the serv
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
 
+from bot.redact import redacted_url
 from bot.storage import SCHEMA_VERSION, OutgoingMessage, StorageError
 from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK
-from bot.storage.postgres import PostgresStorage, redacted
+from bot.storage.pg_units import LEASE_S
+from bot.storage.postgres import PostgresStorage
 from tests.support import postgres
 from tests.support.storage import commit, count_chats
 
@@ -243,23 +246,23 @@ async def test_replies_left_by_a_dead_bot_are_claimed_once_after_their_lease(
     assert await second.claim_orphans(now=NOW + 61) == []
 
 
-async def test_a_failed_try_keeps_the_row_from_other_bots_until_its_retry(
+async def test_a_failed_try_keeps_the_row_for_its_sender_for_one_more_lease(
     two: tuple[PostgresStorage, PostgresStorage],
 ) -> None:
     first, second = two
     await commit(first, update_id=1, chat_id=5, outbox=[message(5, "a")])
     (item,) = await first.pending_outbox(5)
-    await first.mark_failed(item.id, "TimedOut: slow", permanent=False, retry_in=3600)
-    assert await second.claim_orphans() == []
-    await first.mark_failed(item.id, "TimedOut: slow", permanent=False, retry_in=0)
-    assert await second.claim_orphans(now=None) in ([5], [])  # due now, or a tick later
-    assert await second.pending_outbox(5) != []
+    await first.mark_failed(item.id, "TimedOut: slow", permanent=False)
+    assert await second.claim_orphans() == []  # its sender retries it first
+    assert await second.claim_orphans(now=time.time() + LEASE_S + 1) == [5]
+    await first.mark_failed(item.id, "BadRequest: no", permanent=True)
+    assert await second.claim_orphans(now=time.time() + 10 * LEASE_S) == []  # given up on
 
 
 def test_the_password_never_shows(url: str) -> None:
-    shown = redacted("postgresql://bot:s3cret@db.example:5432/triage?sslmode=require")
+    shown = redacted_url("postgresql://bot:s3cret@db.example:5432/triage?sslmode=require")
     assert shown == "postgresql://bot@db.example:5432/triage?sslmode=require"
-    assert redacted(url) == url  # no password: as given
+    assert redacted_url(url) == url  # no password: as given
 
 
 async def test_an_unreachable_server_is_one_sentence_without_the_password() -> None:

@@ -36,10 +36,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, NamedTuple, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.redact import redacted_url
 from bot.storage import pg_units as units
 from bot.storage.conversations import UpdateWrite
 from bot.storage.outage import Outage
@@ -85,18 +85,6 @@ _UNAVAILABLE_CLASSES: Final = ("08", "53", "57", "40")
 _UNAVAILABLE_STATES: Final = frozenset({"25006"})
 
 
-def redacted(url: str) -> str:
-    """``url`` without its password, fit for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
-
-
 class PostgresStorage:
     """Sessions, exactly-once updates, the outbox, leads, follow-ups and anonymous events in
     PostgreSQL. Open with ``await PostgresStorage.open(url)``."""
@@ -106,7 +94,7 @@ class PostgresStorage:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self._url = url
-        self.name = redacted(url)
+        self.name = redacted_url(url)
         self.outage = Outage(self.name)
         self._closed = False
         self._opened = False
@@ -129,7 +117,7 @@ class PostgresStorage:
         lock until :meth:`close`, or raise StorageError when another bot holds it.
         ``verify``: one write given back, so a read-only database is refused at start.
         """
-        name = redacted(url)
+        name = redacted_url(url)
         try:
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT_S
@@ -327,12 +315,10 @@ class PostgresStorage:
     async def mark_sent(self, sent: Iterable[tuple[int, int | None]]) -> None:
         await self._write(units.mark_sent, tuple(sent))
 
-    async def mark_failed(
-        self, item_id: int, error: str, *, permanent: bool, retry_in: float = 0.0
-    ) -> None:
-        """Count a failed try; ``retry_in``: seconds until its sender tries again, before
-        which no other process's sweep takes the row over."""
-        retry_at = None if permanent else time.time() + retry_in
+    async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
+        """Count a failed try. The row stays its sender's for another lease (its own retry
+        comes first); after that any process's sweep may try it."""
+        retry_at = None if permanent else time.time() + units.LEASE_S
         await self._write(units.mark_failed, item_id, error, permanent, retry_at)
 
     # --- privacy ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from bot.redact import redacted_url
 from bot.storage import SCHEMA_VERSION, OutgoingMessage, StorageError
 from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK
-from bot.storage.pg_units import LEASE_S
+from bot.storage.pg_units import LEASE_S, RETRY_LEASE_S
 from bot.storage.postgres import PostgresStorage
 from tests.support import postgres
 from tests.support.storage import commit, count_chats
@@ -254,9 +254,10 @@ async def test_a_failed_try_keeps_the_row_for_its_sender_for_one_more_lease(
     (item,) = await first.pending_outbox(5)
     await first.mark_failed(item.id, "TimedOut: slow", permanent=False)
     assert await second.claim_orphans() == []  # its sender retries it first
-    assert await second.claim_orphans(now=time.time() + LEASE_S + 1) == [5]
+    assert await second.claim_orphans(now=time.time() + LEASE_S + 1) == []
+    assert await second.claim_orphans(now=time.time() + RETRY_LEASE_S + 1) == [5]
     await first.mark_failed(item.id, "BadRequest: no", permanent=True)
-    assert await second.claim_orphans(now=time.time() + 10 * LEASE_S) == []  # given up on
+    assert await second.claim_orphans(now=time.time() + 10 * RETRY_LEASE_S) == []  # given up
 
 
 def test_the_password_never_shows(url: str) -> None:

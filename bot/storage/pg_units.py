@@ -48,7 +48,12 @@ from bot.storage.records import (
 )
 
 Conn: TypeAlias = asyncpg.Connection
-LEASE_S: Final = 30.0  # how long a queued row is its committer's to send before others may
+# How long a queued row is its committer's to send before another process's sweep may claim
+# it: the committer sends it within milliseconds (under the chat's lock, which a sweep must take
+# too), so this only bounds how long replies wait when their process died.
+LEASE_S: Final = 5.0
+# After a failed try, the sender's own retry (with its backoff) comes first for this long.
+RETRY_LEASE_S: Final = 60.0
 OUTBOX_COLUMNS: Final = "id, chat_id, method, params, tag, attempts"
 
 

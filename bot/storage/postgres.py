@@ -318,7 +318,7 @@ class PostgresStorage:
     async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
         """Count a failed try. The row stays its sender's for another lease (its own retry
         comes first); after that any process's sweep may try it."""
-        retry_at = None if permanent else time.time() + units.LEASE_S
+        retry_at = None if permanent else time.time() + units.RETRY_LEASE_S
         await self._write(units.mark_failed, item_id, error, permanent, retry_at)
 
     # --- privacy ------------------------------------------------------------------------------

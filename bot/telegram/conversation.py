@@ -43,6 +43,7 @@ from bot.storage import (
     ChatState,
     Event,
     EventKind,
+    OutboxItem,
     OutgoingMessage,
     Store,
     TypedAnswer,
@@ -156,16 +157,24 @@ class Conversations:
                     await answering
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
+                if self.outbox.shared:
+                    # Another process applied it and may have died before sending its
+                    # replies (Telegram retried it here): whatever the chat still has
+                    # queued is nobody's now, and we hold the chat.
+                    await self._deliver(chat_id, ())
                 return
             for observe in self.observers:
                 observe(change)
-            try:
-                await self.outbox.deliver(chat_id, items)
-            except Exception:
-                # Committed is applied: a failure from here on is the outbox's to retry, and
-                # must not make the update look unapplied.
-                log.exception("Replies could not be sent now; they stay queued")
-                self.outbox.retry_later(chat_id, RETRY_AFTER_FAILURE)
+            await self._deliver(chat_id, items)
+
+    async def _deliver(self, chat_id: int, items: Sequence[OutboxItem]) -> None:
+        try:
+            await self.outbox.deliver(chat_id, items)
+        except Exception:
+            # Committed is applied: a failure from here on is the outbox's to retry, and
+            # must not make the update look unapplied.
+            log.exception("Replies could not be sent now; they stay queued")
+            self.outbox.retry_later(chat_id, RETRY_AFTER_FAILURE)
 
     async def _answer(self, query_id: str) -> None:
         """Stop the button's spinner. Every query is answered, stale and forged ones too; a

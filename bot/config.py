@@ -64,8 +64,8 @@ class Settings:
     # DATABASE_URL=postgresql://...: PostgreSQL instead of the SQLite file (it may hold a
     # password: never shown, see database_name).
     database_url: str | None = field(default=None, repr=False)
-    # DATABASE_PATH was set too and is not used (start-up says so, once).
-    database_path_ignored: bool = False
+    # Settings given but not used, in one sentence each, for start-up to log (once).
+    notes: tuple[str, ...] = ()
     booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
     flow_file: Path = Path(DEFAULT_FLOW_FILE)
@@ -192,12 +192,15 @@ def load_settings(
         raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
 
     database_url, database_path, ignored = _database(read)
+    notes = ["DATABASE_URL is set, so DATABASE_PATH is not used"] if ignored else []
     backup_dir = read.path("BACKUP_DIR")
     if backup_dir is not None and database_url is not None:
-        raise ConfigError(
-            "BACKUP_DIR copies the SQLite file; with DATABASE_URL (PostgreSQL) back up with "
-            "pg_dump instead (docs/deploy.md) and leave BACKUP_DIR unset."
+        # The container image sets BACKUP_DIR for its SQLite file: not a mistake to stop on.
+        notes.append(
+            "BACKUP_DIR is not used with PostgreSQL: back the database up with pg_dump "
+            "(docs/deploy.md)"
         )
+        backup_dir = None
     if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
         raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
 
@@ -215,7 +218,7 @@ def load_settings(
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
         database_path=database_path,
         database_url=database_url,
-        database_path_ignored=ignored,
+        notes=tuple(notes),
         booking_url=read.url("BOOKING_URL"),
         admin_chat_ids=read.people("ADMIN_CHAT_IDS"),
         flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),

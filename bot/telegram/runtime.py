@@ -138,8 +138,8 @@ class Runtime:
         else the SQLite file (one bot per file). Several bots may share a PostgreSQL database
         in webhook mode; a polling bot holds it alone (a second one is refused)."""
         settings = self.settings
-        if settings.database_path_ignored:
-            log.info("DATABASE_URL is set, so DATABASE_PATH is not used")
+        for note in settings.notes:
+            log.info("%s", note)
         if settings.database_url is None:
             sqlite = await Storage.open(settings.database_path, exclusive=True, verify=True)
             group = sqlite.group

@@ -150,3 +150,17 @@ def test_wrong_places_are_one_sentence_without_a_password(
     error = capsys.readouterr().err
     assert code == 1 and expected in error and error.count("\n") == 1
     assert "pw" not in error
+
+
+@pytest.mark.parametrize("command", [["backup", "--to", "x.db"], ["restore", "x.db"]])
+def test_sqlite_file_commands_say_what_to_use_with_postgresql(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret@db/triage")
+    assert main(command) == 1
+    error = capsys.readouterr().err
+    assert "pg_dump" in error and "s3cret" not in error and error.count("\n") == 1

@@ -27,6 +27,10 @@ from bot.redact import redacted_url
 from bot.storage import StorageError
 
 OK, FAILED = 0, 1
+_NOT_SQLITE = (
+    "the database is PostgreSQL (DATABASE_URL): back it up with pg_dump and restore it with "
+    "pg_restore (docs/deploy.md), these commands copy a SQLite file"
+)
 
 
 def add_commands(commands: Any) -> None:
@@ -96,6 +100,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    if settings.database_url is not None:
+        return _fail(_NOT_SQLITE)
     now = time.time()
     if args.to is not None:
         target: Path = args.to
@@ -138,6 +144,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    if settings.database_url is not None:
+        return _fail(_NOT_SQLITE)
     try:
         done = restore(args.file, settings.database_path)
     except (BackupError, DatabaseInUse) as error:

@@ -78,6 +78,14 @@ class _Held(NamedTuple):
     task: asyncio.Task[Any] | None
 
 
+# What asyncpg raises: the server's errors, misuse or a closed connection, and its own state
+# confused by a connection the server ended under it (InternalClientError).
+_DRIVER_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
 # The server's answers that mean "not now" rather than "never": the update is not to blame
 # and the same write may work later (SQLSTATE classes 08 connection, 53 resources, 57 operator
 # intervention; 40 a serialization failure or deadlock; 25006 a read-only transaction).
@@ -187,7 +195,7 @@ class PostgresStorage:
             yield
         except StorageError:
             raise
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        except (*_DRIVER_ERRORS, OSError, TimeoutError) as exc:
             error = _failure(self.name, exc)
             if isinstance(error, StorageUnavailable) and self._opened:
                 self.outage.failed(error)
@@ -241,7 +249,7 @@ class PostgresStorage:
                 yield
             finally:
                 _HELD.reset(token)
-                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                with contextlib.suppress(*_DRIVER_ERRORS, OSError):
                     await conn.execute("SELECT pg_advisory_unlock($1)", chat_id)
 
     async def lead(self, work: Callable[[], Awaitable[None]]) -> None:
@@ -398,7 +406,13 @@ def _failure(name: str, exc: BaseException) -> StorageError:
     state = getattr(exc, "sqlstate", None) or ""
     reason = _reason(exc)
     if (
-        isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError)
+        isinstance(
+            exc,
+            OSError
+            | TimeoutError
+            | asyncpg.InterfaceError
+            | asyncpg.exceptions.InternalClientError,
+        )
         or state[:2] in _UNAVAILABLE_CLASSES
         or state in _UNAVAILABLE_STATES
     ):

@@ -351,10 +351,14 @@ class Outbox:
         if prompt:
             assert message_id is not None
             self._sent_prompts[chat_id] = message_id
-        if not self.shared:  # shared: recorded before the chat's lock is let go
-            self._arm_idle_flush()
+        self._arm_idle_flush()
 
     def _arm_idle_flush(self) -> None:
+        # Shared: sent rows are recorded by the delivery itself, before the chat's lock goes
+        # (rows put back after a failed try go with the next delivery, or at stop); a task of
+        # its own would wait for a pooled connection the waiting deliveries may all hold.
+        if self.shared:
+            return
         if self._idle_flush is None:
             loop = asyncio.get_running_loop()
             self._idle_flush = loop.call_later(self._flush_delay, self._flush_if_idle)

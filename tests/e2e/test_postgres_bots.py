@@ -1,12 +1,13 @@
-"""Two ``triage-bot run`` processes in webhook mode on one PostgreSQL database, one killed.
+"""Several ``triage-bot run`` processes on one PostgreSQL database.
 
-What a load balancer in front of two replicas does, played by :class:`Balancer`: each chat's
-updates go to one bot, several chats at once, and a delivery that fails (the bot died under
-it) is retried to the other, as Telegram retries until it hears 200. One bot is killed with
-SIGKILL in the middle of the burst. Every person still reaches their outcome, every update is
-applied once (the anonymous counts in the database say so), each chat's questions come in the
-flow's order, and nothing is sent twice beyond the documented window (a reply Telegram took
-just before the kill, not yet recorded as sent).
+Two in webhook mode, one killed. :class:`Balancer` plays a load balancer in front of two
+replicas: each chat's updates go to one bot, several chats at once, and a delivery that fails
+(the bot died under it) is retried to the other, as Telegram retries until it hears 200. One
+bot is killed with SIGKILL in the middle of the burst. Every person still reaches their
+outcome, every update is applied once (the anonymous counts in the database say so), each
+chat's questions come in the flow's order, and nothing is sent twice beyond the documented
+window (a reply Telegram took just before the kill, not yet recorded as sent). And polling
+stays one process: a second polling bot on the database refuses to start.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -34,6 +36,7 @@ PATH = PATHS[OUTCOME]
 PEOPLE = 8
 KILL_AFTER = 30  # deliveries before the first bot is killed: conversations are mid-way
 MAX_TRIES = 200  # per update, across both bots
+RETRY_PAUSE_S = 0.05
 
 
 def chat_of(update: JSON) -> int:
@@ -51,7 +54,7 @@ class Balancer:
         self.pool = concurrent.futures.ThreadPoolExecutor(PEOPLE)
         self.sent: list[concurrent.futures.Future[int]] = []
         self.delivered = 0
-        self.retried = 0
+        self.refused: list[tuple[int, str, int]] = []  # (update id, url, status; 0: no answer)
         self._lock = threading.Lock()
 
     def deliver(self, update: JSON) -> None:
@@ -68,8 +71,10 @@ class Balancer:
             if status == 200:
                 with self._lock:
                     self.delivered += 1
-                    self.retried += attempt > 0
                 return attempt
+            with self._lock:
+                self.refused.append((update["update_id"], url, status))
+            time.sleep(RETRY_PAUSE_S)  # Telegram waits between retries too
         raise AssertionError(f"update {update['update_id']} was never accepted")
 
 
@@ -119,7 +124,10 @@ async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_no
     talking = asyncio.gather(*(converse(p, PATH, timeout=30) for p in people))
     await fake.wait_for(lambda: balancer.delivered >= KILL_AFTER, 60, "the burst under way")
     first.kill()
-    await talking
+    try:
+        await talking
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nrefused: {balancer.refused}\n{second.output()}") from None
     for person in people:
         await wait_for_outcome(person, OUTCOME, timeout=30)
     attempts = [future.result(timeout=60) for future in balancer.sent]
@@ -150,3 +158,15 @@ async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_no
     logs = bots.all_output()
     assert "Traceback" not in second.output(), second.output()
     assert "DATABASE_PATH is not used" in logs  # the test's folder was given too
+
+
+async def test_a_second_polling_bot_on_the_database_refuses_in_one_sentence(
+    fake: FakeBotApi, bots: BotProcesses, pg_url: str
+) -> None:
+    first = await bots.start_polling(fake, DATABASE_URL=pg_url)
+    second = bots.start(DATABASE_URL=pg_url)
+    assert second.wait_exit() == 1
+    output = second.output()
+    assert "another triage-bot is already polling" in output, output
+    assert "Traceback" not in output
+    assert first.running()

@@ -17,6 +17,7 @@ import concurrent.futures
 import threading
 import time
 from collections import Counter
+from functools import partial
 
 import pytest
 
@@ -25,8 +26,15 @@ from tests.e2e.test_crashes import count_sent_questions
 from tests.e2e.test_webhook import PUBLIC_URL, SECRET, free_port, listening
 from tests.support import FakeBotApi, post_update
 from tests.support.botprocess import BotProcess, BotProcesses
-from tests.support.conversation import PATHS, converse, wait_for_outcome
-from tests.support.driver import FakeUser
+from tests.support.conversation import (
+    PATHS,
+    answer,
+    begin,
+    question_buttons,
+    wait_for_outcome,
+    wait_for_question,
+)
+from tests.support.driver import FakeUser, option_of, step_of
 from tests.support.records import JSON
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -101,6 +109,39 @@ async def start_webhook_bots(
     return started, ports
 
 
+async def converse_across_a_kill(person: FakeUser, timeout: float = 30.0) -> None:
+    """:func:`converse` through :data:`PATH`, as a person would when a question they were
+    answering is sent to them once more (the reply in flight at the kill): a tick shows on the
+    message they pressed, which may no longer be the newest; Done goes on the newest."""
+    await begin(person, timeout=timeout)
+    for step, value in PATH:
+        if not isinstance(value, list):
+            await answer(person, step, value, timeout)
+            continue
+        await wait_for_question(person, step, timeout)
+        for option in value:
+            button = next(b for b in question_buttons(person, step) if option_of(b) == option)
+            person.tap(button)
+            await person.fake.wait_for(
+                partial(ticked, person, step, option, button.text),
+                timeout,
+                f"the tick on {option!r} in chat {person.chat_id}",
+            )
+        done = next(
+            b for b in question_buttons(person, step) if b.callback_data.split("|")[1] == "d"
+        )
+        person.tap(done)
+
+
+def ticked(person: FakeUser, step: str, option: str, unticked: str) -> bool:
+    """Some message of ``step`` shows ``option`` relabelled (ticked)."""
+    return any(
+        step_of(b) == step and option_of(b) == option and b.text != unticked
+        for message in person.bot_messages()
+        for b in message.flat_buttons
+    )
+
+
 def question_order(fake: FakeBotApi, person: FakeUser) -> list[str]:
     """The button questions the chat was asked, in the order they were first sent."""
     steps = [step for step, _ in PATH]
@@ -121,7 +162,7 @@ async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_no
     balancer = Balancer(ports)
     people = [fake.user(8100 + n, deliver=balancer.deliver) for n in range(PEOPLE)]
 
-    talking = asyncio.gather(*(converse(p, PATH, timeout=30) for p in people))
+    talking = asyncio.gather(*(converse_across_a_kill(p) for p in people))
     await fake.wait_for(lambda: balancer.delivered >= KILL_AFTER, 60, "the burst under way")
     first.kill()
     try:

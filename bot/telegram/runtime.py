@@ -105,6 +105,11 @@ class Runtime:
         return self._retention
 
     @property
+    def shared(self) -> bool:
+        """Other processes may use the same database (PostgreSQL)."""
+        return self._shared is not None
+
+    @property
     def is_open(self) -> bool:
         return self._conversations is not None
 

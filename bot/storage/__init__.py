@@ -11,6 +11,11 @@ Layout: ``records`` (the dataclasses), ``protocol`` (:class:`Store`), ``schema``
 while a commit is in flight share the next transaction), and the synchronous units of work
 ``Storage`` runs on the database thread: ``conversations`` (the hot path), ``practice``
 (leads, follow-ups, statistics) and ``privacy`` (forget, export, retention).
+
+PostgreSQL (``DATABASE_URL``), for several bot processes on one database: ``postgres``
+(:class:`~bot.storage.postgres.PostgresStorage`, the same ``Store`` with asyncpg, plus the
+locks that several processes need), ``pg_units`` (its transactions) and ``pg_schema`` (the
+same migrations in PostgreSQL's dialect). It is imported by name, not from here.
 """
 
 from bot.storage.protocol import Store

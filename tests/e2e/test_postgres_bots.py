@@ -45,6 +45,7 @@ PEOPLE = 8
 KILL_AFTER = 30  # deliveries before the first bot is killed: conversations are mid-way
 MAX_TRIES = 200  # per update, across both bots
 RETRY_PAUSE_S = 0.05
+LEADING = "This bot runs the background jobs"
 
 
 def chat_of(update: JSON) -> int:
@@ -164,6 +165,7 @@ async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_no
 
     talking = asyncio.gather(*(converse_across_a_kill(p) for p in people))
     await fake.wait_for(lambda: balancer.delivered >= KILL_AFTER, 60, "the burst under way")
+    leaders = [bot for bot in (first, second) if LEADING in bot.output()]
     first.kill()
     try:
         await talking
@@ -196,6 +198,9 @@ async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_no
         for step, _ in PATH:
             assert stats.steps.get(step) == PEOPLE, (step, stats.steps)
         assert await store.pending_outbox(None) == []
+    # The background jobs ran in one bot at a time, and are the survivor's now.
+    assert len(leaders) == 1, bots.all_output()
+    await fake.wait_for(lambda: LEADING in second.output(), 60, "the survivor to lead")
     logs = bots.all_output()
     assert "Traceback" not in second.output(), second.output()
     assert "DATABASE_PATH is not used" in logs  # the test's folder was given too

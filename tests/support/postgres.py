@@ -26,8 +26,9 @@ _numbers = itertools.count(1)
 
 
 def binaries_present() -> bool:
-    if os.environ.get("PG_BIN"):
-        return True
+    given = os.environ.get("PG_BIN")
+    if given:
+        return (Path(given) / "initdb").is_file()
     return any(Path("/usr/lib/postgresql").glob("*/bin/initdb")) or _on_path("pg_config")
 
 

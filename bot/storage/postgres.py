@@ -8,9 +8,8 @@ it has. What several processes on one database need, and how each is kept:
   applies it (a second delivery, to this process or another, writes nothing);
 * **one update at a time per chat**: :meth:`PostgresStorage.chat_lock`, a session-level
   advisory lock on the chat id held for a whole turn (load, decide, commit, send the replies,
-  record them sent), on a pooled connection the turn's statements then use too; the kernel of
-  the matter is that the server drops it with the connection, so a killed process frees its
-  chats at once;
+  record them sent), on a pooled connection the turn's statements then use too. The server
+  drops it with the connection, so a killed process frees its chats at once;
 * **each reply sent once**: replies are sent only under their chat's lock and recorded as sent
   before it is released; rows a dead process left behind are claimed by a sweep
   (``FOR UPDATE SKIP LOCKED``) once their lease ran out (:mod:`bot.storage.pg_units`);
@@ -36,12 +35,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Final, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from bot.redact import redacted_url
 from bot.storage import pg_units as units
-from bot.storage.conversations import UpdateWrite
 from bot.storage.outage import Outage
 from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK, POLLING_LOCK, migrate
 from bot.storage.records import (
@@ -54,6 +53,7 @@ from bot.storage.records import (
     Stats,
     StorageError,
     StorageUnavailable,
+    UpdateWrite,
 )
 
 T = TypeVar("T")
@@ -97,8 +97,6 @@ class PostgresStorage:
     """Sessions, exactly-once updates, the outbox, leads, follow-ups and anonymous events in
     PostgreSQL. Open with ``await PostgresStorage.open(url)``."""
 
-    shared: Final = True  # other processes may write the same database
-
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self._url = url
@@ -130,10 +128,9 @@ class PostgresStorage:
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=pool_size, timeout=CONNECT_TIMEOUT_S
             )
-        except (TimeoutError, OSError, asyncpg.PostgresError, ValueError) as exc:
-            raise StorageError(f"cannot connect to the database at {name}: {_reason(exc)}") from exc
-        except asyncpg.InterfaceError as exc:
-            raise StorageError(f"cannot connect to the database at {name}: {exc}") from exc
+        except (TimeoutError, OSError, ValueError, *_DRIVER_ERRORS) as exc:
+            reason = _without_password(_reason(exc), url)
+            raise StorageError(f"cannot connect to the database at {name}: {reason}") from exc
         storage = cls(pool, url)
         try:
             async with storage._guard(), pool.acquire() as conn:
@@ -196,7 +193,7 @@ class PostgresStorage:
         except StorageError:
             raise
         except (*_DRIVER_ERRORS, OSError, TimeoutError) as exc:
-            error = _failure(self.name, exc)
+            error = _failure(self.name, exc, self._url)
             if isinstance(error, StorageUnavailable) and self._opened:
                 self.outage.failed(error)
             raise error from exc
@@ -253,8 +250,10 @@ class PostgresStorage:
                     await conn.execute("SELECT pg_advisory_unlock($1)", chat_id)
 
     async def lead(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Run ``work`` (the background jobs) only while this process is the leader, for as
-        long as it is; wait for the leadership otherwise. Never returns before cancelled."""
+        """Run ``work`` (the background jobs) only while this process is the leader: wait for
+        the leader lock, run ``work`` while holding it, and when the lock's connection ends
+        (the server went away, or ended it), stop ``work`` and wait for the lock again. Returns
+        when ``work`` does; runs until cancelled otherwise."""
         while True:
             try:
                 conn = await self._hold(LEADER_LOCK, None)
@@ -402,9 +401,15 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0].rstrip(".")
 
 
-def _failure(name: str, exc: BaseException) -> StorageError:
+def _without_password(text: str, url: str) -> str:
+    """A driver's message may quote the URL it was given: never with its password."""
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
+def _failure(name: str, exc: BaseException, url: str) -> StorageError:
     state = getattr(exc, "sqlstate", None) or ""
-    reason = _reason(exc)
+    reason = _without_password(_reason(exc), url)
     if (
         isinstance(
             exc,

@@ -109,7 +109,7 @@ def instrument(watch: Stopwatch) -> None:
     )
     # the same units timed where they run, on the database thread: the SQL and SQLite's own
     # work; the difference to the round trip above is the hop between the threads
-    for name in ("commit_update", "mark_sent", "load_chat"):
+    for name in ("commit_writes", "mark_sent", "load_chat"):
         unit = getattr(conversations_module, name)
         timed = _wrap_sync(watch, f"{INSIDE}inside the unit of work: {name}", unit)
         timed.__module__, timed.__name__ = unit.__module__, unit.__name__

@@ -6,7 +6,7 @@ same per update, and hold about the same memory, however many people have used i
 The conversations are real: random people walk the default flow with the same engine the bot
 runs (random answers, also red flags and ages that end early), 80% to an outcome and 20%
 stopped part-way (their session waits at a question). Each one is stored as the bot stores an
-update: ``Storage.commit_update`` with the session JSON, the language and source, their
+update: ``Storage.commit`` with the session JSON, the language and source, their
 consent, an update id, and the anonymous events the bot records (started, each step reached,
 the outcome); their times are spread over the last ``--days`` days. Chat ids and update ids
 are chosen below the harness's (bench/harness/driver.py: chats from 700,000,000, updates from
@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -35,7 +37,7 @@ from bench.flow_bench import SETTINGS, _inputs_for  # noqa: E402
 from bot.engine import Done, Engine, Input, Session  # noqa: E402
 from bot.flow import load_compiled  # noqa: E402
 from bot.flow.model import Flow, Step, StepKind  # noqa: E402
-from bot.storage import Event, Storage  # noqa: E402
+from bot.storage import ChatChange, Event, SessionJSON, Storage, UpdateWrite  # noqa: E402
 
 FIRST_CHAT_ID = 100_000_000  # the harness's live chats start at 700,000,000
 LAST_UPDATE_ID = 100_000  # the harness's updates start at 100,001
@@ -115,19 +117,18 @@ async def prefill(
                 finished += 1
             update_id = LAST_UPDATE_ID - index if index < LAST_UPDATE_ID else None
             at = now - rng.random() * days * 86_400
-            await storage.commit_update(
-                update_id=update_id,
-                chat_id=FIRST_CHAT_ID + index,
-                session_json=session_json,
+            change = ChatChange(
+                session=SessionJSON(session_json),
                 events=kept,
                 language="en",
                 source=source,
                 consented_at=at,  # everyone with answers stored agreed first
-                now=at,
             )
-        stored = await storage.count_chats()
+            await storage.commit(UpdateWrite(update_id, FIRST_CHAT_ID + index, change, now=at))
     finally:
         await storage.close()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        (stored,) = conn.execute("SELECT count(*) FROM chats").fetchone()
     seconds = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     return {

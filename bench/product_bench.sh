@@ -5,6 +5,8 @@
 #   1,000 and 10,000 chats walking the whole flow: floor, anchor + PicklePersistence, product
 #   100,000 stored conversations: the anchor with 100k chats loaded as stored state, the product
 #     with a database pre-filled with 100k conversations (bench/prefill.py); 10k walk live
+#   each of those with one update at a time, then the anchor and the product again with
+#     CONCURRENCY (default 32) updates of different chats in flight at once (group commit)
 #   start to first poll of `triage-bot run` (empty database, and the 100k one)
 #   then bench/breakdown.py (where an update's time goes) and bench/flow_bench.py (loading,
 #   compiling, one engine step), so that one results file holds every figure
@@ -20,6 +22,10 @@
 # HARNESS (default bench/harness, run as `$PY bench/harness run ...`) may point at another
 # harness with the same `run` command line.
 #
+# BASELINE=DIR (optional): another checkout of the product (e.g. `git archive <commit> | tar -x
+# -C DIR`, with this bench/ copied in); its product runs beside ours in every row, labelled
+# "product@$BASELINE_LABEL", so a change is measured against what it changes in ONE run.
+#
 # Results: OUT_DIR (default bench/results)/product-<time>.{jsonl,md,log}; the .md holds the
 # tables for docs/benchmarks.md and the README.
 set -euo pipefail
@@ -30,6 +36,9 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 HARNESS="${HARNESS:-$ROOT/bench/harness}"
 OUT="${1:-$ROOT/bench/results}"
 QUICK="${QUICK:-0}"
+CONCURRENCY="${CONCURRENCY:-32}"  # updates of different chats in flight in the busy rows
+BASELINE="${BASELINE:-}"
+BASELINE_LABEL="${BASELINE_LABEL:-baseline}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-480}"  # seconds; a hung run is killed, the rest carry on
 # the harness itself stops sending updates after this long (and reports the run as failed),
 # leaving time for its persistence timing and shutdown before RUN_TIMEOUT
@@ -74,10 +83,19 @@ run() {  # run STORED_BEFORE BOT HARNESS_ARGS... : one measurement, annotated, a
   printf '  %-16s %-62s %4ss\n' "$bot" "$*" $((SECONDS - t0))
 }
 
-product() {  # product STORED_BEFORE DATABASE ARGS...
+product() {  # product STORED_BEFORE DATABASE ARGS... (and the baseline's, when given)
   local stored="$1" db="$2"; shift 2
   DATABASE_PATH="$db" run "$stored" product --app bot.app:build_application \
     --flow bench/flow_product.json --label product "$@"
+  if [[ -n "$BASELINE" ]]; then
+    local copy="${db%/*}-baseline/${db##*/}"
+    mkdir -p "${copy%/*}"
+    [[ "$stored" == 0 ]] || cp "$TMP/prefilled.db" "$copy"
+    # its own bench/harness, run from its folder, imports its own bot package
+    (cd "$BASELINE" && DATABASE_PATH="$copy" HARNESS="$BASELINE/bench/harness" \
+      run "$stored" "product@$BASELINE_LABEL" --app bot.app:build_application \
+      --flow bench/flow_product.json --label "product@$BASELINE_LABEL" "$@")
+  fi
 }
 
 echo "python: $PY ($("$PY" -c 'import sys, telegram; print(sys.version.split()[0], "PTB", telegram.__version__)'))"
@@ -88,6 +106,9 @@ for chats in "${LEVELS[@]}"; do
   run 0 floor --variant floor --chats "$chats"
   run 0 anchor/pickle --variant anchor --persistence pickle --chats "$chats" --flush-budget 20
   product 0 "$TMP/db-$chats/triage.db" --chats "$chats"
+  run 0 anchor/pickle --variant anchor --persistence pickle --chats "$chats" --flush-budget 20 \
+    --concurrency "$CONCURRENCY"
+  product 0 "$TMP/db-$chats-busy/triage.db" --chats "$chats" --concurrency "$CONCURRENCY"
 done
 
 echo "== $BIG_STORED stored conversations + $BIG_LIVE live"
@@ -99,6 +120,11 @@ cp "$TMP/prefilled.db" "$TMP/big/triage.db"
 run "$BIG_STORED" anchor/pickle --variant anchor --persistence pickle --chats "$BIG_LIVE" \
   --seed-chats "$BIG_STORED" --flush-budget 20
 product "$BIG_STORED" "$TMP/big/triage.db" --chats "$BIG_LIVE"
+mkdir -p "$TMP/big-busy"
+cp "$TMP/prefilled.db" "$TMP/big-busy/triage.db"
+run "$BIG_STORED" anchor/pickle --variant anchor --persistence pickle --chats "$BIG_LIVE" \
+  --seed-chats "$BIG_STORED" --flush-budget 20 --concurrency "$CONCURRENCY"
+product "$BIG_STORED" "$TMP/big-busy/triage.db" --chats "$BIG_LIVE" --concurrency "$CONCURRENCY"
 
 echo "== start to first poll"
 t0=$SECONDS

@@ -96,7 +96,8 @@ async def _post_init(app: AnyApplication) -> None:
     await runtime.open()
     await runtime.outbox.send_unsent()
     runtime.outbox.start()
-    await runtime.retention.catch_up()
+    if not runtime.shared:  # shared: the leader's daily job runs it, in one process
+        await runtime.retention.catch_up()
     runtime.start_jobs()
     await set_commands(app.bot)
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import dotenv_values
 
 from bot.errors import SetupError
+from bot.redact import redacted_url
 
 DEFAULT_DATABASE_PATH = "data/triage.db"
 DEFAULT_FLOW_FILE = "flows/sciatica.yaml"
@@ -61,6 +62,11 @@ class Settings:
     telegram_bot_token: str = field(repr=False)
     api_base_url: str | None = None
     database_path: Path = Path(DEFAULT_DATABASE_PATH)
+    # DATABASE_URL=postgresql://...: PostgreSQL instead of the SQLite file (it may hold a
+    # password: never shown, see database_name).
+    database_url: str | None = field(default=None, repr=False)
+    # Settings given but not used, in one sentence each, for start-up to log (once).
+    notes: tuple[str, ...] = ()
     booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
     flow_file: Path = Path(DEFAULT_FLOW_FILE)
@@ -93,6 +99,14 @@ class Settings:
     def zone(self) -> ZoneInfo:
         """The practice's time zone (checked when the settings were read)."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def database_name(self) -> str:
+        """The database as logs and messages name it: the file, or the URL without its
+        password."""
+        if self.database_url is None:
+            return str(self.database_path)
+        return redacted_url(self.database_url)
 
     @property
     def webhook_mode(self) -> bool:
@@ -178,7 +192,16 @@ def load_settings(
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be text or json, got {log_format!r}.")
 
+    database_url, database_path, ignored = _database(read)
+    notes = ["DATABASE_URL is set, so DATABASE_PATH is not used"] if ignored else []
     backup_dir = read.path("BACKUP_DIR")
+    if backup_dir is not None and database_url is not None:
+        # The container image sets BACKUP_DIR for its SQLite file: not a mistake to stop on.
+        notes.append(
+            "BACKUP_DIR is not used with PostgreSQL: back the database up with pg_dump "
+            "(docs/deploy.md)"
+        )
+        backup_dir = None
     if backup_dir is not None and backup_dir.exists() and not backup_dir.is_dir():
         raise ConfigError(f"BACKUP_DIR must be a folder, but {backup_dir} is a file.")
 
@@ -194,7 +217,9 @@ def load_settings(
     return Settings(
         telegram_bot_token=token,
         api_base_url=read.url("TELEGRAM_API_BASE_URL"),
-        database_path=Path(read.text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+        database_path=database_path,
+        database_url=database_url,
+        notes=tuple(notes),
         booking_url=read.url("BOOKING_URL"),
         admin_chat_ids=read.people("ADMIN_CHAT_IDS"),
         flow_file=Path(read.text("FLOW_FILE") or DEFAULT_FLOW_FILE),
@@ -222,6 +247,31 @@ def load_settings(
         backup_keep=read.whole("BACKUP_KEEP", DEFAULT_BACKUP_KEEP, low=1, high=1000),
         health_port=health_port,
         health_listen=health_listen,
+    )
+
+
+def _database(read: _Reader) -> tuple[str | None, Path, bool]:
+    """DATABASE_URL and DATABASE_PATH: (the PostgreSQL URL or None, the SQLite file, whether
+    DATABASE_PATH was set and is not used). ``sqlite:///data/triage.db`` is a relative file,
+    ``sqlite:////var/lib/triage.db`` an absolute one; DATABASE_URL wins over DATABASE_PATH."""
+    given_path = read.text("DATABASE_PATH")
+    path = Path(given_path or DEFAULT_DATABASE_PATH)
+    url = read.text("DATABASE_URL")
+    if url is None:
+        return None, path, False
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        if not urlsplit(url).path.strip("/"):
+            raise ConfigError(
+                "DATABASE_URL must name the database, like "
+                "postgresql://triage:PASSWORD@db:5432/triage."
+            )
+        return url, path, given_path is not None
+    if scheme == "sqlite" and url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return None, Path(url.removeprefix("sqlite:///")), given_path is not None
+    raise ConfigError(
+        "DATABASE_URL must start with postgresql:// (PostgreSQL) or sqlite:/// (a SQLite "
+        f"file), got one starting with {scheme + '://' if scheme else 'neither'}."
     )
 
 

@@ -26,6 +26,7 @@ from bot.ops.backup import (
 from bot.ops.dblock import DatabaseInUse, holding_lock, lock_path
 from bot.storage import SCHEMA_VERSION, Storage
 from bot.telegram.backups import DAY, LAST_RUN_KEY, BackupJob
+from tests.support.storage import commit, count_chats
 
 T0 = 2_000_000_000.0  # 2033-05-18 03:33:20 UTC
 
@@ -33,7 +34,7 @@ T0 = 2_000_000_000.0  # 2033-05-18 03:33:20 UTC
 async def a_database(path: Path, chats: int = 3) -> None:
     async with await Storage.open(path) as storage:
         for chat_id in range(1, chats + 1):
-            await storage.commit_update(update_id=chat_id, chat_id=chat_id, session_json=None)
+            await commit(storage, update_id=chat_id, chat_id=chat_id, session_json=None)
 
 
 def processed(path: Path) -> set[int]:
@@ -112,7 +113,7 @@ async def test_restore_replaces_the_database_and_keeps_the_old_one_aside(tmp_pat
     assert done.replaced == tmp_path / "triage.db.replaced-20330518-033320"
     assert processed(done.replaced) == {1, 2, 3, 4, 5, 77}  # nothing of it lost
     async with await Storage.open(database) as storage:  # and the bot can open it
-        assert await storage.count_chats() == 2
+        assert count_chats(storage) == 2
 
 
 async def test_restore_refuses_while_a_bot_holds_the_lock(tmp_path: Path) -> None:

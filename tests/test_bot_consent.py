@@ -25,6 +25,7 @@ from tests.support.conversation import (
     begin,
     converse,
 )
+from tests.support.storage import commit
 
 ASKED = "your answers are about your health, so we need your OK"
 ASKED_ES = "necesitamos tu permiso para guardarlas"
@@ -184,7 +185,7 @@ async def test_a_conversation_from_before_consent_existed_carries_on_once_agreed
         old = Session("sciatica", "1", "radiation", "en", answers={"location": "buttock"})
         old.history.append("location")
         async with bot.storage() as storage:
-            await storage.commit_update(update_id=None, chat_id=8008, session_json=old.to_json())
+            await commit(storage, update_id=None, chat_id=8008, session_json=old.to_json())
         person = bot.fake.user(8008)
         person.say("hi")
         await person.wait_for_text(ASKED)
@@ -201,7 +202,7 @@ async def test_no_thanks_from_before_consent_existed_deletes_what_was_kept(
         old = Session("sciatica", "1", "likely_piriformis", "en", outcome="likely_piriformis")
         old.answers = {"location": "buttock"}
         async with bot.storage() as storage:
-            await storage.commit_update(update_id=None, chat_id=8009, session_json=old.to_json())
+            await commit(storage, update_id=None, chat_id=8009, session_json=old.to_json())
         person = bot.fake.user(8009)
         person.say("hi")
         await person.wait_for_text(ASKED)

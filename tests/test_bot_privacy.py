@@ -16,6 +16,7 @@ from bot.storage import NewLead, OutgoingMessage
 from tests.bot_inprocess import USERNAME, RunningBot, running_bot
 from tests.support import FakeBotApi, FakeUser
 from tests.support.conversation import Answer, agree, answer, begin, converse
+from tests.support.storage import add_lead, schedule_followup
 
 ADMIN_CHAT = 777000111
 WELCOME_ES = "Hola, y gracias por escribirnos"
@@ -83,11 +84,11 @@ async def test_forget_then_mydata_leaves_nothing_but_anonymous_counts(tmp_path: 
         person = await at_safety_questions(bot, 4101)
         other = await at_safety_questions(bot, 4102)
         async with bot.storage() as storage:
-            await storage.add_lead(
-                lead_of(person.chat_id, "Ann", "ann_x"), outbox=[card_about(4101)]
+            await add_lead(
+                storage, lead_of(person.chat_id, "Ann", "ann_x"), outbox=[card_about(4101)]
             )
-            await storage.schedule_followup(person.chat_id, time.time() + 3 * 86400)
-            await storage.add_lead(lead_of(other.chat_id, "Bob", "bob_y"))
+            await schedule_followup(storage, person.chat_id, time.time() + 3 * 86400)
+            await add_lead(storage, lead_of(other.chat_id, "Bob", "bob_y"))
             started_before = (await storage.stats(since=0)).started
 
         person.command("forget")
@@ -121,7 +122,7 @@ async def test_mydata_shows_a_person_mid_conversation_their_own_data_only(
         other = bot.fake.user(4202)
         await converse(other, [("location", "tailbone"), ("radiation", "foot")])
         async with bot.storage() as storage:
-            await storage.add_lead(lead_of(other.chat_id, "Bob Other", "bob_other"))
+            await add_lead(storage, lead_of(other.chat_id, "Bob Other", "bob_other"))
 
         asked = person.last_message()
         assert asked is not None
@@ -149,7 +150,7 @@ async def test_a_long_copy_comes_as_a_json_document_without_other_chats(tmp_path
         person = await at_safety_questions(bot, 4301, language_code="es")
         async with bot.storage() as storage:
             big = lead_of(person.chat_id, "Ana Ejemplo", "ana_e", summary_size=80)
-            await storage.add_lead(big, outbox=[card_about(person.chat_id)])
+            await add_lead(storage, big, outbox=[card_about(person.chat_id)])
 
         person.command("mydata")
         await person.wait_for_text("la copia completa está en el archivo")

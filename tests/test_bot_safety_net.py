@@ -30,6 +30,7 @@ from tests.support.conversation import (
     converse,
     wait_for_outcome,
 )
+from tests.support.storage import commit
 
 URGENT = OUTCOME_TEXT["emergency"]
 DAY = 86400.0
@@ -79,7 +80,8 @@ async def test_after_the_retention_purge_the_first_message_is_screened(tmp_path:
     database = tmp_path / "triage.db"
     aged = Session("sciatica", "1", "severity", "en", answers={"location": "buttock"})
     async with await Storage.open(database) as storage:  # agreed and answered 40 days ago
-        await storage.commit_update(
+        await commit(
+            storage,
             update_id=None,
             chat_id=9102,
             session_json=aged.to_json(),

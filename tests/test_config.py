@@ -229,3 +229,49 @@ def test_every_setting_is_in_the_readme_table() -> None:
     table = set(re.findall(r"^\| `([A-Z_]+)`", readme, re.M))
     table |= set(re.findall(r"^\| `[A-Z_]+`, `([A-Z_]+)`", readme, re.M))
     assert read <= table, sorted(read - table)
+
+
+# --- the database: DATABASE_URL and DATABASE_PATH ------------------------------------------------
+
+
+def test_database_url_postgresql_selects_postgresql_and_hides_its_password() -> None:
+    url = "postgresql://triage:s3cret@db:5432/triage"
+    loaded = settings(DATABASE_URL=url)
+    assert loaded.database_url == url
+    assert loaded.database_name == "postgresql://triage@db:5432/triage"
+    assert loaded.notes == ()
+    assert "s3cret" not in repr(loaded)
+
+
+def test_database_url_sqlite_names_the_file() -> None:
+    assert settings(DATABASE_URL="sqlite:///data/other.db").database_path == Path("data/other.db")
+    absolute = settings(DATABASE_URL="sqlite:////var/lib/triage/triage.db")
+    assert absolute.database_path == Path("/var/lib/triage/triage.db")
+    assert absolute.database_url is None
+
+
+def test_database_url_wins_over_database_path_and_says_so() -> None:
+    loaded = settings(DATABASE_URL="postgresql://db/triage", DATABASE_PATH="data/triage.db")
+    assert loaded.database_url == "postgresql://db/triage"
+    assert loaded.notes == ("DATABASE_URL is set, so DATABASE_PATH is not used",)
+    assert settings(DATABASE_PATH="data/x.db").notes == ()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://db/triage", "must start with postgresql:// (PostgreSQL) or sqlite:///"),
+        ("data/triage.db", "starting with neither"),
+        ("postgresql://db", "must name the database"),
+    ],
+)
+def test_a_database_url_of_another_kind_is_one_sentence(url: str, expected: str) -> None:
+    message = problem(TELEGRAM_BOT_TOKEN=TOKEN, DATABASE_URL=url)
+    assert expected in message
+
+
+def test_backups_of_a_postgresql_database_are_pg_dumps_job(tmp_path: Path) -> None:
+    # The container image sets BACKUP_DIR for its SQLite file: ignored with PostgreSQL, said.
+    loaded = settings(DATABASE_URL="postgresql://db/t", BACKUP_DIR=str(tmp_path))
+    assert loaded.backup_dir is None
+    assert any("pg_dump" in note for note in loaded.notes)

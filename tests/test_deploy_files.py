@@ -80,4 +80,10 @@ def test_the_dockerfile_and_compose_file_say_what_the_guide_says() -> None:
     services = compose["services"]
     assert "profiles" not in services["bot"]  # the bot runs by default
     assert services["caddy"]["profiles"] == ["webhook"]
+    # PostgreSQL and several bots only when asked for; one bot on SQLite by default.
+    assert services["postgres"]["profiles"] == ["postgres"]
+    assert "ports" not in services["postgres"]  # never published on the host
+    assert services["bot"]["deploy"]["replicas"] == "${BOT_REPLICAS:-1}"
+    caddyfile = (REPO / "deploy" / "Caddyfile").read_text("utf-8")
+    assert "dynamic a bot 8443" in caddyfile  # every replica, looked up again and again
     assert any(str(v).startswith("/data") or ":/data" in str(v) for v in services["bot"]["volumes"])

@@ -19,9 +19,11 @@ import bot.ops.doctor
 from bot.cli import main
 from bot.ops.backup import backups_in, take_backup
 from bot.storage import SCHEMA_VERSION, Storage
+from bot.storage.postgres import PostgresStorage
 from tests.bot_inprocess import FLOW
 from tests.support import FAKE_TOKEN, FakeBotApi
 from tests.support.botprocess import _SETTINGS
+from tests.support.storage import commit
 
 ADMIN = 9001
 NAMES = [
@@ -43,7 +45,7 @@ def ready(tmp_path: Path, fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch) -> 
 
     async def create() -> None:
         async with await Storage.open(database) as storage:
-            await storage.commit_update(update_id=1, chat_id=5, session_json=None)
+            await commit(storage, update_id=1, chat_id=5, session_json=None)
 
     asyncio.run(create())
     take_backup(database, tmp_path / "backups" / "triage-20300101-000000.db")
@@ -226,3 +228,34 @@ def test_each_problem_fails_its_own_line(
     assert failing[0].startswith(f"✗ {name}: "), failing[0]
     assert re.search(expected, failing[0]), failing[0]
     assert lines[-1].endswith("checks failed.")
+
+
+def test_a_postgresql_database_gets_the_same_database_lines(
+    tmp_path: Path, fake: FakeBotApi, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], pg_url: str,
+) -> None:  # fmt: skip
+    ready(tmp_path, fake, monkeypatch)
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.delenv("BACKUP_DIR")
+    _, lines = doctor(capsys)
+    text = "\n".join(lines)
+    assert f"database {pg_url}" in text
+    assert "✓ database writable" in text
+    assert "✓ migrations: an empty database; the first start creates the tables" in text
+
+    async def create() -> None:
+        async with await PostgresStorage.open(pg_url):
+            pass
+
+    asyncio.run(create())
+    _, lines = doctor(capsys)
+    text = "\n".join(lines)
+    assert f"✓ migrations: schema version {SCHEMA_VERSION}, current" in text
+    assert "✓ integrity: checked by PostgreSQL itself" in text
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:s3cret@127.0.0.1:1/none")
+    code, lines = doctor(capsys)
+    text = "\n".join(lines)
+    assert code == 1
+    assert "✗ database writable: cannot connect to postgresql://bot@127.0.0.1:1/none" in text
+    assert "s3cret" not in text

@@ -24,6 +24,8 @@ import bot.telegram.health as health
 from bot.app import build_application
 from bot.config import load_settings
 from bot.run import serve
+from bot.storage import OutgoingMessage
+from bot.storage.postgres import PostgresStorage
 from bot.telegram.runtime import runtime_of
 from tests.bot_inprocess import BOOKING_URL, FLOW, USERNAME, running_bot
 from tests.support import FAKE_TOKEN, FakeBotApi
@@ -34,6 +36,7 @@ from tests.support.conversation import (
     wait_for_outcome,
     wait_for_question,
 )
+from tests.support.storage import commit
 
 NAME, HANDLE = "Ann Example", "ann_example_77"
 PHRASE = "cant really feel the paper when i wipe"
@@ -225,3 +228,14 @@ def test_each_application_has_a_registry_of_its_own(tmp_path: Path) -> None:
     assert "triage_updates_total" in first.exposition().decode()
     assert value(second.exposition().decode(), "triage_updates_total", result="applied") == 0
     assert not [name for name in REGISTRY._names_to_collectors if name.startswith("triage_")]
+
+
+async def test_the_health_probe_looks_at_a_postgresql_database(pg_url: str) -> None:
+    reply = OutgoingMessage(5, "sendMessage", {"chat_id": 5, "text": "hi"})
+    async with await PostgresStorage.open(pg_url) as store:
+        await commit(store, update_id=1, chat_id=5, outbox=[reply], now=1_800_000_000.0)
+    state = await health.probe_postgres(pg_url, "the test database")
+    assert state == health.DatabaseState(None, 1, 1_800_000_000.0)
+    unreachable = "postgresql://bot:s3cret@127.0.0.1:1/none"
+    down = await health.probe_postgres(unreachable, "postgresql://bot@127.0.0.1:1/none")
+    assert down.problem is not None and "s3cret" not in down.problem

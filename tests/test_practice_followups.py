@@ -25,6 +25,7 @@ from tests.practice_bot import (
 from tests.support import FakeBotApi, FakeUser
 from tests.support.conversation import OUTCOME_TEXT, WARNING, begin
 from tests.support.records import ChatMessage
+from tests.support.storage import schedule_followup
 
 DAY = 86400.0
 BOOKED = "I'll check in with you in 3 days"
@@ -37,7 +38,7 @@ def days_ahead(monkeypatch: pytest.MonkeyPatch, days: float) -> None:
 
 async def schedule(database: Path, chat_id: int, due_at: float) -> None:
     async with await Storage.open(database) as storage:
-        await storage.schedule_followup(chat_id, due_at)
+        await schedule_followup(storage, chat_id, due_at)
 
 
 async def test_a_checkin_survives_restarts_and_goes_out_once(
@@ -130,7 +131,7 @@ async def test_a_mild_answer_gets_a_warm_reply_and_keeps_the_booking_button(
         await begin(person)  # a new conversation is under way when the check-in comes
         await bot.question(person, "location")
         async with bot.storage() as storage:
-            await storage.schedule_followup(person.chat_id, time.time() - 60)
+            await schedule_followup(storage, person.chat_id, time.time() - 60)
         checkin = await person.wait_for_text(CHECKIN_QUESTION)
         person.press("^2$")
         await person.wait_for_text("we hope it keeps easing")
@@ -162,7 +163,7 @@ async def test_forget_cancels_the_checkin(tmp_path: Path, monkeypatch: pytest.Mo
 
         clock[0] += 4 * DAY  # past the time it was due; another one is due too
         async with bot.storage() as storage:
-            await storage.schedule_followup(7006, clock[0] - 1)
+            await schedule_followup(storage, 7006, clock[0] - 1)
         await bot.fake.user(7006).wait_for_text(CHECKIN_QUESTION)
         assert not person.has_text(CHECKIN_QUESTION)
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from bot.engine import Session
 from bot.storage import Event, NewLead, Storage
-from bot.telegram.retention import DAY, LAST_RUN_KEY, Retention
+from bot.telegram.retention import DAY, LAST_RUN_KEY, PROCESSED_KEEP_S, Retention
 from tests.bot_inprocess import USERNAME, running_bot
 from tests.support import FakeBotApi
+from tests.support.storage import add_lead, commit, is_processed, schedule_followup
 
 AGED, RECENT, LATER = 5001, 5002, 5003
 
@@ -25,7 +26,8 @@ AGED, RECENT, LATER = 5001, 5002, 5003
 async def seed_person(storage: Storage, chat_id: int, *, at: float) -> None:
     """A conversation, a lead and a follow-up, all last touched at ``at``."""
     session = Session("sciatica", "1", "age", "en", answers={"location": "buttock"})
-    await storage.commit_update(
+    await commit(
+        storage,
         update_id=None,
         chat_id=chat_id,
         session_json=session.to_json(),
@@ -33,8 +35,8 @@ async def seed_person(storage: Storage, chat_id: int, *, at: float) -> None:
         now=at,
     )
     lead = NewLead(chat_id, "Ann", "ann_x", {"Where?": "buttock"}, "non_specific")
-    await storage.add_lead(lead, now=at)
-    await storage.schedule_followup(chat_id, at + 3600)
+    await add_lead(storage, lead, now=at)
+    await schedule_followup(storage, chat_id, at + 3600)
 
 
 def personal(held: dict[str, Any]) -> bool:
@@ -124,3 +126,19 @@ async def test_a_run_reports_counts_by_table_and_keeps_what_is_young(tmp_path: P
     assert again is None  # ran a moment ago
     assert personal(young)
     assert json.loads(json.dumps(counts)) == counts  # counts only: nothing personal to log
+
+
+async def test_the_run_forgets_update_ids_past_the_redelivery_window(tmp_path: Path) -> None:
+    """Update ids are kept only to recognise a redelivery (Telegram redelivers for 24 hours):
+    the daily run removes those older than PROCESSED_KEEP_S, so the table does not grow by a
+    row per update forever, and keeps the younger ones, whose redelivery stays a no-op."""
+    assert PROCESSED_KEEP_S > DAY
+    now = 2_000_000_000.0
+    async with await Storage.open(tmp_path / "triage.db") as storage:
+        aged, young = 11, 12
+        await commit(storage, update_id=aged, chat_id=1, now=now - PROCESSED_KEEP_S - 60)
+        await commit(storage, update_id=young, chat_id=1, now=now - PROCESSED_KEEP_S + 60)
+        counts = await Retention(storage, 90, clock=lambda: now).run()
+        assert counts["processed_updates"] == 1
+        assert not is_processed(storage, aged) and is_processed(storage, young)
+        assert not await commit(storage, update_id=young, chat_id=1)  # still recognised

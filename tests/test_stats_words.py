@@ -17,6 +17,7 @@ from bot.telegram.practice.admin import stats_words
 from bot.telegram.practice.followups import first_score
 from tests.bot_inprocess import running_bot
 from tests.practice_bot import ADMIN, BOOKING_OUTCOME, at_booking_outcome
+from tests.support.storage import commit
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = 1_800_000_000.0
@@ -49,8 +50,8 @@ async def test_idle_counts_only_conversations_untouched_for_the_time_asked(
         (6, "age", None, NOW - 40 * DAY),  # before the period
     ]
     for chat_id, step, outcome, at in chats:
-        await storage.commit_update(
-            update_id=chat_id, chat_id=chat_id, session_json=session(step, outcome), now=at
+        await commit(
+            storage, update_id=chat_id, chat_id=chat_id, session_json=session(step, outcome), now=at
         )
     stats = await storage.stats(NOW - 30 * DAY, idle_for=DAY, now=NOW)
     assert stats.idle == {"age": 2, "location": 1}
@@ -63,7 +64,7 @@ async def test_check_in_scores_are_kept_in_pairs_anonymously(storage: Storage) -
         Event(PAIN_EVENT, step="7", outcome="3"),
         Event(PAIN_EVENT, outcome="2"),  # an older check-in, without its first score
     ]
-    await storage.commit_update(update_id=1, chat_id=1, events=events, now=NOW)
+    await commit(storage, update_id=1, chat_id=1, events=events, now=NOW)
     stats = await storage.stats(NOW - DAY)
     assert stats.pain == (PainScores(7, 3, 2), PainScores(None, 2, 1))
 

@@ -1,4 +1,5 @@
-"""bot.storage against real SQLite files in tmp_path: schema, exactly-once, outbox, privacy."""
+"""The storage contract against real databases: SQLite files in tmp_path and a PostgreSQL
+server (tests/conftest.py); SQLite's own matters (files, pragmas, checkpoints) apart."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ from bot.storage import (
     Storage,
     StorageError,
     TypedAnswer,
+)
+from bot.storage.postgres import PostgresStorage
+from tests.support import postgres
+from tests.support.storage import (
+    add_lead,
+    commit,
+    commit_returning,
+    count_chats,
+    is_processed,
+    schedule_followup,
 )
 
 NOW = 1_800_000_000.0  # a fixed clock, on an hour boundary
@@ -56,12 +67,43 @@ def lead(chat_id: int, **overrides: Any) -> NewLead:
     return NewLead(**fields)
 
 
-# The behaviour must not depend on the in-memory chat cache: run it without one and with one.
-@pytest.fixture(params=[0, 4096], ids=["no-cache", "cache"])
+# The contract holds for every backend: SQLite without and with its in-memory chat cache (the
+# behaviour must not depend on it), and PostgreSQL (a real server: see tests/conftest.py).
+@pytest.fixture(params=["sqlite-no-cache", "sqlite-cache", "postgres"])
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    store = await Storage.open(tmp_path / "triage.db", cache_size=request.param)
-    yield store
-    await store.close()
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")  # skips without PostgreSQL
+        async with postgres.fresh_database(server) as url:
+            store: Any = await PostgresStorage.open(url)
+            yield store
+            await store.close()
+    else:
+        cache_size = 0 if request.param == "sqlite-no-cache" else 4096
+        store = await Storage.open(tmp_path / "triage.db", cache_size=cache_size)
+        yield store
+        await store.close()
+
+
+Opener = Callable[[], Awaitable[Any]]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def opener(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens the same database again each time it is called: for what must survive a restart."""
+    if request.param == "sqlite":
+
+        async def open_sqlite() -> Any:
+            return await Storage.open(tmp_path / "triage.db")
+
+        yield open_sqlite
+        return
+    server = request.getfixturevalue("pg_server")  # skips without PostgreSQL
+    async with postgres.fresh_database(server) as url:
+
+        async def open_postgres() -> Any:
+            return await PostgresStorage.open(url)
+
+        yield open_postgres
 
 
 def raw(path: Path) -> sqlite3.Connection:
@@ -75,7 +117,7 @@ def raw(path: Path) -> sqlite3.Connection:
 async def test_first_open_creates_folders_file_and_current_schema_in_wal(tmp_path: Path) -> None:
     path = tmp_path / "data" / "deep" / "triage.db"
     async with await Storage.open(path) as store:
-        assert await store.count_chats() == 0
+        assert count_chats(store) == 0
         pragmas = await store._run(
             lambda conn: [
                 conn.execute(f"PRAGMA {name}").fetchone()[0]
@@ -108,8 +150,8 @@ async def test_an_old_database_is_upgraded_and_keeps_its_data(tmp_path: Path) ->
     async with await Storage.open(path) as store:
         state = await store.load_chat(5)
         assert state is not None and state.session_json == session("age")
-        assert not await store.commit_update(update_id=41, chat_id=5, session_json=None)
-        assert await store.add_lead(lead(5), now=NOW) > 0  # a table from migration 2
+        assert not await commit(store, update_id=41, chat_id=5, session_json=None)
+        assert await add_lead(store, lead(5), now=NOW) > 0  # a table from migration 2
         assert [x.chat_id for x in await store.all_leads()] == [5]
 
     with raw(path) as conn:
@@ -188,14 +230,15 @@ async def test_a_closed_storage_says_so(tmp_path: Path) -> None:
     await store.close()
     await store.close()  # twice is fine
     with pytest.raises(StorageError, match="closed"):
-        await store.commit_update(update_id=1, chat_id=1)
+        await commit(store, update_id=1, chat_id=1)
 
 
 # --- updates: exactly once ----------------------------------------------------------------------
 
 
 async def test_a_redelivered_update_writes_nothing(storage: Storage) -> None:
-    first = await storage.commit_update(
+    first = await commit(
+        storage,
         update_id=100,
         chat_id=7,
         session_json=session("radiation", location="buttock"),
@@ -205,7 +248,8 @@ async def test_a_redelivered_update_writes_nothing(storage: Storage) -> None:
         followup_due_at=NOW + DAY,
         now=NOW,
     )
-    again = await storage.commit_update(
+    again = await commit(
+        storage,
         update_id=100,
         chat_id=7,
         session_json=session("severity", location="other"),
@@ -222,30 +266,29 @@ async def test_a_redelivered_update_writes_nothing(storage: Storage) -> None:
     assert (await storage.stats(0)).steps == {"radiation": 1}
     assert len(await storage.all_leads()) == 1
     assert [f.due_at for f in await storage.due_followups(NOW + 3 * DAY)] == [NOW + DAY]
-    assert await storage.is_processed(100)
-    assert not await storage.is_processed(101)
+    assert is_processed(storage, 100)
+    assert not is_processed(storage, 101)
 
 
-async def test_exactly_once_holds_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
-        assert await store.commit_update(update_id=9, chat_id=1, outbox=[message(1, "hi")])
-    async with await Storage.open(path) as store:
-        assert not await store.commit_update(update_id=9, chat_id=1, outbox=[message(1, "hi")])
+async def test_exactly_once_holds_across_a_restart(opener: Opener) -> None:
+    async with await opener() as store:
+        assert await commit(store, update_id=9, chat_id=1, outbox=[message(1, "hi")])
+    async with await opener() as store:
+        assert not await commit(store, update_id=9, chat_id=1, outbox=[message(1, "hi")])
         assert texts(await store.pending_outbox()) == ["hi"]
 
 
 async def test_updates_without_an_id_are_never_deduplicated(storage: Storage) -> None:
-    assert await storage.commit_update(update_id=None, chat_id=1, outbox=[message(1, "a")])
-    assert await storage.commit_update(update_id=None, chat_id=1, outbox=[message(1, "b")])
+    assert await commit(storage, update_id=None, chat_id=1, outbox=[message(1, "a")])
+    assert await commit(storage, update_id=None, chat_id=1, outbox=[message(1, "b")])
     assert texts(await storage.pending_outbox()) == ["a", "b"]
 
 
-async def test_a_session_survives_close_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
+async def test_a_session_survives_close_and_reopen(opener: Opener) -> None:
     answers = {"location": "buttock", "emergency_flags": ["none"], "severity": 7}
-    async with await Storage.open(path) as store:
-        await store.commit_update(
+    async with await opener() as store:
+        await commit(
+            store,
             update_id=1,
             chat_id=42,
             session_json=session("age", **answers),
@@ -253,7 +296,7 @@ async def test_a_session_survives_close_and_reopen(tmp_path: Path) -> None:
             source="website",
             now=NOW,
         )
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         state = await store.load_chat(42)
     assert state == ChatState(
         chat_id=42,
@@ -267,24 +310,24 @@ async def test_a_session_survives_close_and_reopen(tmp_path: Path) -> None:
 
 
 async def test_session_none_clears_it_and_unchanged_keeps_it(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=3, session_json=session("a"), now=NOW)
-    await storage.commit_update(update_id=2, chat_id=3, outbox=[message(3, "?")], now=NOW + 5)
+    await commit(storage, update_id=1, chat_id=3, session_json=session("a"), now=NOW)
+    await commit(storage, update_id=2, chat_id=3, outbox=[message(3, "?")], now=NOW + 5)
     kept = await storage.load_chat(3)
     assert kept is not None and kept.session_json == session("a")
     assert kept.updated_at == NOW  # nothing new was stored, so retention still counts from NOW
-    await storage.commit_update(update_id=3, chat_id=3, session_json=None, now=NOW + 9)
+    await commit(storage, update_id=3, chat_id=3, session_json=None, now=NOW + 9)
     cleared = await storage.load_chat(3)
     assert cleared is not None and cleared.session_json is None and cleared.updated_at == NOW + 9
     assert await storage.load_chat(4) is None
 
 
 async def test_commit_update_returning_gives_the_queued_items(storage: Storage) -> None:
-    queued = await storage.commit_update_returning(
-        update_id=5, chat_id=2, outbox=[message(2, "one"), message(2, "two", tag=PROMPT)]
+    queued = await commit_returning(
+        storage, update_id=5, chat_id=2, outbox=[message(2, "one"), message(2, "two", tag=PROMPT)]
     )
     assert queued == await storage.pending_outbox()
     assert queued is not None and [item.tag for item in queued] == [None, PROMPT]
-    again = await storage.commit_update_returning(update_id=5, chat_id=2, outbox=[message(2, "x")])
+    again = await commit_returning(storage, update_id=5, chat_id=2, outbox=[message(2, "x")])
     assert again is None
 
 
@@ -293,7 +336,8 @@ async def test_fifty_chats_at_once_all_land(storage: Storage) -> None:
 
     async def conversation(chat_id: int) -> None:
         for step in range(4):
-            applied = await storage.commit_update(
+            applied = await commit(
+                storage,
                 update_id=chat_id * 10 + step,
                 chat_id=chat_id,
                 session_json=session(f"q{step}"),
@@ -303,7 +347,7 @@ async def test_fifty_chats_at_once_all_land(storage: Storage) -> None:
             assert applied
 
     await asyncio.gather(*(conversation(chat) for chat in chats))
-    assert await storage.count_chats() == 50
+    assert count_chats(storage) == 50
     for chat in chats:
         state = await storage.load_chat(chat)
         assert state is not None and state.session_json == session("q3")
@@ -317,14 +361,13 @@ async def test_a_failing_update_among_concurrent_ones_leaves_no_trace(storage: S
     broken = OutgoingMessage(99, "sendMessage", {"text": object()})
 
     async def good(chat_id: int) -> bool:
-        return await storage.commit_update(
-            update_id=chat_id, chat_id=chat_id, session_json=session("ok"),
+        return await commit(storage, update_id=chat_id, chat_id=chat_id, session_json=session("ok"),
             outbox=[message(chat_id, "fine")],
         )  # fmt: skip
 
     async def bad() -> bool:
-        return await storage.commit_update(
-            update_id=99, chat_id=99, session_json=session("bad"), outbox=[broken]
+        return await commit(
+            storage, update_id=99, chat_id=99, session_json=session("bad"), outbox=[broken]
         )
 
     results = await asyncio.gather(
@@ -334,20 +377,21 @@ async def test_a_failing_update_among_concurrent_ones_leaves_no_trace(storage: S
     assert isinstance(results[20], TypeError)
     assert [r for i, r in enumerate(results) if i != 20] == [True] * 40
     assert await storage.load_chat(99) is None
-    assert not await storage.is_processed(99)  # so the redelivery can still be applied
-    assert await storage.count_chats() == 40
+    assert not is_processed(storage, 99)  # so the redelivery can still be applied
+    assert count_chats(storage) == 40
     assert len(await storage.pending_outbox()) == 40
 
 
 async def test_a_cancelled_commit_leaves_the_cache_agreeing_with_the_file(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=3, session_json=session("before"))
+    await commit(storage, update_id=1, chat_id=3, session_json=session("before"))
     await storage.load_chat(3)
     task = asyncio.create_task(
-        storage.commit_update(update_id=2, chat_id=3, session_json=session("after"))
+        commit(storage, update_id=2, chat_id=3, session_json=session("after"))
     )
     await asyncio.sleep(0)  # handed to the database thread, which finishes it regardless
     task.cancel()
-    applied = await storage.is_processed(2)  # queued behind the commit, so it sees its result
+    await storage.mark_processed([])  # queued behind the commit: it has finished by now
+    applied = is_processed(storage, 2)
     state = await storage.load_chat(3)
     assert state is not None
     assert state.session_json == session("after" if applied else "before")
@@ -357,9 +401,9 @@ async def test_a_cancelled_commit_leaves_the_cache_agreeing_with_the_file(storag
 
 
 async def test_outbox_is_oldest_first_and_filters_by_chat(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=1, outbox=[message(1, "a"), message(1, "b")])
-    await storage.commit_update(update_id=2, chat_id=2, outbox=[message(2, "c")])
-    await storage.commit_update(update_id=3, chat_id=1, outbox=[message(1, "d")])
+    await commit(storage, update_id=1, chat_id=1, outbox=[message(1, "a"), message(1, "b")])
+    await commit(storage, update_id=2, chat_id=2, outbox=[message(2, "c")])
+    await commit(storage, update_id=3, chat_id=1, outbox=[message(1, "d")])
     assert texts(await storage.pending_outbox()) == ["a", "b", "c", "d"]
     assert texts(await storage.pending_outbox(1)) == ["a", "b", "d"]
     assert texts(await storage.pending_outbox(limit=2)) == ["a", "b"]
@@ -368,49 +412,45 @@ async def test_outbox_is_oldest_first_and_filters_by_chat(storage: Storage) -> N
 
 
 async def test_mark_sent_removes_and_remembers_the_prompt(storage: Storage) -> None:
-    await storage.commit_update(
+    await commit(
+        storage,
         update_id=1,
         chat_id=8,
         session_json=session("location"),
         outbox=[message(8, "Hello"), message(8, "Where is the pain?", tag=PROMPT)],
     )
     hello, question = await storage.pending_outbox()
-    await storage.mark_sent(hello.id, message_id=500)
+    await storage.mark_sent([(hello.id, 500)])
     state = await storage.load_chat(8)
     assert state is not None and state.prompt_message_id is None  # not a prompt
-    await storage.mark_sent(question.id, message_id=501)
+    await storage.mark_sent([(question.id, 501)])
     state = await storage.load_chat(8)
     assert state is not None and state.prompt_message_id == 501
     assert await storage.pending_outbox() == []
-    await storage.mark_sent(question.id, message_id=999)  # a late repeat changes nothing
+    await storage.mark_sent([(question.id, 999)])  # a late repeat changes nothing
     state = await storage.load_chat(8)
     assert state is not None and state.prompt_message_id == 501
 
 
-async def test_mark_sent_many_and_set_prompt_message(storage: Storage) -> None:
-    await storage.commit_update(
-        update_id=1, chat_id=8, session_json=session("a"),
+async def test_mark_sent_takes_several_rows_at_once(storage: Storage) -> None:
+    await commit(storage, update_id=1, chat_id=8, session_json=session("a"),
         outbox=[message(8, "x"), message(8, "y", tag=PROMPT), message(8, "z")],
     )  # fmt: skip
     x, y, _ = await storage.pending_outbox()
-    await storage.mark_sent_many([(x.id, 1), (y.id, 2)])
+    await storage.mark_sent([(x.id, 1), (y.id, 2)])
     assert texts(await storage.pending_outbox()) == ["z"]
     state = await storage.load_chat(8)
     assert state is not None and state.prompt_message_id == 2
-    await storage.set_prompt_message(8, None)
-    state = await storage.load_chat(8)
-    assert state is not None and state.prompt_message_id is None
 
 
 async def test_a_commit_removes_rows_sent_for_any_chat(storage: Storage) -> None:
-    await storage.commit_update(
-        update_id=1, chat_id=8, session_json=session("a"),
+    await commit(storage, update_id=1, chat_id=8, session_json=session("a"),
         outbox=[message(8, "x"), message(8, "y", tag=PROMPT), message(8, "z")],
     )  # fmt: skip
     x, y, _ = await storage.pending_outbox()
     # another chat's update carries the removal of chat 8's delivered rows
-    assert await storage.commit_update(
-        update_id=2, chat_id=9, outbox=[message(9, "hi")], sent=[(x.id, 1), (y.id, 2)]
+    assert await commit(
+        storage, update_id=2, chat_id=9, outbox=[message(9, "hi")], sent=[(x.id, 1), (y.id, 2)]
     )
     assert texts(await storage.pending_outbox()) == ["z", "hi"]
     state = await storage.load_chat(8)
@@ -418,13 +458,17 @@ async def test_a_commit_removes_rows_sent_for_any_chat(storage: Storage) -> None
 
 
 async def test_a_repeated_update_still_removes_the_sent_rows_it_carries(storage: Storage) -> None:
-    await storage.commit_update(
-        update_id=1, chat_id=8, session_json=session("a"), outbox=[message(8, "q", tag=PROMPT)]
+    await commit(
+        storage,
+        update_id=1,
+        chat_id=8,
+        session_json=session("a"),
+        outbox=[message(8, "q", tag=PROMPT)],
     )
     (question,) = await storage.pending_outbox()
-    assert not await storage.commit_update(
-        update_id=1, chat_id=8, session_json=session("b"), outbox=[message(8, "again")],
-        sent=[(question.id, 77)],
+    assert not await commit(
+        storage, update_id=1, chat_id=8, session_json=session("b"),
+        outbox=[message(8, "again")], sent=[(question.id, 77)],
     )  # fmt: skip
     assert await storage.pending_outbox() == []  # removed; the repeat queued nothing
     state = await storage.load_chat(8)
@@ -439,7 +483,7 @@ async def test_sqlite_never_checkpoints_inside_a_commit(tmp_path: Path) -> None:
         size = path.stat().st_size
         big = "x" * 200_000  # ~50 pages a commit: SQLite's own would run past 1,000 pages
         for update_id in range(1, 26):
-            await store.commit_update(update_id=update_id, chat_id=1, outbox=[message(1, big)])
+            await commit(store, update_id=update_id, chat_id=1, outbox=[message(1, big)])
         assert path.stat().st_size == size  # all still in the WAL
         assert await store.checkpoint() > 1000  # pages copied by hand
         assert path.stat().st_size > size + 25 * 200_000
@@ -453,11 +497,9 @@ async def test_storage_checkpoints_every_so_many_writes(tmp_path: Path) -> None:
     try:
         size = path.stat().st_size
         for update_id in range(1, 5):
-            await store.commit_update(
-                update_id=update_id, chat_id=1, outbox=[message(1, "x" * 5000)]
-            )
+            await commit(store, update_id=update_id, chat_id=1, outbox=[message(1, "x" * 5000)])
         assert path.stat().st_size == size  # all in the WAL so far
-        await store.commit_update(update_id=5, chat_id=1)  # the fifth write: a checkpoint
+        await commit(store, update_id=5, chat_id=1)  # the fifth write: a checkpoint
         for _ in range(200):  # it runs in the background, between updates (bounded wait)
             if path.stat().st_size > size:
                 break
@@ -474,7 +516,7 @@ async def test_storage_checkpoints_when_idle(tmp_path: Path) -> None:
     store = await Storage.open(path, checkpoint_after_writes=10**6, checkpoint_idle_s=0.01)
     try:
         size = path.stat().st_size
-        await store.commit_update(update_id=1, chat_id=1, outbox=[message(1, "x" * 5000)])
+        await commit(store, update_id=1, chat_id=1, outbox=[message(1, "x" * 5000)])
         for _ in range(200):  # bounded wait for the idle timer
             if path.stat().st_size > size:
                 break
@@ -485,7 +527,7 @@ async def test_storage_checkpoints_when_idle(tmp_path: Path) -> None:
 
 
 async def test_mark_failed_retries_until_permanent(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=4, outbox=[message(4, "a"), message(4, "b")])
+    await commit(storage, update_id=1, chat_id=4, outbox=[message(4, "a"), message(4, "b")])
     a, b = await storage.pending_outbox()
     await storage.mark_failed(a.id, "network down", permanent=False)
     await storage.mark_failed(a.id, "network down", permanent=False)
@@ -498,24 +540,24 @@ async def test_mark_failed_retries_until_permanent(storage: Storage) -> None:
 
 
 async def test_a_blocked_chat_drops_its_outbox_until_it_writes_again(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=5, outbox=[message(5, "a"), message(5, "b")])
-    await storage.commit_update(update_id=2, chat_id=6, outbox=[message(6, "other")])
+    await commit(storage, update_id=1, chat_id=5, outbox=[message(5, "a"), message(5, "b")])
+    await commit(storage, update_id=2, chat_id=6, outbox=[message(6, "other")])
     await storage.mark_blocked(5)
     state = await storage.load_chat(5)
     assert state is not None and state.blocked
     assert texts(await storage.pending_outbox()) == ["other"]
-    await storage.commit_update(update_id=3, chat_id=5, outbox=[message(5, "welcome back")])
+    await commit(storage, update_id=3, chat_id=5, outbox=[message(5, "welcome back")])
     state = await storage.load_chat(5)
     assert state is not None and not state.blocked
     assert texts(await storage.pending_outbox(5)) == ["welcome back"]
 
 
 async def test_prune_processed_forgets_only_old_update_ids(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=1, now=NOW - 5 * DAY)
-    await storage.commit_update(update_id=2, chat_id=1, now=NOW - 1 * DAY)
+    await commit(storage, update_id=1, chat_id=1, now=NOW - 5 * DAY)
+    await commit(storage, update_id=2, chat_id=1, now=NOW - 1 * DAY)
     assert await storage.prune_processed(keep_seconds=3 * DAY, now=NOW) == 1
-    assert not await storage.is_processed(1)
-    assert await storage.is_processed(2)
+    assert not is_processed(storage, 1)
+    assert is_processed(storage, 2)
 
 
 # --- the hot path stays flat ----------------------------------------------------------------------
@@ -526,16 +568,15 @@ async def test_the_hot_path_never_scans_a_table(tmp_path: Path) -> None:
     statements: list[str] = []
     await store._db.set_trace_callback(statements.append)
     await store.load_chat(1)
-    queued = await store.commit_update_returning(
-        update_id=1, chat_id=1, session_json=session("a"),
+    queued = await commit_returning(store, update_id=1, chat_id=1, session_json=session("a"),
         outbox=[message(1, "q", tag=PROMPT)], events=[Event.reached("a")],
     )  # fmt: skip
     assert queued is not None
     await store.pending_outbox(1)
     await store.pending_outbox()
-    await store.mark_sent_many([(queued[0].id, 10)])
+    await store.mark_sent([(queued[0].id, 10)])
     await store.mark_failed(queued[0].id, "x", permanent=False)
-    await store.is_processed(1)
+    is_processed(store, 1)
     await store._db.set_trace_callback(None)  # type: ignore[arg-type]  # None stops tracing
 
     def plans(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -561,9 +602,7 @@ async def test_the_hot_path_never_scans_a_table(tmp_path: Path) -> None:
 async def test_a_small_cache_evicts_and_still_answers_from_the_file(tmp_path: Path) -> None:
     async with await Storage.open(tmp_path / "triage.db", cache_size=2) as store:
         for chat in range(1, 6):
-            await store.commit_update(
-                update_id=chat, chat_id=chat, session_json=session(f"s{chat}")
-            )
+            await commit(store, update_id=chat, chat_id=chat, session_json=session(f"s{chat}"))
         for chat in (1, 5, 2, 4, 3, 1):
             state = await store.load_chat(chat)
             assert state is not None and state.session_json == session(f"s{chat}")
@@ -575,7 +614,8 @@ async def test_a_small_cache_evicts_and_still_answers_from_the_file(tmp_path: Pa
 
 async def person_with_everything(storage: Storage, chat_id: int, admin: int = 900) -> None:
     card = OutgoingMessage(admin, "sendMessage", {"text": "lead card"}, about_chat_id=chat_id)
-    await storage.commit_update(
+    await commit(
+        storage,
         update_id=chat_id,
         chat_id=chat_id,
         session_json=session("outcome", severity=6),
@@ -595,8 +635,7 @@ async def person_with_everything(storage: Storage, chat_id: int, admin: int = 90
 async def test_forget_deletes_the_person_and_keeps_anonymous_counts(storage: Storage) -> None:
     await person_with_everything(storage, 11)
     await person_with_everything(storage, 12)
-    counts = await storage.forget_chat(11)
-    assert counts == {"chats": 1, "outbox": 2, "leads": 1, "followups": 1}
+    assert await commit(storage, update_id=None, chat_id=11, forget=True)
     assert await storage.load_chat(11) is None
     assert await storage.export_chat(11) == {
         "chat_id": 11, "chat": None, "leads": [], "followups": [], "messages": [],
@@ -613,11 +652,11 @@ async def test_forget_deletes_the_person_and_keeps_anonymous_counts(storage: Sto
 async def test_forget_in_the_same_transaction_as_its_update(storage: Storage) -> None:
     await person_with_everything(storage, 11)
     done = message(11, "Everything about you is deleted.")
-    assert await storage.commit_update(update_id=500, chat_id=11, forget=True, outbox=[done])
+    assert await commit(storage, update_id=500, chat_id=11, forget=True, outbox=[done])
     assert await storage.load_chat(11) is None
     assert texts(await storage.pending_outbox()) == ["Everything about you is deleted."]
     assert await storage.all_leads() == []
-    assert not await storage.commit_update(update_id=500, chat_id=11, forget=True, outbox=[done])
+    assert not await commit(storage, update_id=500, chat_id=11, forget=True, outbox=[done])
     assert len(await storage.pending_outbox()) == 1
 
 
@@ -649,9 +688,10 @@ async def test_export_holds_everything_about_the_person(storage: Storage) -> Non
 async def test_retention_purges_old_personal_data_and_keeps_events(storage: Storage) -> None:
     await person_with_everything(storage, 11)  # at NOW
     later = NOW + 100 * DAY
-    await storage.commit_update(
-        update_id=2, chat_id=22, session_json=session("a"), outbox=[message(22, "recent")],
-        lead=lead(22), followup_due_at=later + DAY, events=[Event.started()], now=later,
+    await commit(
+        storage, update_id=2, chat_id=22, session_json=session("a"),
+        outbox=[message(22, "recent")], lead=lead(22), followup_due_at=later + DAY,
+        events=[Event.started()], now=later,
     )  # fmt: skip
     counts = await storage.purge_older_than(90 * DAY, now=later)
     assert counts == {"chats": 1, "leads": 1, "followups": 1, "outbox": 2}
@@ -668,7 +708,7 @@ async def test_retention_purges_old_personal_data_and_keeps_events(storage: Stor
 
 async def test_leads_newest_first_and_all_oldest_first(storage: Storage) -> None:
     for n, chat in enumerate((1, 2, 3)):
-        await storage.add_lead(lead(chat, name=f"P{chat}"), now=NOW + n)
+        await add_lead(storage, lead(chat, name=f"P{chat}"), now=NOW + n)
     assert [x.name for x in await storage.recent_leads(2)] == ["P3", "P2"]
     everyone = await storage.all_leads()
     assert [x.name for x in everyone] == ["P1", "P2", "P3"]
@@ -681,17 +721,16 @@ async def test_leads_newest_first_and_all_oldest_first(storage: Storage) -> None
 
 async def test_add_lead_queues_the_admin_cards_with_it(storage: Storage) -> None:
     card = OutgoingMessage(900, "sendMessage", {"text": "card"}, about_chat_id=3)
-    await storage.add_lead(lead(3), outbox=[card])
+    await add_lead(storage, lead(3), outbox=[card])
     assert texts(await storage.pending_outbox(900)) == ["card"]
 
 
-async def test_followups_come_due_once_and_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
-        first = await store.schedule_followup(7, NOW + 3 * DAY)
-        await store.schedule_followup(8, NOW + 5 * DAY)
+async def test_followups_come_due_once_and_survive_a_restart(opener: Opener) -> None:
+    async with await opener() as store:
+        first = await schedule_followup(store, 7, NOW + 3 * DAY)
+        await schedule_followup(store, 8, NOW + 5 * DAY)
         assert await store.due_followups(NOW) == []
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         due = await store.due_followups(NOW + 4 * DAY)
         assert [(f.id, f.chat_id) for f in due] == [(first, 7)]
         check_in = message(7, "How is your pain now?")
@@ -702,13 +741,11 @@ async def test_followups_come_due_once_and_survive_a_restart(tmp_path: Path) -> 
         assert [f.chat_id for f in await store.due_followups(NOW + 6 * DAY)] == [8]
 
 
-async def test_cancel_and_reschedule_followups(storage: Storage) -> None:
-    await storage.schedule_followup(7, NOW + DAY)
-    replaced = await storage.schedule_followup(7, NOW + 2 * DAY)  # asked again: one check-in
+async def test_a_followup_asked_again_replaces_the_pending_one(storage: Storage) -> None:
+    first = await schedule_followup(storage, 7, NOW + DAY)
+    replaced = await schedule_followup(storage, 7, NOW + 2 * DAY)  # asked again: one check-in
     assert [f.id for f in await storage.due_followups(NOW + 3 * DAY)] == [replaced]
-    assert await storage.cancel_followups(7) == 1
-    assert await storage.due_followups(NOW + 3 * DAY) == []
-    assert not await storage.mark_followup_sent(replaced, outbox=[message(7, "x")])
+    assert not await storage.mark_followup_sent(first, outbox=[message(7, "x")])
     assert await storage.pending_outbox() == []
 
 
@@ -721,7 +758,7 @@ async def test_stats_count_conversations_outcomes_sources_and_steps(storage: Sto
         events = [Event.started(source), *(Event.reached(s) for s in steps)]
         if outcome:
             events.append(Event.finished(outcome))
-        await storage.commit_update(update_id=update_id, chat_id=update_id, events=events, now=at)
+        await commit(storage, update_id=update_id, chat_id=update_id, events=events, now=at)
 
     await walk(1, "website", ["location", "severity"], "massage_ok", NOW)
     await walk(2, "website", ["location", "severity"], "see_gp", NOW + 60)
@@ -739,29 +776,18 @@ async def test_stats_count_conversations_outcomes_sources_and_steps(storage: Sto
 
 
 async def test_event_times_are_kept_to_the_hour(storage: Storage) -> None:
-    await storage.commit_update(update_id=1, chat_id=1, events=[Event.started()], now=NOW + 1799)
+    await commit(storage, update_id=1, chat_id=1, events=[Event.started()], now=NOW + 1799)
     assert (await storage.stats(NOW)).started == 1
     assert (await storage.stats(NOW + 1)).started == 0  # stored as NOW, the hour it began
 
 
-async def test_meta_values_persist(tmp_path: Path) -> None:
-    path = tmp_path / "triage.db"
-    async with await Storage.open(path) as store:
+async def test_meta_values_persist(opener: Opener) -> None:
+    async with await opener() as store:
         assert await store.get_meta("retention_last_run") is None
         await store.set_meta("retention_last_run", "1800000000")
         await store.set_meta("retention_last_run", "1800086400")
         await store.set_meta("other", "x")
         await store.set_meta("other", None)
-    async with await Storage.open(path) as store:
+    async with await opener() as store:
         assert await store.get_meta("retention_last_run") == "1800086400"
         assert await store.get_meta("other") is None
-
-
-async def test_set_language_creates_or_updates_the_chat(storage: Storage) -> None:
-    await storage.set_language(30, "es", now=NOW)
-    state = await storage.load_chat(30)
-    assert state is not None and (state.language, state.session_json) == ("es", None)
-    await storage.commit_update(update_id=1, chat_id=30, session_json=session("a"))
-    await storage.set_language(30, "en")
-    state = await storage.load_chat(30)
-    assert state is not None and (state.language, state.session_json) == ("en", session("a"))

@@ -89,6 +89,12 @@ def parser() -> argparse.ArgumentParser:
         help="share of the stored conversations left at a question (0.2)",
     )
     run.add_argument("--inflight", type=int, default=1000, help="people mid-walk at once (1000)")
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="updates of different chats in process_update at once (1: one at a time)",
+    )
     run.add_argument("--flow", type=Path, help="the walk file (default: the variant's own)")
     run.add_argument(
         "--driver",
@@ -224,6 +230,7 @@ async def run(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
             seed=args.seed,
             scripted=scripted,
             time_limit_s=args.time_limit,
+            concurrency=args.concurrency,
         ),
         args.time_limit + SETUP_LIMIT_S,
         "walking the chats",

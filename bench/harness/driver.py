@@ -24,6 +24,14 @@ them drawn at random (seeded), so chats interleave while each chat's own updates
 timed), parsed with ``json.loads`` + ``Update.de_json`` (timed apart: ``parse``), then
 ``await application.process_update(update)`` is timed: that is the update's latency, and
 updates/s = updates ÷ the sum of latencies (the walker's own work is left out).
+
+**Updates in flight at once** (``concurrency``, default 1). With 1, one update at a time, as
+above. With K > 1, K updates of K different chats are in ``process_update`` at once (a chat
+never has two: its updates stay in order), as a bot serving many people at the same time
+has them (the product's polling loop runs one task per busy chat; PTB with
+``concurrent_updates``). Latencies then include waiting for the others, so their sum means
+nothing: updates/s = updates ÷ (wall time − the driver's own time on the event loop, walker
+and parsing, measured around each of its steps).
 """
 
 from __future__ import annotations
@@ -324,11 +332,17 @@ class Tally:
     fake_s: float = 0.0
     timed_out: bool = False
     calls: dict[str, int] = field(default_factory=dict)
+    concurrency: int = 1
+    driver_s: float = 0.0  # the driver's own time on the event loop (concurrency > 1)
     latencies: array[float] = field(default_factory=lambda: array("d"))
     failures: list[str] = field(default_factory=list)
 
     @property
     def busy_s(self) -> float:
+        """The bot's time: the sum of latencies one at a time; with several in flight, the
+        wall time less the driver's own."""
+        if self.concurrency > 1:
+            return self.wall_s - self.driver_s - self.parse_s
         return sum(self.latencies)
 
     def summary(self) -> dict[str, Any]:
@@ -343,6 +357,7 @@ class Tally:
             "errors": self.errors,
             "updates_per_s": self.updates / busy if busy else float("nan"),
             "wall_s": round(self.wall_s, 3),
+            "concurrency": self.concurrency,
             "e2e_updates_per_s": self.updates / self.wall_s if self.wall_s else float("nan"),
             "p50_us": _at(ordered, 0.50) * 1e6,
             "p90_us": _at(ordered, 0.90) * 1e6,
@@ -373,12 +388,19 @@ async def drive(
     seed: int = 1,
     scripted: bool = False,
     time_limit_s: float | None = None,
+    concurrency: int = 1,
 ) -> Tally:
     """Walk ``chats`` people through ``app``, each update by ``await app.process_update``.
 
     ``time_limit_s`` bounds the run: once it has passed, no further update is sent and the
     people still walking (or not yet started) count as failed, with ``timed_out`` set.
+    ``concurrency``: updates of different chats in flight at once (see the module's doc).
     """
+    if concurrency > 1:
+        return await _drive_concurrently(
+            app, api, walk, chats, inflight=inflight, seed=seed, scripted=scripted,
+            time_limit_s=time_limit_s, concurrency=concurrency,
+        )  # fmt: skip
     rng = random.Random(seed)
     walker = Walker(walk, api, rng, scripted=scripted)
     tally = Tally(chats=chats)
@@ -428,6 +450,102 @@ async def drive(
     tally.failures = walker.failures + tally.failures
     if tally.timed_out:
         left = len(walking) + chats - started
+        tally.failures.append(f"stopped at the time limit ({time_limit_s:g} s): {left} not done")
+    tally.fake_s = api.seconds
+    tally.calls = dict(api.calls)
+    return tally
+
+
+async def _drive_concurrently(
+    app: AnyApp,
+    api: InProcessBotAPI,
+    walk: Walk,
+    chats: int,
+    *,
+    inflight: int,
+    seed: int,
+    scripted: bool,
+    time_limit_s: float | None,
+    concurrency: int,
+) -> Tally:
+    """:func:`drive` with ``concurrency`` lanes, each sending one update at a time from a
+    chat no other lane is serving."""
+    rng = random.Random(seed)
+    walker = Walker(walk, api, rng, scripted=scripted)
+    tally = Tally(chats=chats, concurrency=concurrency)
+
+    async def count_error(update: object, context: Any) -> None:
+        tally.errors += 1
+        if len(tally.failures) < 5:
+            tally.failures.append(f"handler error: {context.error!r}")
+
+    app.add_error_handler(count_error)
+    bot = app.bot
+    idle: list[Person] = []  # walking, and no update of theirs in flight
+    started = flying = 0
+    stop = False
+    returned = asyncio.Event()  # a person is idle again (or everyone is done)
+    latencies = tally.latencies
+    perf = time.perf_counter
+    deadline: float | None = None
+
+    async def lane() -> None:
+        nonlocal started, flying, stop
+        while not stop:
+            t_driver = perf()
+            while len(idle) + flying < inflight and started < chats:
+                idle.append(Person(FIRST_CHAT_ID + started))
+                started += 1
+            if not idle:
+                tally.driver_s += perf() - t_driver
+                if flying == 0:
+                    returned.set()  # nobody left: wake the other lanes to end
+                    return
+                returned.clear()
+                await returned.wait()
+                continue
+            index = rng.randrange(len(idle))
+            person = idle[index]
+            idle[index] = idle[-1]
+            idle.pop()
+            payload = person.next_update or walker.begin(person)
+            person.next_update = None
+            wire = json.dumps(payload).encode()
+            calls_before = api.total_calls() if scripted else 0
+            t0 = perf()
+            tally.driver_s += t0 - t_driver
+            update = Update.de_json(json.loads(wire), bot)
+            t1 = perf()
+            flying += 1
+            try:
+                await app.process_update(update)
+            finally:
+                flying -= 1
+            t2 = perf()
+            tally.parse_s += t1 - t0
+            latencies.append(t2 - t1)
+            tally.updates += 1
+            # scripted: other lanes' calls count too; it only checks that a call was made
+            walker.after(person, api.total_calls() - calls_before if scripted else 0)
+            if person.finished:
+                tally.completed += person.completed
+            else:
+                idle.append(person)
+            returned.set()
+            if deadline is not None and tally.updates % 64 == 0 and perf() > deadline:
+                tally.timed_out = True
+                stop = True
+            tally.driver_s += perf() - t2
+
+    api.reset_counters()
+    t_begin = perf()
+    deadline = t_begin + time_limit_s if time_limit_s else None
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    tally.wall_s = perf() - t_begin
+    tally.failed = chats - tally.completed
+    tally.failures = walker.failures + tally.failures
+    if tally.timed_out:
+        left = len(idle) + chats - started
         tally.failures.append(f"stopped at the time limit ({time_limit_s:g} s): {left} not done")
     tally.fake_s = api.seconds
     tally.calls = dict(api.calls)

@@ -3,6 +3,7 @@
     triage-bot backup [--to FILE]    copy the database now (default: BACKUP_DIR/triage-<time>.db)
     triage-bot restore FILE          put a backup in place of the database (bot stopped)
     triage-bot doctor                every check before going live: one line each, ✓ or ✗
+    triage-bot db copy --from sqlite:///FILE --to postgresql://...   move to PostgreSQL
 
 They read the same settings as ``triage-bot run`` (``.env``, the environment) but need no
 token (``doctor`` checks it if it is there). Every expected failure is one sentence on stderr
@@ -12,16 +13,24 @@ and exit code 1; ``doctor`` exits 1 when any check failed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.ops import dbcopy
 from bot.ops.backup import BackupError, default_target, prune, restore, take_backup
 from bot.ops.dblock import DatabaseInUse
+from bot.redact import redacted_url
+from bot.storage import StorageError
 
 OK, FAILED = 0, 1
+_NOT_SQLITE = (
+    "the database is PostgreSQL (DATABASE_URL): back it up with pg_dump and restore it with "
+    "pg_restore (docs/deploy.md), these commands copy a SQLite file"
+)
 
 
 def add_commands(commands: Any) -> None:
@@ -40,6 +49,15 @@ def add_commands(commands: Any) -> None:
     )
     restore_.add_argument("file", metavar="FILE", type=Path, help="a backup file")
     restore_.set_defaults(handler=cmd_restore)
+
+    db = commands.add_parser("db", help="database tools: copy SQLite into PostgreSQL")
+    db_tools = db.add_subparsers(dest="tool", metavar="TOOL", required=True)
+    copy = db_tools.add_parser(
+        "copy", help="copy every table into a new, empty PostgreSQL database, verified"
+    )
+    copy.add_argument("--from", dest="source", required=True, metavar="sqlite:///FILE")
+    copy.add_argument("--to", dest="target", required=True, metavar="postgresql://...")
+    copy.set_defaults(handler=cmd_db_copy)
 
     doctor = commands.add_parser(
         "doctor", help="check settings, token, webhook, flow, database, disk, backups, admins"
@@ -84,6 +102,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    if settings.database_url is not None:
+        return _fail(_NOT_SQLITE)
     now = time.time()
     if args.to is not None:
         target: Path = args.to
@@ -109,10 +129,25 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    try:
+        copied = asyncio.run(dbcopy.copy(args.source, args.target))
+    except (dbcopy.CopyError, StorageError, DatabaseInUse) as error:
+        return _fail(str(error))
+    for table in copied:
+        print(f"{table.table}: {table.rows} rows, checksum {table.checksum[:16]} on both sides")
+    total = sum(table.rows for table in copied)
+    print(f"Copied {total} rows in {len(copied)} tables into {redacted_url(args.target)}; "
+          "set DATABASE_URL to it and start the bots.")  # fmt: skip
+    return OK
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
         return FAILED
+    if settings.database_url is not None:
+        return _fail(_NOT_SQLITE)
     try:
         done = restore(args.file, settings.database_path)
     except (BackupError, DatabaseInUse) as error:

@@ -17,7 +17,6 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from telegram import Bot
@@ -35,38 +34,14 @@ from bot.ops.database import (
     integrity_problems,
     schema_version_of,
 )
+from bot.ops.doctor_checks import Check, failed, passed
+from bot.ops.postgres_checks import check_postgres
 from bot.storage import SCHEMA_VERSION
 
 MIN_FREE_BYTES = 200 * 1024 * 1024  # below this a busy day's WAL and a backup may not fit
 BACKUP_MAX_AGE = 26 * 3600.0  # daily, with two hours' slack for a slow or late run
 WEBHOOK_ERROR_RECENT = 3600.0  # a delivery error older than this is history, not a problem
 REQUEST_TIMEOUT = 10.0
-
-OK_MARK, FAIL_MARK = "✓", "✗"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of the report: what was checked, what was found, and the fix if it failed."""
-
-    name: str
-    ok: bool
-    found: str
-    fix: str | None = None
-
-    def line(self) -> str:
-        mark = OK_MARK if self.ok else FAIL_MARK
-        text = f"{mark} {self.name}: {self.found}"
-        return text if self.ok or not self.fix else f"{text} → {self.fix}"
-
-
-def passed(name: str, found: str) -> Check:
-    return Check(name, True, found)
-
-
-def failed(name: str, found: str, fix: str) -> Check:
-    return Check(name, False, found, fix)
-
 
 # --- the whole report ----------------------------------------------------------------------------
 
@@ -82,7 +57,10 @@ async def examine(
         return [failed("settings", str(error).rstrip("."), "fix it in .env (see .env.example)")]
     checks = [passed("settings", _describe(settings))]
     checks.append(check_flow_file(settings))
-    checks.extend(check_database(settings.database_path))
+    if settings.database_url is not None:
+        checks.extend(await check_postgres(settings.database_url, settings.database_name))
+    else:
+        checks.extend(check_database(settings.database_path))
     checks.append(check_disk(settings))
     checks.append(check_backups(settings, time.time() if now is None else now))
     checks.extend(await check_telegram(settings, time.time() if now is None else now))
@@ -91,7 +69,7 @@ async def examine(
 
 def _describe(settings: Settings) -> str:
     mode = f"webhook mode ({settings.webhook_url})" if settings.webhook_mode else "polling mode"
-    return f"read; {mode}, database {settings.database_path}"
+    return f"read; {mode}, database {settings.database_name}"
 
 
 # --- local -------------------------------------------------------------------------------------

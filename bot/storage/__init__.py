@@ -1,20 +1,31 @@
 """Durable state: sessions, exactly-once updates, the outbox, leads, follow-ups, statistics.
 
-One SQLite file in WAL mode, migrated at open (:mod:`bot.storage.schema`), used through
-:class:`Storage`; the rest of the bot sees only the names below, so another backend would be a
-new module with the same interface, not a rewrite.
+The bot codes against :class:`Store` (``protocol``), a ``typing.Protocol`` that states what
+every backend guarantees; :class:`Storage` is SQLite's implementation: one file in WAL mode,
+migrated at open (:mod:`bot.storage.schema`). Another backend is a new module with the same
+interface, not a rewrite. One update's write is one record, :class:`UpdateWrite`, committed
+once by ``Store.commit``.
 
-Layout: ``records`` (the dataclasses), ``schema`` (migrations), ``store`` (:class:`Storage`,
-async), and the synchronous units of work it runs on the database thread: ``conversations``
-(the hot path), ``practice`` (leads, follow-ups, statistics) and ``privacy`` (forget, export,
-retention).
+Layout: ``records`` (the dataclasses), ``protocol`` (:class:`Store`), ``schema``
+(migrations), ``store`` (:class:`Storage`, async), ``group_commit`` (updates that arrive
+while a commit is in flight share the next transaction), and the synchronous units of work
+``Storage`` runs on the database thread: ``conversations`` (the hot path), ``practice``
+(leads, follow-ups, statistics) and ``privacy`` (forget, export, retention).
+
+PostgreSQL (``DATABASE_URL``), for several bot processes on one database: ``postgres``
+(:class:`~bot.storage.postgres.PostgresStorage`, the same ``Store`` with asyncpg, plus the
+locks that several processes need), ``pg_units`` (its transactions) and ``pg_schema`` (the
+same migrations in PostgreSQL's dialect). It is imported by name, not from here.
 """
 
+from bot.storage.protocol import Store
 from bot.storage.records import (
+    NO_CHANGE,
     NO_SOURCE,
     PAIN_EVENT,
     PROMPT,
     UNCHANGED,
+    ChatChange,
     ChatState,
     Event,
     EventKind,
@@ -24,22 +35,27 @@ from bot.storage.records import (
     OutboxItem,
     OutgoingMessage,
     PainScores,
+    SessionData,
+    SessionJSON,
     Stats,
     StorageError,
     StorageUnavailable,
     TypedAnswer,
     Unchanged,
+    UpdateWrite,
 )
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 from bot.storage.store import Storage
 
 __all__ = [
     "MIGRATIONS",
+    "NO_CHANGE",
     "NO_SOURCE",
     "PAIN_EVENT",
     "PROMPT",
     "SCHEMA_VERSION",
     "UNCHANGED",
+    "ChatChange",
     "ChatState",
     "Event",
     "EventKind",
@@ -49,10 +65,14 @@ __all__ = [
     "OutboxItem",
     "OutgoingMessage",
     "PainScores",
+    "SessionData",
+    "SessionJSON",
     "Stats",
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "Store",
     "TypedAnswer",
     "Unchanged",
+    "UpdateWrite",
 ]

@@ -31,11 +31,9 @@ from bot.storage.records import (
     UNCHANGED,
     ChatState,
     Event,
-    NewLead,
     OutboxItem,
-    OutgoingMessage,
-    TypedAnswer,
     Unchanged,
+    UpdateWrite,
 )
 
 MAX_ERROR_CHARS = 500
@@ -43,66 +41,93 @@ EVENT_TIME_STEP = 3600.0  # events keep the hour only: a timestamp must not poin
 
 
 @dataclass(frozen=True, slots=True)
-class UpdateWrite:
-    """Everything one incoming update changes, written in one transaction."""
+class Pending:
+    """An :class:`UpdateWrite` as the database thread takes it: the session already JSON (made
+    on the event loop, where the session lives) and the time fixed."""
 
-    update_id: int | None
-    chat_id: int
+    write: UpdateWrite
+    session_json: str | Unchanged | None
     now: float
-    session_json: str | Unchanged | None = UNCHANGED
-    language: str | Unchanged | None = UNCHANGED
-    source: str | Unchanged | None = UNCHANGED
-    consented_at: float | Unchanged | None = UNCHANGED
-    typed: TypedAnswer | Unchanged | None = UNCHANGED
-    outbox: Sequence[OutgoingMessage] = ()
-    events: Sequence[Event] = ()
-    lead: NewLead | None = None
-    followup_due_at: float | None = None
-    followup_baseline: int | None = None
-    checkin_answered: int | None = None  # this follow-up's answer counted: no longer open
-    forget: bool = False
-    # (item id, message id) of outbox rows delivered since the last write, of any chat:
-    # removed in this transaction rather than in one of their own (see ``remove_sent``)
-    sent: Sequence[tuple[int, int | None]] = ()
 
 
-def commit_update(
-    conn: sqlite3.Connection, cache: ChatCache, write: UpdateWrite
-) -> list[OutboxItem] | None:
-    """Apply one update exactly once: None (and nothing written) if its id was seen before.
+# What became of one write of a batch: the rows it queued (ready to send), None if its update
+# was applied before (nothing written), or the exception that undid it alone.
+Outcome = list[OutboxItem] | None | Exception
 
-    The delivered rows in ``write.sent`` are removed either way: that is not the update's doing.
+
+def commit_writes(
+    conn: sqlite3.Connection, cache: ChatCache, batch: Sequence[Pending]
+) -> list[Outcome]:
+    """Apply a batch of updates in ONE transaction, in order; one outcome per write.
+
+    Each write is exactly-once by its update id, like a transaction of its own: when the batch
+    holds more than one, each runs inside a SAVEPOINT, so a write that fails is undone alone
+    (its outcome is the exception) and the others still commit. A failure that ends the whole
+    transaction (SQLite rolled it back, or COMMIT failed) raises: nothing of the batch is
+    written, and the caller may try the writes one by one. The cache learns the new rows only
+    after COMMIT, in the batch's order, so a chat written twice ends at its second row.
     """
+    alone = len(batch) == 1
+    outcomes: list[Outcome] = []
+    rows: list[tuple[int, ChatState | None]] = []
     with immediate(conn):
-        prompts = remove_sent(conn, write.sent)
-        applied = _apply(conn, write)
-    for chat_id, prompt_state in prompts:
-        cache.put(chat_id, prompt_state)
+        for pending in batch:
+            if alone:
+                items, changed = _commit_one(conn, pending)
+            else:
+                conn.execute("SAVEPOINT write")
+                try:
+                    items, changed = _commit_one(conn, pending)
+                except Exception as error:
+                    if not conn.in_transaction:
+                        raise  # SQLite undid the whole transaction: the batch is lost
+                    conn.execute("ROLLBACK TO write")
+                    conn.execute("RELEASE write")
+                    outcomes.append(error)
+                    continue
+                conn.execute("RELEASE write")
+            outcomes.append(items)
+            rows += changed
+    for chat_id, state in rows:
+        cache.put(chat_id, state)
+    return outcomes
+
+
+def _commit_one(
+    conn: sqlite3.Connection, pending: Pending
+) -> tuple[list[OutboxItem] | None, list[tuple[int, ChatState | None]]]:
+    """One write: its queued rows (None if its update was applied before) and the chat rows
+    it changed, for the cache. The delivered rows it carries are removed either way (that is
+    not the update's doing)."""
+    write = pending.write
+    changed = remove_sent(conn, write.sent)
+    applied = _apply(conn, pending)
     if applied is None:
-        return None
+        return None, changed
     state, items = applied
-    if state is not None or write.forget:
-        cache.put(write.chat_id, state)  # after the prompts: the newest row of the chat
-    return items
+    if state is not None or write.change.forget:
+        changed.append((write.chat_id, state))  # after the prompts: the newest row of the chat
+    return items, changed
 
 
 def _apply(
-    conn: sqlite3.Connection, write: UpdateWrite
+    conn: sqlite3.Connection, pending: Pending
 ) -> tuple[ChatState | None, list[OutboxItem]] | None:
     """The update's own writes: None if its id was seen before (then nothing is written)."""
-    if write.update_id is not None and not _claim(conn, write.update_id, write.now):
+    write, change, now = pending.write, pending.write.change, pending.now
+    if write.update_id is not None and not _claim(conn, write.update_id, now):
         return None
-    if write.forget:
+    if change.forget:
         delete_person(conn, write.chat_id)
-    state = _write_chat(conn, write)
-    if write.checkin_answered is not None:
-        state = close_checkin(conn, write.chat_id, write.checkin_answered) or state
-    items = queue(conn, write.outbox, write.now)
-    record_events(conn, write.events, write.now)
-    if write.lead is not None:
-        insert_lead(conn, write.lead, write.now)
-    if write.followup_due_at is not None:
-        insert_followup(conn, write.chat_id, write.followup_due_at, write.followup_baseline)
+    state = _write_chat(conn, pending)
+    if change.checkin_answered is not None:
+        state = close_checkin(conn, write.chat_id, change.checkin_answered) or state
+    items = queue(conn, change.outbox, now)
+    record_events(conn, change.events, now)
+    if change.lead is not None:
+        insert_lead(conn, change.lead, now)
+    if change.followup_due_at is not None:
+        insert_followup(conn, write.chat_id, change.followup_due_at, change.followup_baseline)
     return state, items
 
 
@@ -115,23 +140,24 @@ def _claim(conn: sqlite3.Connection, update_id: int, now: float) -> bool:
     return cursor.rowcount == 1
 
 
-def _write_chat(conn: sqlite3.Connection, write: UpdateWrite) -> ChatState | None:
+def _write_chat(conn: sqlite3.Connection, pending: Pending) -> ChatState | None:
+    change = pending.write.change
     given: dict[str, Any] = {
         name: value
         for name, value in (
-            ("session_json", write.session_json),
-            ("language", write.language),
-            ("source", write.source),
-            ("consented_at", write.consented_at),
+            ("session_json", pending.session_json),
+            ("language", change.language),
+            ("source", change.source),
+            ("consented_at", change.consented_at),
         )
         if value is not UNCHANGED
     }
-    if write.typed is not UNCHANGED:
-        given.update(typed_columns(write.typed))
-    if write.forget and write.session_json is UNCHANGED:
+    if change.typed is not UNCHANGED:
+        given.update(typed_columns(change.typed))
+    if change.forget and pending.session_json is UNCHANGED:
         return None  # forgotten, and nothing new to remember
     sql = _upsert_chat_sql(tuple(given))
-    row = conn.execute(sql, (write.chat_id, *given.values(), write.now)).fetchone()
+    row = conn.execute(sql, (pending.write.chat_id, *given.values(), pending.now)).fetchone()
     return chat_state(row)
 
 
@@ -161,13 +187,6 @@ def record_events(conn: sqlite3.Connection, events: Sequence[Event], now: float)
         "INSERT INTO events (kind, step, outcome, source, at) VALUES (?, ?, ?, ?, ?)",
         [(str(e.kind), e.step, e.outcome, e.source, at) for e in events],
     )
-
-
-def is_processed(conn: sqlite3.Connection, update_id: int) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-    ).fetchone()
-    return row is not None
 
 
 def mark_processed(conn: sqlite3.Connection, update_ids: Sequence[int], now: float) -> int:
@@ -201,38 +220,12 @@ def load_chat(conn: sqlite3.Connection, cache: ChatCache, chat_id: int) -> ChatS
     return state
 
 
-def count_chats(conn: sqlite3.Connection) -> int:
-    count: int = conn.execute("SELECT count(*) FROM chats").fetchone()[0]
-    return count
-
-
-def set_prompt_message(
-    conn: sqlite3.Connection, cache: ChatCache, chat_id: int, message_id: int | None
-) -> None:
-    with immediate(conn):
-        state = _set_prompt(conn, chat_id, message_id)
-    cache.put(chat_id, state)
-
-
 def _set_prompt(conn: sqlite3.Connection, chat_id: int, message_id: int | None) -> ChatState | None:
     row = conn.execute(
         f"UPDATE chats SET prompt_message_id = ? WHERE chat_id = ? RETURNING {CHAT_COLUMNS}",
         (message_id, chat_id),
     ).fetchone()
     return chat_state(row) if row else None
-
-
-def set_language(
-    conn: sqlite3.Connection, cache: ChatCache, chat_id: int, language: str | None, now: float
-) -> None:
-    with immediate(conn):
-        row = conn.execute(
-            f"INSERT INTO chats (chat_id, language, updated_at) VALUES (?, ?, ?) "
-            f"ON CONFLICT (chat_id) DO UPDATE SET language = excluded.language, "
-            f"updated_at = excluded.updated_at RETURNING {CHAT_COLUMNS}",
-            (chat_id, language, now),
-        ).fetchone()
-    cache.put(chat_id, chat_state(row))
 
 
 def mark_blocked(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.storage.cache import ChatCache
@@ -45,16 +45,6 @@ def insert_lead(conn: sqlite3.Connection, lead: NewLead, now: float) -> int:
     )  # fmt: skip
     assert cursor.lastrowid is not None
     return cursor.lastrowid
-
-
-def add_lead(
-    conn: sqlite3.Connection, lead: NewLead, outbox: Sequence[OutgoingMessage], now: float
-) -> tuple[int, list[OutboxItem]]:
-    """Store a lead and queue its cards to the admins, both or neither."""
-    with immediate(conn):
-        lead_id = insert_lead(conn, lead, now)
-        items = queue(conn, outbox, now)
-    return lead_id, items
 
 
 def leads(conn: sqlite3.Connection, newest_first: bool, limit: int | None) -> list[Lead]:
@@ -101,13 +91,6 @@ def insert_followup(
     )
     assert cursor.lastrowid is not None
     return cursor.lastrowid
-
-
-def schedule_followup(
-    conn: sqlite3.Connection, chat_id: int, due_at: float, baseline: int | None = None
-) -> int:
-    with immediate(conn):
-        return insert_followup(conn, chat_id, due_at, baseline)
 
 
 def due_followups(conn: sqlite3.Connection, now: float, limit: int) -> list[Followup]:
@@ -178,15 +161,6 @@ def close_checkin(conn: sqlite3.Connection, chat_id: int, followup_id: int) -> C
     return chat_state(row) if row else None
 
 
-def cancel_followups(conn: sqlite3.Connection, chat_id: int) -> int:
-    with immediate(conn):
-        return conn.execute(
-            "UPDATE followups SET cancelled = 1 "
-            "WHERE chat_id = ? AND sent_at IS NULL AND cancelled = 0",
-            (chat_id,),
-        ).rowcount
-
-
 # --- statistics -------------------------------------------------------------------------------
 
 
@@ -198,6 +172,12 @@ def stats(
         "WHERE at >= ? AND at < ? GROUP BY kind, step, outcome, source",
         (since, float("inf") if until is None else until),
     ).fetchall()
+    idle = None if idle_before is None else idle_steps(conn, since, idle_before)
+    return summarise(rows, since, idle)
+
+
+def summarise(rows: Iterable[Sequence[Any]], since: float, idle: dict[str, int] | None) -> Stats:
+    """:class:`Stats` from the events counted by (kind, step, outcome, source, count)."""
     started: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     steps: Counter[str] = Counter()
@@ -223,7 +203,7 @@ def stats(
         sources=dict(started.most_common()),
         steps=dict(steps.most_common()),
         withdrawn=withdrawn,
-        idle=None if idle_before is None else idle_steps(conn, since, idle_before),
+        idle=idle,
         pain=tuple(
             PainScores(first, later, count)
             for (first, later), count in sorted(pain.items(), key=lambda item: str(item[0]))
@@ -239,8 +219,13 @@ def idle_steps(conn: sqlite3.Connection, since: float, before: float) -> dict[st
         "WHERE updated_at >= ? AND updated_at < ? AND session_json IS NOT NULL",
         (since, before),
     ).fetchall()
+    return count_idle(session_json for (session_json,) in rows)
+
+
+def count_idle(sessions: Iterable[str | None]) -> dict[str, int]:
+    """Step id -> how many of these stored sessions rest at that question (not an outcome)."""
     idle: Counter[str] = Counter()
-    for (session_json,) in rows:
+    for session_json in sessions:
         session = loads_object(session_json)
         step = session.get("step")
         if isinstance(step, str) and session.get("outcome") is None:

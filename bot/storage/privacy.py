@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.storage.cache import ChatCache
 from bot.storage.db import CHAT_COLUMNS, chat_state, immediate, loads_object, snapshot
 from bot.storage.practice import LEAD_COLUMNS, followups_of, lead_from_row
-from bot.storage.records import Lead
+from bot.storage.records import Followup, Lead
 
 
 def delete_person(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
@@ -26,13 +27,6 @@ def delete_person(conn: sqlite3.Connection, chat_id: int) -> dict[str, int]:
         "leads": conn.execute("DELETE FROM leads WHERE chat_id = ?", (chat_id,)).rowcount,
         "followups": conn.execute("DELETE FROM followups WHERE chat_id = ?", (chat_id,)).rowcount,
     }
-
-
-def forget_chat(conn: sqlite3.Connection, cache: ChatCache, chat_id: int) -> dict[str, int]:
-    with immediate(conn):
-        counts = delete_person(conn, chat_id)
-    cache.put(chat_id, None)
-    return counts
 
 
 def export_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, Any]:
@@ -50,9 +44,21 @@ def export_chat(conn: sqlite3.Connection, chat_id: int) -> dict[str, Any]:
             "WHERE chat_id = ? OR about_chat_id = ? ORDER BY id",
             (chat_id, chat_id),
         ).fetchall()
+    return export_of(chat_id, row, lead_rows, followups, messages)
+
+
+def export_of(
+    chat_id: int,
+    row: Sequence[Any] | None,
+    lead_rows: Iterable[Sequence[Any]],
+    followups: Iterable[Followup],
+    messages: Iterable[Sequence[Any]],
+) -> dict[str, Any]:
+    """The export from what was read: the chat row (``CHAT_COLUMNS``), its leads
+    (``LEAD_COLUMNS``), follow-ups, and messages (method, params, created_at, failed, to)."""
     chat: dict[str, Any] | None = None
     if row is not None:
-        state = chat_state(row)
+        state = chat_state(tuple(row))
         chat = {
             "session": _session(state.session_json),
             "language": state.language,

@@ -7,9 +7,9 @@ These are the whole vocabulary between the transport and the database, so anothe
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from bot.errors import StorageError
 
@@ -151,6 +151,67 @@ class Followup:
     sent_at: float | None
     cancelled: bool
     baseline: int | None = None  # the first pain score (0-10), to compare the answer with
+
+
+class SessionData(Protocol):
+    """A conversation as the storage keeps it: the engine's ``Session`` is one. The storage
+    stores the JSON text and never looks inside (it does not import the engine)."""
+
+    def to_json(self) -> str: ...
+
+
+class SessionJSON(str):
+    """A session already in its JSON form, for tools that write stored sessions directly
+    (``bench/prefill.py``, tests)."""
+
+    __slots__ = ()
+
+    def to_json(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChange:
+    """What one update does to its chat: the body of an :class:`UpdateWrite`.
+
+    Every field left at its default changes nothing. The transport's decisions return it
+    (``bot.telegram.conversation.Change`` adds what only the transport reads).
+    """
+
+    outbox: Sequence[OutgoingMessage] = ()  # replies, sent after the commit
+    session: SessionData | Unchanged | None = UNCHANGED  # None clears the conversation
+    events: Sequence[Event] = ()  # anonymous facts for statistics
+    source: str | Unchanged | None = UNCHANGED  # the link the person came by
+    language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
+    consented_at: float | Unchanged | None = UNCHANGED  # they agreed to answers being kept
+    typed: TypedAnswer | Unchanged | None = UNCHANGED  # their last typed answer
+    forget: bool = False  # delete everything about the chat first (/forget)
+    lead: NewLead | None = None  # the person consented: their summary for the therapist
+    followup_due_at: float | None = None  # the person asked for a check-in then
+    followup_baseline: int | None = None  # ... and the pain score to compare its answer with
+    checkin_answered: int | None = None  # the open check-in (follow-up id) they answered
+
+
+NO_CHANGE: Final = ChatChange()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateWrite:
+    """One update's write: built once by the transport, committed once by ``Store.commit``,
+    in one transaction, exactly once by ``update_id``.
+
+    ``update_id`` None: not from Telegram (a message the bot sends of its own accord), so not
+    deduplicated. ``sent`` is ``(outbox item id, message id)`` of rows delivered since the
+    last write, of any chat, removed in the same transaction (even when the update was
+    applied before): delivered rows then cost no transaction of their own. ``now`` (epoch
+    seconds) defaults to the clock at commit.
+    """
+
+    update_id: int | None
+    chat_id: int
+    change: ChatChange = NO_CHANGE
+    sent: Sequence[tuple[int, int | None]] = ()
+    now: float | None = None
 
 
 NO_SOURCE: Final = "direct"

@@ -7,6 +7,9 @@ work* (``conversations``, ``practice``, ``privacy``) that runs whole on that thr
 call: a commit of an update is one round trip, however many statements it needs, and since the
 thread runs one call at a time, two transactions can never interleave.
 
+Updates from many chats at once share transactions (:mod:`bot.storage.group_commit`): one
+round trip and one COMMIT for all the writes that arrived while the previous one was in flight.
+
 aiosqlite has no public "run this function on your thread"; ``Connection._execute`` is the
 method all its public ones are built on, and :meth:`Storage._run` is the only place that uses it
 (and ``_conn``, the sqlite3 connection). Through the public methods alone an update took five
@@ -28,23 +31,21 @@ import aiosqlite
 
 from bot.storage import conversations, practice, privacy
 from bot.storage.cache import MISSING, ChatCache
-from bot.storage.conversations import UpdateWrite
+from bot.storage.conversations import Outcome, Pending
+from bot.storage.group_commit import GroupCommit
 from bot.storage.lock import DatabaseLock
 from bot.storage.outage import Outage
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
-    Event,
     Followup,
     Lead,
-    NewLead,
     OutboxItem,
     OutgoingMessage,
     Stats,
     StorageError,
     StorageUnavailable,
-    TypedAnswer,
-    Unchanged,
+    UpdateWrite,
 )
 from bot.storage.schema import migrate
 
@@ -111,6 +112,8 @@ class Storage:
         self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
         self.outage = Outage(name)  # reported from the first write after opening
         self._opened = False
+        # Updates' writes, batched; ``group.transactions`` and ``group.writes`` count them.
+        self.group = GroupCommit(self._commit_batch)
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -185,6 +188,7 @@ class Storage:
             self._idle_timer.cancel()
             self._idle_timer = None
         try:
+            await self.group.idle()  # every write handed over is committed first
             if self._checkpointing is not None:
                 await self._checkpointing  # never raises: it logs
             await self._run(_finish)
@@ -240,6 +244,27 @@ class Storage:
         self._wrote()
         return result
 
+    async def _commit_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
+        """One transaction of updates (see :class:`GroupCommit`); a write undone alone has
+        its sqlite3 error turned into the StorageError its caller gets."""
+        outcomes = await self._run(conversations.commit_writes, self._cache, batch)
+        self.outage.recovered()
+        self._wrote(len(batch))  # a checkpoint counts the updates, not their transactions
+        forgotten = False
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, sqlite3.Error):
+                outcomes[index] = error = _failure(self.name, outcome)
+                if isinstance(error, StorageUnavailable):
+                    self.outage.failed(error)
+            elif outcome is not None and not isinstance(outcome, Exception):
+                forgotten = forgotten or batch[index].write.change.forget
+        if forgotten:
+            try:
+                await self._erase_traces()
+            except StorageError as error:  # committed all the same: the next checkpoint will
+                log.warning("Deleted data stays in %s-wal for now: %s", self.name, error)
+        return outcomes
+
     async def writable(self) -> bool:
         """Can the database take writes again? One transaction that takes room for a few
         updates and gives it back; False while the database cannot be written (see
@@ -276,8 +301,8 @@ class Storage:
         self._writes = 0
         return await self._run(_checkpoint)
 
-    def _wrote(self) -> None:
-        self._writes += 1
+    def _wrote(self, count: int = 1) -> None:
+        self._writes += count
         self._last_write = time.monotonic()
         if self._writes >= self._checkpoint_after_writes:
             self._start_checkpoint()
@@ -315,86 +340,21 @@ class Storage:
             return cast(ChatState | None, cached)
         return await self._run(conversations.load_chat, self._cache, chat_id)
 
-    async def commit_update(
-        self,
-        *,
-        update_id: int | None,
-        chat_id: int,
-        session_json: str | Unchanged | None = UNCHANGED,
-        outbox: Sequence[OutgoingMessage] = (),
-        events: Sequence[Event] = (),
-        now: float | None = None,
-        language: str | Unchanged | None = UNCHANGED,
-        source: str | Unchanged | None = UNCHANGED,
-        consented_at: float | Unchanged | None = UNCHANGED,
-        typed: TypedAnswer | Unchanged | None = UNCHANGED,
-        lead: NewLead | None = None,
-        followup_due_at: float | None = None,
-        followup_baseline: int | None = None,
-        checkin_answered: int | None = None,
-        forget: bool = False,
-        sent: Sequence[tuple[int, int | None]] = (),
-    ) -> bool:
-        """Apply one update in ONE transaction; False (and nothing written) if already applied.
+    async def commit(self, write: UpdateWrite) -> list[OutboxItem] | None:
+        """Apply one update in ONE transaction: see :meth:`bot.storage.protocol.Store.commit`.
 
-        Records ``update_id`` (None: not from Telegram, no deduplication), writes the chat row
-        (``session_json`` None clears the session; any update clears ``blocked``; the
-        person's ``consented_at`` and last ``typed`` answer go on the chat too), queues
-        ``outbox``, records ``events``, and optionally stores a consented ``lead``, schedules a
-        follow-up (with its first pain score, ``followup_baseline``), or first deletes
-        everything about the chat (``forget``). No need to call
-        :meth:`is_processed` first: this is the check.
-
-        ``sent`` is :meth:`mark_sent_many`'s ``(item_id, message_id)`` pairs, of any chat,
-        done in the same transaction (even when the update was applied before): delivered rows
-        then cost no transaction of their own.
+        Returns the outbox rows it queued (with their ids, ready to send), or None (and
+        nothing written but the removal of ``write.sent``) if its update was applied before.
+        Writes from other chats that arrive while a transaction is in flight share the next
+        one (:mod:`bot.storage.group_commit`); this returns once the transaction holding
+        ``write`` committed.
         """
-        queued = await self.commit_update_returning(
-            update_id=update_id, chat_id=chat_id, session_json=session_json, outbox=outbox,
-            events=events, now=now, language=language, source=source,
-            consented_at=consented_at, typed=typed, lead=lead, followup_due_at=followup_due_at,
-            followup_baseline=followup_baseline, checkin_answered=checkin_answered, forget=forget,
-            sent=sent,
-        )  # fmt: skip
-        return queued is not None
-
-    async def commit_update_returning(
-        self,
-        *,
-        update_id: int | None,
-        chat_id: int,
-        session_json: str | Unchanged | None = UNCHANGED,
-        outbox: Sequence[OutgoingMessage] = (),
-        events: Sequence[Event] = (),
-        now: float | None = None,
-        language: str | Unchanged | None = UNCHANGED,
-        source: str | Unchanged | None = UNCHANGED,
-        consented_at: float | Unchanged | None = UNCHANGED,
-        typed: TypedAnswer | Unchanged | None = UNCHANGED,
-        lead: NewLead | None = None,
-        followup_due_at: float | None = None,
-        followup_baseline: int | None = None,
-        checkin_answered: int | None = None,
-        forget: bool = False,
-        sent: Sequence[tuple[int, int | None]] = (),
-    ) -> list[OutboxItem] | None:
-        """:meth:`commit_update`, returning the queued items (with ids, ready to send) instead
-        of True, and None instead of False: saves a :meth:`pending_outbox` round trip."""
-        write = UpdateWrite(
-            update_id=update_id, chat_id=chat_id, now=_now(now), session_json=session_json,
-            language=language, source=source, consented_at=consented_at, typed=typed,
-            outbox=tuple(outbox), events=tuple(events), lead=lead,
-            followup_due_at=followup_due_at, followup_baseline=followup_baseline,
-            checkin_answered=checkin_answered,
-            forget=forget, sent=tuple(sent),
-        )  # fmt: skip
-        queued = await self._write(conversations.commit_update, self._cache, write)
-        if forget:
-            await self._erase_traces()
-        return queued
-
-    async def is_processed(self, update_id: int) -> bool:
-        return await self._run(conversations.is_processed, update_id)
+        if self._closed:
+            raise StorageError(f"the database at {self.name} is already closed")
+        session = write.change.session
+        # The session becomes JSON here, on the event loop: it may change once we return.
+        session_json = session if session is UNCHANGED or session is None else session.to_json()
+        return await self.group.commit(Pending(write, session_json, _now(write.now)))
 
     async def mark_processed(self, update_ids: Iterable[int], *, now: float | None = None) -> int:
         """Record updates as applied without applying them (given up on, or dropped on
@@ -408,20 +368,9 @@ class Storage:
 
     # --- chats ----------------------------------------------------------------------------------
 
-    async def set_prompt_message(self, chat_id: int, message_id: int | None) -> None:
-        await self._write(conversations.set_prompt_message, self._cache, chat_id, message_id)
-
-    async def set_language(
-        self, chat_id: int, language: str | None, *, now: float | None = None
-    ) -> None:
-        await self._write(conversations.set_language, self._cache, chat_id, language, _now(now))
-
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocked the bot (403): mark the chat and drop what is queued for it."""
         await self._write(conversations.mark_blocked, self._cache, chat_id, blocked, time.time())
-
-    async def count_chats(self) -> int:
-        return await self._run(conversations.count_chats)
 
     # --- outbox ---------------------------------------------------------------------------------
 
@@ -431,12 +380,9 @@ class Storage:
         """Unsent items, oldest first (items given up on are not pending)."""
         return await self._run(conversations.pending_outbox, chat_id, limit)
 
-    async def mark_sent(self, item_id: int, *, message_id: int | None = None) -> None:
-        """Delivered: remove it; a "prompt" item's ``message_id`` becomes the chat's prompt."""
-        await self._write(conversations.mark_sent, self._cache, ((item_id, message_id),))
-
-    async def mark_sent_many(self, sent: Iterable[tuple[int, int | None]]) -> None:
-        """:meth:`mark_sent` for several ``(item_id, message_id)`` in one transaction."""
+    async def mark_sent(self, sent: Iterable[tuple[int, int | None]]) -> None:
+        """Delivered ``(item_id, message_id)``: removed, in one transaction; a "prompt" item's
+        ``message_id`` becomes its chat's prompt."""
         await self._write(conversations.mark_sent, self._cache, tuple(sent))
 
     async def mark_failed(self, item_id: int, error: str, *, permanent: bool) -> None:
@@ -444,13 +390,6 @@ class Storage:
         await self._write(conversations.mark_failed, item_id, error, permanent)
 
     # --- privacy --------------------------------------------------------------------------------
-
-    async def forget_chat(self, chat_id: int) -> dict[str, int]:
-        """Delete the chat's session, messages, leads and follow-ups; returns counts by table.
-        Anonymous events stay."""
-        counts = await self._write(privacy.forget_chat, self._cache, chat_id)
-        await self._erase_traces()
-        return counts
 
     async def export_chat(self, chat_id: int) -> dict[str, Any]:
         """Everything we hold about one person (for /mydata), JSON-able."""
@@ -465,13 +404,6 @@ class Storage:
 
     # --- leads and follow-ups -------------------------------------------------------------------
 
-    async def add_lead(
-        self, lead: NewLead, *, outbox: Sequence[OutgoingMessage] = (), now: float | None = None
-    ) -> int:
-        """Store a lead (and queue its admin cards in the same transaction); returns its id."""
-        lead_id, _ = await self._write(practice.add_lead, lead, tuple(outbox), _now(now))
-        return lead_id
-
     async def recent_leads(self, limit: int = 10) -> list[Lead]:
         """Newest first."""
         return await self._run(practice.leads, True, limit)
@@ -479,13 +411,6 @@ class Storage:
     async def all_leads(self) -> list[Lead]:
         """Oldest first (for the CSV export)."""
         return await self._run(practice.leads, False, None)
-
-    async def schedule_followup(
-        self, chat_id: int, due_at: float, *, baseline: int | None = None
-    ) -> int:
-        """Promise a check-in at ``due_at`` (``baseline``: the first pain score, to compare
-        with); replaces the chat's pending one. Returns its id."""
-        return await self._write(practice.schedule_followup, chat_id, due_at, baseline)
 
     async def due_followups(self, now: float | None = None, limit: int = 100) -> list[Followup]:
         return await self._run(practice.due_followups, _now(now), limit)
@@ -502,9 +427,6 @@ class Storage:
         unit = practice.mark_followup_sent
         queued = await self._write(unit, self._cache, followup_id, tuple(outbox), _now(now))
         return queued is not None
-
-    async def cancel_followups(self, chat_id: int) -> int:
-        return await self._write(practice.cancel_followups, chat_id)
 
     # --- statistics and meta --------------------------------------------------------------------
 

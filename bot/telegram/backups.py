@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.ops.backup import Backup, BackupError, default_target, prune, take_backup
-from bot.storage import Storage, StorageError
+from bot.storage import StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class BackupJob:
 
     def __init__(
         self,
-        storage: Callable[[], Storage],
+        storage: Callable[[], Store],
         database: Path,
         folder: Path,
         keep: int,

@@ -1,13 +1,14 @@
 """The one path every update takes: lock the chat, load it, decide, commit once, then talk.
 
-    update ─► lock(chat) ─► load chat ─► decide (engine) ─► commit_update (ONE transaction:
+    update ─► lock(chat) ─► load chat ─► decide (engine) ─► commit (ONE transaction:
     update id, session, outbox rows, anonymous events) ─► answer the button ─► send the rows
 
 A *decision* is a plain function from what we know about the chat (:class:`ChatView`) to what
-the update changes (:class:`Change`). The handlers only pick the decision; nothing is sent
-before the commit, so a crash anywhere loses nothing (Telegram redelivers what we did not
-confirm) and repeats nothing (the update id is in the same transaction as its effects; the
-outbox sends what was committed but not yet sent).
+the update changes (:class:`Change`); the turn wraps it once into the storage's
+:class:`~bot.storage.UpdateWrite` and commits that. The handlers only pick the decision;
+nothing is sent before the commit, so a crash anywhere loses nothing (Telegram redelivers what
+we did not confirm) and repeats nothing (the update id is in the same transaction as its
+effects; the outbox sends what was committed but not yet sent).
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ from bot.flow.safety import Screening, Verdict
 from bot.storage import (
     PROMPT,
     UNCHANGED,
+    ChatChange,
     ChatState,
     Event,
     EventKind,
-    NewLead,
+    OutboxItem,
     OutgoingMessage,
-    Storage,
+    Store,
     TypedAnswer,
     Unchanged,
+    UpdateWrite,
 )
 from bot.telegram import consent_messages, render
 from bot.telegram.locks import ChatLocks
@@ -89,22 +92,11 @@ class ChatView:
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """What one update does to its chat, written in one transaction."""
+class Change(ChatChange):
+    """What one update does to its chat (the storage's :class:`~bot.storage.ChatChange`), and
+    what the transport alone reads of it."""
 
-    outbox: Sequence[OutgoingMessage] = ()
-    session: Session | Unchanged | None = UNCHANGED
-    events: Sequence[Event] = ()
-    source: str | Unchanged | None = UNCHANGED
-    language: str | Unchanged | None = UNCHANGED  # the person's choice (/language), kept
-    consented_at: float | Unchanged | None = UNCHANGED  # they agreed to answers being kept
-    typed: TypedAnswer | Unchanged | None = UNCHANGED  # their last typed answer
-    forget: bool = False  # delete everything about the chat first (/forget)
-    lead: NewLead | None = None  # the person consented: their summary for the therapist
-    followup_due_at: float | None = None  # the person asked for a check-in then
-    followup_baseline: int | None = None  # ... and the pain score to compare its answer with
     screening: Screening | None = None  # what the safety net made of typed text (for metrics)
-    checkin_answered: int | None = None  # the open check-in (follow-up id) they answered
 
 
 Decision = Callable[[ChatView], Change]
@@ -115,7 +107,7 @@ Reader = Callable[[ChatView, str], Change | None]
 @dataclass(slots=True)
 class Conversations:
     bot: Bot
-    storage: Storage
+    storage: Store
     outbox: Outbox
     flow: RunningFlow
     locks: ChatLocks = field(default_factory=ChatLocks)
@@ -155,42 +147,32 @@ class Conversations:
                     offering=self.offering,
                 )
                 change = decide(view)
-                session = change.session
-                session_json = session.to_json() if isinstance(session, Session) else session
                 # The rows delivered since the last commit, of any chat, are removed in this one.
                 with self.outbox.take_sent() as sent:
-                    items = await self.storage.commit_update_returning(
-                        update_id=update_id,
-                        chat_id=chat_id,
-                        session_json=session_json,
-                        outbox=change.outbox,
-                        events=change.events,
-                        source=change.source,
-                        language=change.language,
-                        consented_at=change.consented_at,
-                        typed=change.typed,
-                        forget=change.forget,
-                        lead=change.lead,
-                        followup_due_at=change.followup_due_at,
-                        followup_baseline=change.followup_baseline,
-                        checkin_answered=change.checkin_answered,
-                        sent=sent,
-                    )
+                    items = await self.storage.commit(UpdateWrite(update_id, chat_id, change, sent))
             finally:
                 if answering is not None:
                     await answering
             if items is None:
                 log.debug("update %d was applied before; ignored", update_id)
+                if self.outbox.shared:
+                    # Another process applied it and may have died before sending its
+                    # replies (Telegram retried it here): whatever the chat still has
+                    # queued is nobody's now, and we hold the chat.
+                    await self._deliver(chat_id, ())
                 return
             for observe in self.observers:
                 observe(change)
-            try:
-                await self.outbox.deliver(chat_id, items)
-            except Exception:
-                # Committed is applied: a failure from here on is the outbox's to retry, and
-                # must not make the update look unapplied.
-                log.exception("Replies could not be sent now; they stay queued")
-                self.outbox.retry_later(chat_id, RETRY_AFTER_FAILURE)
+            await self._deliver(chat_id, items)
+
+    async def _deliver(self, chat_id: int, items: Sequence[OutboxItem]) -> None:
+        try:
+            await self.outbox.deliver(chat_id, items)
+        except Exception:
+            # Committed is applied: a failure from here on is the outbox's to retry, and
+            # must not make the update look unapplied.
+            log.exception("Replies could not be sent now; they stay queued")
+            self.outbox.retry_later(chat_id, RETRY_AFTER_FAILURE)
 
     async def _answer(self, query_id: str) -> None:
         """Stop the button's spinner. Every query is answered, stale and forged ones too; a

@@ -7,7 +7,8 @@
   every :data:`WEBHOOK_PROBE_EVERY` seconds that shows the webhook registered and no recent
   delivery error counts too;
 * the database takes a write lock (a real ``BEGIN IMMEDIATE``, then ``ROLLBACK``): a full
-  disk, a read-only remount or a file swapped under the bot show here.
+  disk, a read-only remount or a file swapped under the bot show here (PostgreSQL: a
+  connection of its own takes a row lock and gives it back).
 
 Otherwise 503, with one reason per line in the body, for a person reading ``curl`` output or a
 container's health log. ``/metrics`` is the Prometheus text format of
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import tornado.web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from telegram import Bot
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 HEALTH_WINDOW = 90.0  # seconds: a long poll returns every 30 s, so two missed polls and more
 WEBHOOK_PROBE_EVERY = 30.0
 PROBE_BUSY_TIMEOUT_MS = 1000  # the bot's own commits hold the write lock for milliseconds
+PROBE_TIMEOUT_S = 5.0  # connecting to PostgreSQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,32 @@ def probe_database(path: Path) -> DatabaseState:
     return DatabaseState(None, int(pending), oldest)
 
 
+async def probe_postgres(url: str, name: str) -> DatabaseState:
+    """PostgreSQL's :func:`probe_database`: a short-lived connection of its own takes a row
+    lock it gives back (a transaction rolled back), and reads the outbox's depth."""
+    try:
+        conn = await asyncpg.connect(url, timeout=PROBE_TIMEOUT_S)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        return DatabaseState(f"cannot connect to the database at {name}: {error}")
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            await conn.execute(f"SET LOCAL lock_timeout = {PROBE_BUSY_TIMEOUT_MS}")
+            await conn.execute("SELECT 1 FROM meta FOR UPDATE")
+            row = await conn.fetchrow(
+                "SELECT count(*), min(created_at) FROM outbox WHERE failed = 0"
+            )
+        finally:
+            await tx.rollback()
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        return DatabaseState(f"the database at {name} failed: {error}")
+    finally:
+        await conn.close()
+    assert row is not None
+    return DatabaseState(None, int(row[0]), row[1])
+
+
 class Monitor:
     """Answers the two endpoints for one running bot."""
 
@@ -86,7 +115,7 @@ class Monitor:
             found.append("no answer from Telegram yet since the start")
         elif since > HEALTH_WINDOW:
             found.append(f"no answer from Telegram for {since:.0f} s")
-        state = await asyncio.to_thread(probe_database, self.settings.database_path)
+        state = await self._database()
         if state.problem is not None:
             found.append(f"database not writable: {state.problem}")
         self._note_outbox(state)
@@ -94,11 +123,17 @@ class Monitor:
 
     async def refresh(self) -> None:
         """Bring the gauges read from disk up to date before a scrape."""
-        state = await asyncio.to_thread(probe_database, self.settings.database_path)
+        state = await self._database()
         self._note_outbox(state)
         folder = self.settings.backup_dir
         newest = await asyncio.to_thread(newest_backup, folder) if folder is not None else None
         self.metrics.last_backup.set(newest[1] if newest is not None else 0)
+
+    async def _database(self) -> DatabaseState:
+        url = self.settings.database_url
+        if url is not None:
+            return await probe_postgres(url, self.settings.database_name)
+        return await asyncio.to_thread(probe_database, self.settings.database_path)
 
     def _note_outbox(self, state: DatabaseState) -> None:
         if state.problem is None:

@@ -14,10 +14,13 @@ counted twice), in :class:`bot.telegram.runtime.Runtime.apply` and in the HTTP t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
 from bot.storage import EventKind
 
@@ -76,6 +79,13 @@ class Metrics:
             registry=r,
         )  # fmt: skip
         self._contact_monotonic: float | None = None
+        self._commits = _CommitCollector()
+        r.register(self._commits)
+
+    def watch_commits(self, counts: Callable[[], tuple[int, int]]) -> None:
+        """Expose the storage's group commit: ``counts()`` gives the transactions of updates
+        committed so far and the writes in them (their ratio is the mean batch)."""
+        self._commits.counts = counts
 
     # -- recorded by the transport ------------------------------------------------------------
 
@@ -112,3 +122,24 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _CommitCollector(Collector):
+    """The storage's own counts, read when /metrics is asked for."""
+
+    def __init__(self) -> None:
+        self.counts: Callable[[], tuple[int, int]] = lambda: (0, 0)  # until the storage opens
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        transactions, writes = self.counts()
+        yield CounterMetricFamily(
+            f"{PREFIX}commit_transactions",
+            "Transactions that committed updates: fewer than the writes when updates of "
+            "several chats arrive together (group commit).",
+            value=transactions,
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}commit_writes",
+            "Updates' writes committed in those transactions.",
+            value=writes,
+        )

@@ -1,6 +1,6 @@
 """/mydata: a person's copy of everything we hold about them.
 
-The copy comes from :meth:`bot.storage.Storage.export_chat` (their session, language, source,
+The copy comes from :meth:`bot.storage.Store.export_chat` (their session, language, source,
 leads, follow-ups and messages still queued) and is shown as readable text in their language:
 the answers in words, where the conversation is, what they sent to the practice. When that
 does not fit in one message, the text is cut and the whole copy follows as a JSON document.

@@ -29,7 +29,7 @@ import base64
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -44,7 +44,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.storage import PROMPT, OutboxItem, Storage, StorageError, StorageUnavailable
+from bot.storage import PROMPT, OutboxItem, StorageError, StorageUnavailable, Store
 from bot.telegram.locks import ChatLocks
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class SentBatch:
     """Delivered rows handed to an update's commit, which removes them in its transaction::
 
         with outbox.take_sent() as sent:
-            await storage.commit_update(..., sent=sent)
+            await storage.commit(UpdateWrite(update_id, chat_id, change, sent))
 
     If the commit fails they go back to the outbox, to be removed by the next one.
     """
@@ -146,12 +146,20 @@ class Verdict(Enum):
 
 
 class Outbox:
-    """Sends committed rows and retries what could not be sent."""
+    """Sends committed rows and retries what could not be sent.
 
-    def __init__(self, bot: Bot, storage: Storage, locks: ChatLocks) -> None:
+    ``shared``: other processes send from the same database (PostgreSQL). A chat's rows are
+    then sent only under its lock across processes (``locks``), and recorded as sent before
+    the lock is let go, not by the next commit: otherwise the next process to take the chat
+    would find them still queued and send them again. For the same reason a chat's delivery
+    always reads its whole queue: another process may have left rows in it.
+    """
+
+    def __init__(self, bot: Bot, storage: Store, locks: ChatLocks, *, shared: bool = False) -> None:
         self.bot = bot
         self.storage = storage
         self.locks = locks
+        self.shared = shared
         self._waiting: dict[int, float] = {}  # chat id -> monotonic time of its next retry
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -204,7 +212,7 @@ class Outbox:
             for other in {item.chat_id for item in items} - {chat_id}:
                 self.retry_later(other, 0.0)
             items = [item for item in items if item.chat_id == chat_id]
-        if chat_id in self._waiting:
+        if chat_id in self._waiting or self.shared:
             await self.deliver_queued(chat_id)
         elif items:
             await self._send_in_order(chat_id, items)
@@ -260,6 +268,20 @@ class Outbox:
                     await self.deliver_queued(chat_id)
                 done.add(chat_id)
 
+    async def sweep(self, claim: Callable[[], Awaitable[list[int]]], every: float) -> None:
+        """Shared: every ``every`` seconds, take over the chats whose queued rows nobody is
+        sending (``claim``: their sender died, or its retry is overdue) and send them, each
+        under its lock. Runs until cancelled."""
+        while True:
+            try:
+                chats = await claim()
+            except StorageError as error:  # the storage reports an outage, once a minute
+                log.debug("cannot look for orphaned replies: %s", error)
+            else:
+                for chat_id in chats:
+                    self.retry_later(chat_id, 0.0)
+            await asyncio.sleep(every)
+
     @property
     def waiting(self) -> int:
         """How many chats have rows waiting for a retry."""
@@ -300,7 +322,15 @@ class Outbox:
     # -- sending ------------------------------------------------------------------------------
 
     async def _send_in_order(self, chat_id: int, items: Sequence[OutboxItem]) -> bool:
-        """Send until one must wait; returns True when all of ``items`` are dealt with."""
+        """Send until one must wait; returns True when all of ``items`` are dealt with. Shared:
+        what was sent is recorded before returning (the caller still holds the lock)."""
+        try:
+            return await self._send_rows(chat_id, items)
+        finally:
+            if self.shared and self._sent:
+                await self._flush_now()
+
+    async def _send_rows(self, chat_id: int, items: Sequence[OutboxItem]) -> bool:
         for item in items:
             verdict, message_id, delay = await self._send(item)
             if verdict is Verdict.SENT:
@@ -324,6 +354,11 @@ class Outbox:
         self._arm_idle_flush()
 
     def _arm_idle_flush(self) -> None:
+        # Shared: sent rows are recorded by the delivery itself, before the chat's lock goes
+        # (rows put back after a failed try go with the next delivery, or at stop); a task of
+        # its own would wait for a pooled connection the waiting deliveries may all hold.
+        if self.shared:
+            return
         if self._idle_flush is None:
             loop = asyncio.get_running_loop()
             self._idle_flush = loop.call_later(self._flush_delay, self._flush_if_idle)
@@ -360,7 +395,7 @@ class Outbox:
 
     async def _flush_now(self) -> None:
         with self.take_sent() as sent:
-            await self.storage.mark_sent_many(sent)
+            await self.storage.mark_sent(sent)
 
     def _removed(self, batch: list[_Sent]) -> None:
         # The database knows these prompts now (unless a newer one was sent meanwhile).

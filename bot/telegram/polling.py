@@ -18,7 +18,7 @@ per burst, so a person hammering a button cannot pin the offset or the bot.
 its order), with backoff; after :data:`MAX_TRIES` it is given up, recorded as processed first.
 A database that cannot be written (disk full, I/O error, read-only) is not the update's fault:
 such an update is never given up. Fetching stops, the database is tried again with backoff
-(:meth:`Storage.writable`; the storage reports the outage once a minute), and everything
+(:meth:`Store.writable`; the storage reports the outage once a minute), and everything
 carries on when it can: Telegram still holds every update not confirmed, and nothing is lost.
 """
 

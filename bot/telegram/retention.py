@@ -1,7 +1,7 @@
 """Retention: personal data older than ``RETENTION_DAYS`` is deleted, once a day.
 
 What goes: sessions (counted from when they last changed), leads, follow-ups and queued
-messages older than that (:meth:`bot.storage.Storage.purge_older_than`); the anonymous events
+messages older than that (:meth:`bot.storage.Store.purge_older_than`); the anonymous events
 for statistics stay. The same run forgets the ids of updates processed more than
 :data:`PROCESSED_KEEP_S` ago: they are kept only to recognise a redelivered update, and
 Telegram redelivers for at most 24 hours (after a week of silence it may even start again
@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.storage import Storage, StorageError
+from bot.storage import StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ Clock = Callable[[], float]
 class Retention:
     """The daily deletion job for one database."""
 
-    def __init__(self, storage: Storage, days: int, *, clock: Clock = time.time) -> None:
+    def __init__(self, storage: Store, days: int, *, clock: Clock = time.time) -> None:
         self.storage = storage
         self.days = days
         self.clock = clock

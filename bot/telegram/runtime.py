@@ -23,7 +23,8 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import TransportError
 from bot.flow import load_compiled
-from bot.storage import Storage, StorageUnavailable
+from bot.storage import Storage, StorageUnavailable, Store
+from bot.storage.postgres import PostgresStorage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Conversations, RunningFlow
 from bot.telegram.locks import ChatLocks
@@ -35,6 +36,10 @@ from bot.telegram.texts import COMMANDS, FALLBACK, say
 log = logging.getLogger(__name__)
 
 RUNTIME_KEY = "runtime"
+# With a shared database, the jobs that must run in one process only: they delete, send a
+# check-in or copy the database once for all.
+LEADER_JOBS = ("retention", "follow-ups", "backup")
+SWEEP_EVERY_S = 5.0  # how often each process looks for replies a dead process left unsent
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -69,6 +74,7 @@ class Runtime:
         # post_init starts once the database is open and close() cancels before closing it.
         self.jobs: dict[str, Job] = {}
         self._running_jobs: list[asyncio.Task[None]] = []
+        self._shared: PostgresStorage | None = None  # the database other processes use too
 
     @property
     def conversations(self) -> Conversations:
@@ -77,7 +83,7 @@ class Runtime:
         return self._conversations
 
     @property
-    def storage(self) -> Storage:
+    def storage(self) -> Store:
         return self.conversations.storage
 
     @property
@@ -98,6 +104,11 @@ class Runtime:
         return self._retention
 
     @property
+    def shared(self) -> bool:
+        """Other processes may use the same database (PostgreSQL)."""
+        return self._shared is not None
+
+    @property
     def is_open(self) -> bool:
         return self._conversations is not None
 
@@ -108,8 +119,8 @@ class Runtime:
             return
         path = str(self.settings.flow_file)
         engine = Engine(load_compiled(path), self.settings.texts())
-        storage = await Storage.open(self.settings.database_path, exclusive=True, verify=True)
-        outbox = Outbox(self.bot, storage, self.locks)
+        storage = await self._open_storage()
+        outbox = Outbox(self.bot, storage, self.locks, shared=self._shared is not None)
         self._conversations = Conversations(
             self.bot,
             storage,
@@ -124,12 +135,41 @@ class Runtime:
         )
         self._retention = Retention(storage, self.settings.retention_days)
         self.jobs["retention"] = self._retention.daily
+        if self._shared is not None:
+            claim = self._shared.claim_orphans
+            self.jobs["outbox-sweep"] = lambda: outbox.sweep(claim, SWEEP_EVERY_S)
+
+    async def _open_storage(self) -> Store:
+        """The database the settings name: PostgreSQL for ``DATABASE_URL=postgresql://``,
+        else the SQLite file (one bot per file). Several bots may share a PostgreSQL database
+        in webhook mode; a polling bot holds it alone (a second one is refused)."""
+        settings = self.settings
+        for note in settings.notes:
+            log.info("%s", note)
+        if settings.database_url is None:
+            sqlite = await Storage.open(settings.database_path, exclusive=True, verify=True)
+            group = sqlite.group
+            self.metrics.watch_commits(lambda: (group.transactions, group.writes))
+            return sqlite
+        shared = await PostgresStorage.open(
+            settings.database_url, exclusive=not settings.webhook_mode, verify=True
+        )
+        self._shared = shared
+        self.locks.across = shared.chat_lock  # a chat's turn excludes every other process
+        return shared
 
     def start_jobs(self) -> None:
-        if not self._running_jobs:
-            self._running_jobs = [
-                asyncio.create_task(job(), name=name) for name, job in self.jobs.items()
-            ]
+        """Start the background jobs. With a shared database (PostgreSQL) the ones that must
+        run once per database (:data:`LEADER_JOBS`) run only in the process holding the
+        leader lock, moving to another when it dies; the others run in every process."""
+        if self._running_jobs:
+            return
+        mine = dict(self.jobs)
+        shared = self._shared
+        if shared is not None:
+            leader = {name: mine.pop(name) for name in LEADER_JOBS if name in mine}
+            mine["leader"] = lambda: shared.lead(lambda: _run_all(leader))
+        self._running_jobs = [asyncio.create_task(job(), name=name) for name, job in mine.items()]
 
     async def close(self) -> None:
         jobs, self._running_jobs = self._running_jobs, []
@@ -138,6 +178,8 @@ class Runtime:
         await asyncio.gather(*jobs, return_exceptions=True)
         conversations, self._conversations = self._conversations, None
         self._retention = None
+        self._shared = None
+        self.locks.across = None
         if conversations is not None:
             await conversations.outbox.stop()
             await conversations.storage.close()
@@ -210,10 +252,21 @@ class Runtime:
         """The first error handler: an update that failed because the database cannot be
         written is marked for :meth:`apply` and goes no further (``ApplicationHandlerStop``),
         so the handlers' own error handler does not log a traceback for every update of an
-        outage; :class:`~bot.storage.Storage` reports the outage itself, once a minute."""
+        outage; :class:`~bot.storage.Store` reports the outage itself, once a minute."""
         if isinstance(context.error, StorageUnavailable) and isinstance(update, Update):
             self.unavailable_updates.add(update.update_id)
             raise ApplicationHandlerStop
+
+
+async def _run_all(jobs: dict[str, Job]) -> None:
+    """Run the jobs side by side until cancelled (then they are cancelled too)."""
+    tasks = [asyncio.create_task(job(), name=name) for name, job in jobs.items()]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _slow_down(chat: ChatView) -> Change:

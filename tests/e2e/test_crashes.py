@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import socket
+import urllib.request
 
 import pytest
 
@@ -93,6 +95,60 @@ async def test_crash_between_commit_and_send_delivers_after_restart_exactly_once
 
     await wait_for_outcome(person, "likely_piriformis")
     assert count_sent_questions(fake, person, "severity") == 1, person.transcript()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def commit_counts(health_port: int) -> tuple[float, float]:
+    """The bot's /metrics: transactions that committed updates, and the writes in them."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/metrics", timeout=5) as page:
+        text = page.read().decode()
+    found = dict(re.findall(r"^triage_commit_(transactions|writes)_total (\S+)$", text, re.M))
+    return float(found["transactions"]), float(found["writes"])
+
+
+async def test_kill_9_between_a_shared_commit_and_its_sends_delivers_each_once(
+    fake: FakeBotApi, bots: BotProcesses
+) -> None:
+    """Presses of several people committed in shared transactions (group commit), then the
+    process killed before any of their next questions got out: after the restart each person
+    gets the next question exactly once, and every press counts."""
+    health = free_port()
+    first = await bots.start_polling(fake, HEALTH_PORT=str(health))
+    people = [fake.user(4200 + n) for n in range(8)]
+    for person in people:
+        await converse(person, PIRIFORMIS[:1])
+    for person in people:
+        await wait_for_question(person, "radiation")
+    transactions, writes = commit_counts(health)
+
+    fake.hold("sendMessage")  # each next question is committed, then held in flight
+    with fake.at_once():
+        presses = [p.press_option("buttock_only", step="radiation") for p in people]
+    await fake.wait_for(
+        lambda: len(fake.held_calls("sendMessage")) == len(people), what="every held send"
+    )
+    after_transactions, after_writes = commit_counts(health)
+    first.kill()
+    fake.release("sendMessage")
+    assert after_writes - writes == len(people)
+    assert after_transactions - transactions < len(people)  # shared transactions
+    assert all(count_sent_questions(fake, p, "severity") == 0 for p in people)
+
+    await bots.start_polling(fake)
+    for person, press in zip(people, presses, strict=True):
+        await wait_for_question(person, "severity")
+        await fake.wait_for(lambda u=press: fake.is_confirmed(u["update_id"]), what="confirmed")
+    for person in people:
+        await converse(person, PIRIFORMIS[2:], start=False)
+    for person in people:
+        final = await wait_for_outcome(person, "likely_piriformis")
+        assert re.search(BUTTOCK_REASON, final.text or ""), person.transcript()
+        assert count_sent_questions(fake, person, "severity") == 1, person.transcript()
 
 
 async def test_an_update_delivered_again_changes_nothing_and_sends_nothing_twice(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.storage import Storage
 from bot.telegram.retention import DAY, PROCESSED_KEEP_S, Retention
+from tests.support.storage import is_processed
 
 PER_DAY = 1500
 DAYS = 6
@@ -43,6 +44,6 @@ async def test_processed_ids_older_than_two_days_are_pruned_daily(tmp_path: Path
             assert counts["processed_updates"] == (PER_DAY if day >= 2 else 0), day
 
         # The newest are still recognised: a redelivery within 48 hours is still a duplicate.
-        assert await storage.is_processed(update_id)
-        assert await storage.is_processed(update_id - PER_DAY)
-        assert not await storage.is_processed(1)
+        assert is_processed(storage, update_id)
+        assert is_processed(storage, update_id - PER_DAY)
+        assert not is_processed(storage, 1)

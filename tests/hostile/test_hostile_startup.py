@@ -18,6 +18,7 @@ from bot.storage import OutgoingMessage, Storage, StorageError
 from tests.support import FAKE_TOKEN, FakeBotApi
 from tests.support.botprocess import bot_processes
 from tests.support.disk import damage, read_only_file
+from tests.support.storage import commit, count_chats
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 DAMAGED = r"the database at .*triage\.db is damaged .*: restore it from a backup"
@@ -29,9 +30,7 @@ async def a_database_with_data(path: Path) -> None:
     async with await Storage.open(path) as storage:
         for chat in range(300):
             message = OutgoingMessage(chat, "sendMessage", {"text": f"question {chat} " * 20})
-            await storage.commit_update(
-                update_id=chat, chat_id=chat, session_json="{}", outbox=[message]
-            )
+            await commit(storage, update_id=chat, chat_id=chat, session_json="{}", outbox=[message])
 
 
 async def test_the_bots_storage_checks_the_database_is_intact_and_writable(
@@ -41,7 +40,7 @@ async def test_the_bots_storage_checks_the_database_is_intact_and_writable(
     for path in (intact, damaged, read_only):
         await a_database_with_data(path)
     async with await Storage.open(intact, verify=True) as storage:
-        assert await storage.count_chats() == 300
+        assert count_chats(storage) == 300
 
     damage(damaged, page=12)
     with pytest.raises(StorageError, match=r"damaged .*: restore it from a backup"):
@@ -51,7 +50,7 @@ async def test_the_bots_storage_checks_the_database_is_intact_and_writable(
         with pytest.raises(StorageError, match="it is read-only"):
             await Storage.open(read_only, verify=True)
         async with await Storage.open(read_only) as storage:  # to look at it, it still opens
-            assert await storage.count_chats() == 300
+            assert count_chats(storage) == 300
 
 
 @pytest.mark.slow

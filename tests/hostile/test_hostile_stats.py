@@ -22,6 +22,7 @@ from bot.telegram.practice import followups
 from tests.bot_inprocess import running_bot
 from tests.practice_bot import ADMIN, CHECKIN_QUESTION, anonymous_events
 from tests.support.conversation import begin, wait_for_question
+from tests.support.storage import schedule_followup
 
 TOP = 8
 MAX_TEXT = 4096
@@ -71,7 +72,7 @@ async def test_a_checkin_answer_counts_only_for_the_chats_open_checkin(
             await begin(person)
             await wait_for_question(person, "location")
         async with bot.storage() as storage:
-            followup_id = await storage.schedule_followup(asked.chat_id, time.time() - 60)
+            followup_id = await schedule_followup(storage, asked.chat_id, time.time() - 60)
         question = await asked.wait_for_text(CHECKIN_QUESTION)
         on_screen = stranger.last_message()
         assert on_screen is not None

@@ -23,6 +23,7 @@ from tests.support import FakeBotApi
 from tests.support.conversation import begin
 from tests.support.disk import fill_disk, free_disk, make_read_only, make_writable
 from tests.support.records import JSON
+from tests.support.storage import commit, is_processed
 
 WELCOME = r"Hello, and thank you"
 OUTAGE = "tries again until it can write"
@@ -50,7 +51,7 @@ async def confirmed_only_if_committed(bot: RunningBot, sent: list[JSON]) -> None
     async with bot.storage() as storage:
         for update in sent:
             if update["update_id"] < confirmed:
-                assert await storage.is_processed(update["update_id"]), update["update_id"]
+                assert is_processed(storage, update["update_id"]), update["update_id"]
 
 
 async def test_a_full_disk_stops_fetching_then_every_update_is_answered_exactly_once(
@@ -174,16 +175,16 @@ async def test_storage_says_which_failures_are_the_databases_and_when_it_can_wri
         assert await storage.writable()
         await fill_disk(storage)
         with pytest.raises(StorageUnavailable, match="database or disk is full"):
-            await storage.commit_update(update_id=1, chat_id=1, session_json="{}" * 4000)
+            await commit(storage, update_id=1, chat_id=1, session_json="{}" * 4000)
         assert not await storage.writable()
         await free_disk(storage)
         assert await storage.writable()
         await make_read_only(storage)
         with pytest.raises(StorageUnavailable, match="read-only"):
-            await storage.commit_update(update_id=2, chat_id=1)
+            await commit(storage, update_id=2, chat_id=1)
         await make_writable(storage)
         assert await storage.mark_processed([3, 4]) == 2
-        assert await storage.is_processed(3) and not await storage.is_processed(1)
+        assert is_processed(storage, 3) and not is_processed(storage, 1)
         await make_read_only(storage)  # closing cannot tidy up now, and says so calmly
 
 

@@ -26,7 +26,8 @@ import json
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -155,6 +156,13 @@ class FakeBotApi(BotApiMethods):
             self._updates.append(update)
             self._cond.notify_all()
             return update
+
+    @contextmanager
+    def at_once(self) -> Iterator[None]:
+        """Updates queued inside the block reach the bot together, in one getUpdates answer
+        (as when several people press at the same moment)."""
+        with self._cond:
+            yield
 
     def redeliver(self, update: JSON) -> None:
         """Hand an already seen update out once more, whatever the offset (a duplicate)."""

@@ -4,7 +4,7 @@ answered 0-10.
 Booking it is one update: the follow-up row is written in that update's transaction
 (``Change.followup_due_at``). A background job (:class:`FollowupSender`) looks for due
 follow-ups at start and then every :data:`POLL_SECONDS`; each is claimed and its message queued
-in one transaction (``Storage.mark_followup_sent``), then sent by the outbox. So a restart
+in one transaction (``Store.mark_followup_sent``), then sent by the outbox. So a restart
 neither loses one (it is still due at the next start) nor repeats one (it is claimed once, and
 an unsent message is the outbox's to deliver). /forget deletes it with everything else.
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.storage import OutgoingMessage
+from bot.storage import ChatChange, OutgoingMessage, UpdateWrite
 from bot.telegram import render
 
 if TYPE_CHECKING:
@@ -30,8 +30,7 @@ async def notify_chats(runtime: Runtime, chat_ids: Iterable[int], html_text: str
     outbox retries what does not get through."""
     for chat_id in chat_ids:
         async with runtime.locks(chat_id):
-            items = await runtime.storage.commit_update_returning(
-                update_id=None, chat_id=chat_id, outbox=[html_message(chat_id, html_text)]
-            )
+            change = ChatChange(outbox=[html_message(chat_id, html_text)])
+            items = await runtime.storage.commit(UpdateWrite(None, chat_id, change))
             if items:
                 await runtime.outbox.deliver(chat_id, items)

@@ -1,0 +1,159 @@
+"""Group commit on a real SQLite file: writes that arrive while a commit is in flight share the
+next transaction, and each keeps its own guarantees (bot.storage.group_commit).
+
+Concurrency here is the event loop's: ``asyncio.gather`` hands every write over before the
+first transaction comes back from the database thread, so the first goes alone and the rest
+queue behind it. The counts come from the storage's own counters, never from timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.storage import OutgoingMessage, Storage, StorageError
+from tests.support.storage import commit, commit_returning, count_chats, is_processed, reading
+
+POISONED = 666  # a chat whose outbox rows a trigger refuses (see poison)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    store = await Storage.open(tmp_path / "triage.db")
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def message(chat_id: int, text: str) -> OutgoingMessage:
+    return OutgoingMessage(chat_id, "sendMessage", {"chat_id": chat_id, "text": text})
+
+
+def session(step: str) -> str:
+    return json.dumps({"step": step})
+
+
+def texts(storage: Storage, chat_id: int) -> list[str]:
+    with reading(storage) as conn:
+        rows = conn.execute(
+            "SELECT params FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+        ).fetchall()
+    return [json.loads(params)["text"] for (params,) in rows]
+
+
+def stored_session(storage: Storage, chat_id: int) -> Any:
+    with reading(storage) as conn:
+        row = conn.execute(
+            "SELECT session_json FROM chats WHERE chat_id = ?", (chat_id,)
+        ).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
+def poison(storage: Storage, how: str) -> None:
+    """A trigger that refuses outbox rows for POISONED: ``ABORT`` undoes the statement,
+    ``ROLLBACK`` the whole transaction it is in (as a full disk may)."""
+    with reading(storage) as conn:
+        conn.execute(
+            f"CREATE TRIGGER poison BEFORE INSERT ON outbox WHEN NEW.chat_id = {POISONED} "
+            f"BEGIN SELECT RAISE({how}, 'poisoned update'); END"
+        )
+        conn.commit()
+
+
+def update(update_id: int, chat_id: int, step: str, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "chat_id": chat_id,
+        "session_json": session(step),
+        "outbox": [message(chat_id, text)],
+    }
+
+
+async def test_many_chats_at_once_share_fewer_transactions(storage: Storage) -> None:
+    chats = range(1, 51)
+    applied = await asyncio.gather(
+        *(commit(storage, **update(100 + chat, chat, f"q{chat}", f"hi {chat}")) for chat in chats)
+    )
+    assert applied == [True] * 50
+    assert storage.group.writes == 50
+    assert storage.group.transactions < 50  # the first alone, the rest together
+    for chat in chats:
+        assert stored_session(storage, chat) == {"step": f"q{chat}"}
+        assert texts(storage, chat) == [f"hi {chat}"]
+        assert is_processed(storage, 100 + chat)
+    # exactly once still holds for each of them: delivered again, nothing changes
+    again = await asyncio.gather(
+        *(commit(storage, **update(100 + chat, chat, "other", "twice")) for chat in chats)
+    )
+    assert again == [False] * 50
+    assert all(texts(storage, chat) == [f"hi {chat}"] for chat in chats)
+
+
+async def test_each_write_gets_its_own_rows_back(storage: Storage) -> None:
+    first, second, third = await asyncio.gather(
+        commit_returning(storage, **update(1, 1, "a", "one")),
+        commit_returning(storage, **update(2, 2, "b", "two")),
+        commit_returning(storage, **update(3, 3, "c", "three")),
+    )
+    assert first and second and third
+    assert [(i.chat_id, i.params["text"]) for i in (*first, *second, *third)] == [
+        (1, "one"), (2, "two"), (3, "three"),
+    ]  # fmt: skip
+    assert storage.group.transactions == 2
+
+
+async def test_the_same_chat_twice_in_one_batch_applies_in_order(storage: Storage) -> None:
+    before = storage.group.transactions
+    await asyncio.gather(
+        commit(storage, **update(1, 1, "elsewhere", "in flight")),  # goes alone
+        commit(storage, **update(2, 7, "first", "1")),  # these two queue behind it ...
+        commit(storage, **update(3, 7, "second", "2")),
+    )
+    assert storage.group.transactions - before == 2  # ... and share one transaction
+    assert stored_session(storage, 7) == {"step": "second"}
+    assert texts(storage, 7) == ["1", "2"]
+    state = await storage.load_chat(7)  # the cache holds the last write too
+    assert state is not None and json.loads(state.session_json or "") == {"step": "second"}
+
+
+@pytest.mark.parametrize("how", ["ABORT", "ROLLBACK"])
+async def test_a_failing_write_in_a_batch_fails_alone(storage: Storage, how: str) -> None:
+    """One poisoned update (its statement refused, or its whole transaction undone) gets the
+    error; the others of its batch still commit and are confirmed, each exactly once."""
+    poison(storage, how)
+    results = await asyncio.gather(
+        commit(storage, **update(1, 1, "a", "in flight")),
+        commit(storage, **update(2, 2, "b", "before it")),
+        commit(storage, **update(3, POISONED, "x", "poisoned")),
+        commit(storage, **update(4, 3, "c", "after it")),
+        return_exceptions=True,
+    )
+    assert results[:2] == [True, True] and results[3] is True
+    assert isinstance(results[2], StorageError) and "poisoned update" in str(results[2])
+    for update_id, chat in ((1, 1), (2, 2), (4, 3)):
+        assert is_processed(storage, update_id) and texts(storage, chat)
+    # Nothing of the poisoned update was written: Telegram may deliver it again.
+    assert not is_processed(storage, 3)
+    assert stored_session(storage, POISONED) is None and texts(storage, POISONED) == []
+    assert count_chats(storage) == 3
+    if how == "ABORT":  # undone in its savepoint: the rest of the batch committed together
+        assert storage.group.transactions == 2
+    else:  # the batch was undone whole, then its writes went one by one
+        assert storage.group.transactions == 1 + 2
+    # The next batch is not held up by the last one's trouble.
+    assert await commit(storage, **update(5, 2, "d", "later"))
+
+
+async def test_closing_commits_every_write_handed_over(tmp_path: Path) -> None:
+    store = await Storage.open(tmp_path / "triage.db")
+    writes = [asyncio.ensure_future(commit(store, **update(n, n, "a", "x"))) for n in range(1, 21)]
+    await asyncio.sleep(0)  # all handed over; most wait in the queue
+    await store.close()
+    assert all(await asyncio.gather(*writes))
+    assert count_chats(tmp_path / "triage.db") == 20

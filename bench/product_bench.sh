@@ -16,7 +16,7 @@
 # bot.app:build_application from the environment alone, and walked by button label with
 # bench/flow_product.json.
 #
-#   bench/product_bench.sh [OUT_DIR]          # about 13 minutes
+#   bench/product_bench.sh [OUT_DIR]          # about half an hour
 #   QUICK=1 bench/product_bench.sh            # about 2-5 minutes: 1k chats, 20k stored
 #
 # HARNESS (default bench/harness, run as `$PY bench/harness run ...`) may point at another

@@ -15,7 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.flow.loader import load_compiled
-from bot.flow.safety import Concept, Screener, Verdict, fold, tokenize
+from bot.flow.safety import (
+    KNOWN_WORDS_DIR,
+    Concept,
+    Screener,
+    Verdict,
+    cut_known_words,
+    fold,
+    known_words,
+    tokenize,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENER = load_compiled(ROOT / "flows" / "sciatica.yaml").screener
@@ -249,3 +258,29 @@ def test_a_doubt_reaches_the_clause_next_to_the_sign_but_not_an_estimate() -> No
 def test_of_two_equally_long_clauses_the_one_reading_more_words_wins() -> None:
     assert concept("Faecal incontinence since last night") == "bowel_change"
     assert concept("my mum has become incontinent since her back got bad") == "bladder_change"
+
+
+# --- the known words ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["en", "es"])
+def test_the_shipped_known_words_are_wordfreqs_cut_at_the_threshold(code: str) -> None:
+    """`scripts/known-words` wrote them from the wordfreq this project installs: a stale list
+    (wordfreq upgraded, threshold moved) fails here until the script is run again."""
+    shipped = (KNOWN_WORDS_DIR / f"{code}.txt").read_text(encoding="utf-8").split()
+    assert shipped == cut_known_words(code)
+    assert {"painting", "ladder", "wife"} <= known_words("en")
+    assert "numbnes" not in known_words("en")
+
+
+def test_a_language_not_shipped_is_cut_from_wordfreq_and_still_never_corrected() -> None:
+    assert not (KNOWN_WORDS_DIR / "fr.txt").exists()
+    assert "peinture" in known_words("fr")
+    assert "salle" in known_words("fr")  # a room: one letter from "selle", a saddle
+    screener = Screener(
+        {"numb": {"fr": ["engourdi"]}, "saddle": {"fr": ["selle"]}},
+        [Concept("saddle_numbness", when=(("numb", "saddle"),))],
+    )
+    assert screener.screen("engourdi selle").verdict is Verdict.EMERGENCY
+    assert screener.screen("engourdi sellle").verdict is Verdict.EMERGENCY  # a slip: corrected
+    assert screener.screen("engourdi salle").verdict is Verdict.NONE  # a real word: left alone

@@ -33,12 +33,12 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import pairwise, product
+from pathlib import Path
 
 import Stemmer
 from rapidfuzz.distance import OSA
-from wordfreq import zipf_frequency
 
 DEFAULT_NEAR = 8  # tokens from the first word of a sign to the last
 NEGATION_REACH = 4  # a negation this many tokens before a sign (same sentence) negates it
@@ -51,6 +51,7 @@ RECENT = 3  # occurrences of each group kept while looking for a sign's window
 TYPO_MIN_LENGTH = 5  # shorter words are never corrected ("numb"/"dumb", "wipe"/"wife")
 SHORT_STEM = 3  # stems this short collide across languages (see _Word.written)
 KNOWN_WORD_ZIPF = 2.5  # a word this common in a flow language is never "corrected" (wordfreq)
+KNOWN_WORDS_DIR = Path(__file__).with_name("known_words")  # <code>.txt, by scripts/known-words
 
 # Languages the Snowball stemmer knows, by the codes flows use.
 STEMMERS = {
@@ -176,6 +177,36 @@ def fold(word: str) -> str:
         elif c == "\u0303" and letters and letters[-1] == "n":
             letters[-1] = "ñ"
     return "".join(letters).replace("’", "'").replace("`", "'").replace("´", "'")
+
+
+@cache
+def known_words(code: str) -> frozenset[str]:
+    """The words common enough in language ``code`` that the net never takes them for a slip
+    of the thumb.
+
+    English and Spanish are shipped with the package (``known_words/<code>.txt``, written by
+    ``scripts/known-words``): a set of about 50,000 words each, read in milliseconds, instead
+    of wordfreq's whole lists in memory (about 70 MB for the two). Another language is cut
+    from wordfreq's list the first time a flow speaks it."""
+    shipped = KNOWN_WORDS_DIR / f"{code}.txt"
+    if shipped.is_file():
+        return frozenset(shipped.read_text(encoding="utf-8").split())
+    return frozenset(cut_known_words(code))
+
+
+def cut_known_words(code: str) -> list[str]:
+    """The words of wordfreq's list for ``code`` with a Zipf frequency of at least
+    :data:`KNOWN_WORD_ZIPF`, sorted (the net only ever looks up words of letters)."""
+    # Imported here on purpose: wordfreq's lists cost memory a shipped language never needs.
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    words: list[str] = []
+    for word in iter_wordlist(code):  # most frequent first
+        if zipf_frequency(word, code) < KNOWN_WORD_ZIPF:
+            break
+        if word.isalpha():
+            words.append(word)
+    return sorted(words)
 
 
 def _open_contraction(word: str) -> tuple[str, ...]:
@@ -442,8 +473,8 @@ class Screener:
         for word in sorted(self._vocabulary):
             self._typo_buckets[word[0], len(word)].append(word)
         self._word_cache: dict[str, _WordInfo] = {}
-        for code in self._languages:  # load the frequency lists now, not on someone's message
-            zipf_frequency("warm", code)
+        # Read the known words now, not on someone's message.
+        self._known = [known_words(code) for code in self._languages]
 
     # -- reading a message ---------------------------------------------------------------------
 
@@ -493,12 +524,12 @@ class Screener:
     def _correct(self, word: str) -> str:
         """A one-letter typo of a long word of the net ("numbnes", "bladdder", and two letters
         swapped: "weakenss") -> that word. A word that is itself common in one of the flow's
-        languages (wordfreq's frequency lists) is left alone.
+        languages (:func:`known_words`) is left alone.
         Only words of five letters or more, never a word of the net itself, and the first
         letter must agree ("ladder" is not "bladder", "painting" is not "fainting")."""
         if len(word) < TYPO_MIN_LENGTH or word in self._vocabulary or not word.isalpha():
             return word
-        if any(zipf_frequency(word, code) >= KNOWN_WORD_ZIPF for code in self._languages):
+        if any(word in known for known in self._known):
             return word  # a real word ("painting", "escapada"), not a slip of the thumb
         if "es" in self._languages:
             for spelled in _spanish_spellings(word):  # "tobiyo", "ormigueo"

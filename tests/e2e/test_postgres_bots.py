@@ -153,6 +153,7 @@ def question_order(fake: FakeBotApi, person: FakeUser) -> list[str]:
     return seen
 
 
+@pytest.mark.long  # about a minute: scripts/test-long, run by .ci/run
 async def test_two_bots_share_one_database_and_a_killed_one_loses_and_repeats_nothing(
     fake: FakeBotApi, bots: BotProcesses, pg_url: str
 ) -> None:

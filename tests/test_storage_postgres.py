@@ -226,9 +226,26 @@ async def test_a_second_polling_bot_is_refused_in_one_sentence(url: str) -> None
         with pytest.raises(StorageError, match="already polling") as error:
             await PostgresStorage.open(url, exclusive=True)
         assert "\n" not in str(error.value)
-        async with await PostgresStorage.open(url):  # webhook mode: many may share it
+        async with await PostgresStorage.open(url):  # a tool (db copy, doctor) is no bot
             pass
     async with await PostgresStorage.open(url, exclusive=True):  # freed by close
+        pass
+
+
+async def test_webhook_bots_share_the_database_and_a_polling_bot_refuses_them(url: str) -> None:
+    """Polling deletes the webhook, and a webhook stops getUpdates: never both on one database."""
+    async with (
+        await PostgresStorage.open(url, webhook=True),
+        await PostgresStorage.open(url, webhook=True),  # several webhook bots: the scale-out
+    ):
+        with pytest.raises(StorageError, match="in webhook mode serve") as error:
+            await PostgresStorage.open(url, exclusive=True)
+        assert "\n" not in str(error.value) and "WEBHOOK_URL" in str(error.value)
+    async with await PostgresStorage.open(url, exclusive=True):
+        with pytest.raises(StorageError, match="is polling") as error:
+            await PostgresStorage.open(url, webhook=True)
+        assert "\n" not in str(error.value)
+    async with await PostgresStorage.open(url, webhook=True):  # freed by close
         pass
 
 

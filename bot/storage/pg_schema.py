@@ -27,7 +27,7 @@ from bot.storage.schema import MIGRATIONS
 APP_LOCK: Final = 0x7472_6961  # "tria"
 MIGRATE_LOCK: Final = 1
 LEADER_LOCK: Final = 2
-POLLING_LOCK: Final = 3
+SERVING_LOCK: Final = 3  # a polling bot holds it alone; webhook bots hold it shared
 
 PG_MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: the bot itself. Sessions, exactly-once update ids, the outbox, anonymous events.

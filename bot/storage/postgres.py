@@ -16,8 +16,11 @@ it has. What several processes on one database need, and how each is kept:
 * **background jobs in one process**: :meth:`PostgresStorage.lead` runs them only while this
   process holds the leader lock, a session advisory lock on a connection of its own; when its
   holder dies, another process takes it within :data:`LEADER_RETRY_S`;
-* **one polling bot**: ``exclusive=True`` (polling mode) holds the polling lock the same way,
-  and a second polling bot refuses to start; webhook mode is the way to run several.
+* **one polling bot, or webhook bots, never both**: a bot holds the serving lock the same way,
+  alone in polling mode (``exclusive=True``: a second polling bot refuses to start) and shared
+  in webhook mode (``webhook=True``: any number together). A polling bot and webhook bots
+  refuse each other, since polling deletes the webhook and a webhook stops ``getUpdates``.
+  Tools (``db copy``, ``doctor``) hold neither.
 
 No chat cache: another process may have written the chat since (the SQLite store caches
 because it is the only writer). The password in the URL is never shown: :attr:`name` is the
@@ -42,7 +45,7 @@ import asyncpg
 from bot.redact import redacted_url
 from bot.storage import pg_units as units
 from bot.storage.outage import Outage
-from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK, POLLING_LOCK, migrate
+from bot.storage.pg_schema import APP_LOCK, LEADER_LOCK, SERVING_LOCK, migrate
 from bot.storage.records import (
     UNCHANGED,
     ChatState,
@@ -104,7 +107,7 @@ class PostgresStorage:
         self.outage = Outage(self.name)
         self._closed = False
         self._opened = False
-        self._exclusive: asyncpg.Connection | None = None  # holds the polling lock
+        self._serving: asyncpg.Connection | None = None  # holds the serving lock
 
     # --- opening and closing ------------------------------------------------------------------
 
@@ -114,15 +117,20 @@ class PostgresStorage:
         url: str,
         *,
         exclusive: bool = False,
+        webhook: bool = False,
         verify: bool = False,
         pool_size: int = DEFAULT_POOL_SIZE,
     ) -> PostgresStorage:
         """Connect, and migrate under the migration lock (see :mod:`bot.storage.pg_schema`).
 
-        ``exclusive``: polling mode, where one bot per database is allowed: hold the polling
-        lock until :meth:`close`, or raise StorageError when another bot holds it.
+        ``exclusive``: a bot in polling mode, the only one allowed: hold the serving lock alone
+        until :meth:`close`, or raise StorageError when any other bot serves the database.
+        ``webhook``: a bot in webhook mode: hold the serving lock shared with the other webhook
+        bots, or raise StorageError when a polling bot holds it.
         ``verify``: one write given back, so a read-only database is refused at start.
         """
+        if exclusive and webhook:
+            raise ValueError("a bot polls (exclusive) or serves a webhook, not both")
         name = redacted_url(url)
         try:
             pool = await asyncpg.create_pool(
@@ -137,21 +145,24 @@ class PostgresStorage:
                 await migrate(conn, name=name)
                 if verify:
                     await units.probe(conn)
-            if exclusive:
-                storage._exclusive = await storage._hold(POLLING_LOCK, _polling_refusal(name))
+            if exclusive or webhook:
+                storage._serving = await storage._serve(webhook=webhook)
         except BaseException:
             await pool.close()
             raise
         storage._opened = True
         return storage
 
-    async def _hold(self, kind: int, refusal: str | None) -> asyncpg.Connection:
-        """A connection of its own holding the advisory lock ``kind``; StorageError with
-        ``refusal`` when another session holds it."""
+    async def _hold(
+        self, kind: int, refusal: str | None, *, shared: bool = False
+    ) -> asyncpg.Connection:
+        """A connection of its own holding the advisory lock ``kind`` (``shared``: beside
+        other shared holders); StorageError with ``refusal`` when another session holds it."""
+        take = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
         async with self._guard():
             conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S)
             try:
-                got = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", APP_LOCK, kind)
+                got = await conn.fetchval(f"SELECT {take}($1, $2)", APP_LOCK, kind)
             except BaseException:
                 await conn.close()
                 raise
@@ -160,13 +171,36 @@ class PostgresStorage:
             raise StorageError(refusal or "the lock is held")
         return conn
 
+    async def _serve(self, *, webhook: bool) -> asyncpg.Connection:
+        """Hold the serving lock for a bot in webhook mode (shared) or polling mode (alone)."""
+        if webhook:
+            return await self._hold(SERVING_LOCK, _webhook_refusal(self.name), shared=True)
+        try:
+            return await self._hold(SERVING_LOCK, _polling_refusal(self.name))
+        except StorageError:
+            if await self._held_shared():  # by webhook bots, not another polling one
+                raise StorageError(_polling_beside_webhook(self.name)) from None
+            raise
+
+    async def _held_shared(self) -> bool:
+        """Whether the serving lock is held only by bots sharing it (webhook mode)."""
+        async with self._guard(), self._pool.acquire() as conn:
+            got = await conn.fetchval(
+                "SELECT pg_try_advisory_lock_shared($1, $2)", APP_LOCK, SERVING_LOCK
+            )
+            if got:
+                await conn.execute(
+                    "SELECT pg_advisory_unlock_shared($1, $2)", APP_LOCK, SERVING_LOCK
+                )
+            return bool(got)
+
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            if self._exclusive is not None:
-                await self._exclusive.close()
+            if self._serving is not None:
+                await self._serving.close()
         finally:
             try:
                 await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_S)
@@ -385,6 +419,20 @@ def _set(event: asyncio.Event, _conn: object) -> None:
 
 def _now(now: float | None) -> float:
     return time.time() if now is None else now
+
+
+def _webhook_refusal(name: str) -> str:
+    return (
+        f"a triage-bot is polling {name}: stop it before starting bots in webhook mode (polling "
+        "deletes their webhook, and a webhook stops the polling)"
+    )
+
+
+def _polling_beside_webhook(name: str) -> str:
+    return (
+        f"triage-bots in webhook mode serve {name}: polling would delete their webhook; run "
+        "this one in webhook mode too (WEBHOOK_URL), or stop them first"
+    )
 
 
 def _polling_refusal(name: str) -> str:

@@ -152,7 +152,10 @@ class Runtime:
             self.metrics.watch_commits(lambda: (group.transactions, group.writes))
             return sqlite
         shared = await PostgresStorage.open(
-            settings.database_url, exclusive=not settings.webhook_mode, verify=True
+            settings.database_url,
+            exclusive=not settings.webhook_mode,
+            webhook=settings.webhook_mode,
+            verify=True,
         )
         self._shared = shared
         self.locks.across = shared.chat_lock  # a chat's turn excludes every other process

@@ -19,6 +19,7 @@ round trips, ~4× the cost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -109,6 +110,11 @@ class Storage:
         self._last_write = 0.0  # monotonic
         self._idle_timer: asyncio.TimerHandle | None = None
         self._checkpointing: asyncio.Task[None] | None = None
+        # Checkpoints run on a connection (and thread) of their own, so that copying the WAL
+        # into the file, with its fsync, never holds up an update's commit on the writer's.
+        self._checkpointer: aiosqlite.Connection | None = None
+        self._checkpointer_opening = asyncio.Lock()
+        self._closing = False
         self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
         self.outage = Outage(name)  # reported from the first write after opening
         self._opened = False
@@ -191,6 +197,12 @@ class Storage:
             await self.group.idle()  # every write handed over is committed first
             if self._checkpointing is not None:
                 await self._checkpointing  # never raises: it logs
+            async with self._checkpointer_opening:
+                self._closing = True
+                if self._checkpointer is not None:  # closed first: the last connection to
+                    checkpointer, self._checkpointer = self._checkpointer, None  # close
+                    with contextlib.suppress(sqlite3.Error):  # checkpoints, removes the WAL
+                        await checkpointer.close()
             await self._run(_finish)
         except StorageUnavailable as error:
             # Every commit is on disk already; only the tidying up could not be done.
@@ -296,10 +308,34 @@ class Storage:
 
     async def checkpoint(self) -> int:
         """Copy what the WAL holds into the database file now (PASSIVE: never waits for or
-        blocks a reader); returns how many pages the WAL held. Runs by itself when the
-        database is idle and every :data:`CHECKPOINT_AFTER_WRITES` writes."""
+        blocks a reader or the writer); returns how many pages the WAL held. Runs by itself
+        when the database is idle and every :data:`CHECKPOINT_AFTER_WRITES` writes, on a
+        connection of its own: updates keep committing on theirs meanwhile (WAL lets a
+        checkpoint and a writer work at once; the writer rewinds the WAL once it is copied)."""
         self._writes = 0
-        return await self._run(_checkpoint)
+        if self.name == ":memory:":  # one connection only: nothing to copy into a file anyway
+            return await self._run(_checkpoint)
+        checkpointer = await self._checkpointer_connection()
+        try:
+            return await checkpointer._execute(_checkpoint, checkpointer._conn)
+        except sqlite3.Error as exc:
+            error = _failure(self.name, exc)
+            if isinstance(error, StorageUnavailable):
+                self.outage.failed(error)
+            raise error from exc
+
+    async def _checkpointer_connection(self) -> aiosqlite.Connection:
+        async with self._checkpointer_opening:
+            if self._closed or self._closing:
+                raise StorageError(f"the database at {self.name} is already closed")
+            if self._checkpointer is None:
+                try:
+                    connection = await aiosqlite.connect(self.name, isolation_level=None)
+                    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                except sqlite3.Error as exc:
+                    raise _failure(self.name, exc) from exc
+                self._checkpointer = connection
+            return self._checkpointer
 
     def _wrote(self, count: int = 1) -> None:
         self._writes += count

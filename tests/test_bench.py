@@ -34,6 +34,7 @@ from bench.harness.driver import (
     build_app,
     close_app,
     drive,
+    first_ids,
     open_app,
 )
 from bench.harness.fake_request import TOKEN, FakeRequest, InProcessBotAPI
@@ -130,6 +131,7 @@ async def _walk(
     extra: dict[str, Any] | None = None,
     inflight: int = 1000,
     concurrency: int = 1,
+    chat_offset: int = 0,
 ) -> tuple[Tally, InProcessBotAPI, dict[str, Any]]:
     api = InProcessBotAPI(capture=not scripted)
     app, how = await build_app(factory, api, extra)
@@ -145,6 +147,7 @@ async def _walk(
                 inflight=inflight,
                 time_limit_s=LIMIT_S,
                 concurrency=concurrency,
+                chat_offset=chat_offset,
             ),
             LIMIT_S + 10,
         )
@@ -275,6 +278,40 @@ async def test_the_product_walks_several_chats_at_once(tmp_path: Path) -> None:
     walk = Walk.load(ROOT / "bench" / "flow_product.json")
     assert tally.updates == 6 * walk.updates_per_chat
     assert tally.summary()["concurrency"] == 3
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_runs_with_chat_offsets_share_one_database_without_sharing_chats_or_updates(
+    tmp_path: Path, concurrency: int
+) -> None:
+    """As two processes on one database do (bench/pg_bench.sh): the second run's chats and
+    update ids follow the first's, so none of its updates is taken for one already applied
+    and every walk completes on the same database."""
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_PATH": str(tmp_path / "triage.db"),
+            "FLOW_FILE": str(ROOT / "flows" / "sciatica.yaml"),
+            "BOOKING_URL": "https://example.com/book",
+            "LOG_LEVEL": "WARNING",
+        },
+        env_file=None,
+    )
+    walk = ROOT / "bench" / "flow_product.json"
+    for offset in (0, 3):
+        tally, _, _ = await _walk(
+            build_application,
+            3,
+            walk=walk,
+            extra={"settings": settings},
+            concurrency=concurrency,
+            chat_offset=offset,
+        )
+        assert (tally.completed, tally.failed, tally.errors) == (3, 0, 0), tally.failures
+        summary = tally.summary()
+        assert 0 < summary["began_at"] <= summary["ended_at"]
+    per_chat = Walk.load(walk).updates_per_chat
+    assert first_ids(Walk.load(walk), 3) == (FIRST_CHAT_ID + 3, FIRST_UPDATE_ID + 3 * per_chat)
 
 
 async def test_a_walk_whose_labels_do_not_match_fails_and_says_what_it_saw(

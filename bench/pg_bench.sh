@@ -18,11 +18,16 @@
 # (WEBHOOK_URL set, nothing listens: the harness calls process_update itself), the mode that
 # lets several processes share a database, so the one- and two-process rows run the same code.
 # Its connection pool is the product's default (bot/storage/postgres.py, 10 per process).
+# Each PostgreSQL line also records `wal_syncs`: the server's WAL flushes to disk during the row
+# (pg_stat_wal, reset before it; the server serves nothing else), i.e. the durable commits paid.
 #
 #   bench/pg_bench.sh [OUT_DIR]          # 1k and 10k chats
 #   QUICK=1 bench/pg_bench.sh            # 1k chats only, a few minutes
 #   CHATS="100" bench/pg_bench.sh /tmp/x # other levels (a smoke run)
 #   CHATS=10000 FLIGHTS=32 bench/pg_bench.sh   # one level, only the rows with 32 in flight
+#   FSYNC_OFF_TOO=1 bench/pg_bench.sh    # and "product (PostgreSQL, fsync off)" on a second
+#                                        # server as the tests run it (scripts/pg start): not a
+#                                        # comparison, the price of the durable commits
 #
 # On a 2-core machine the two processes, the server and anything else running share the same
 # two cores: the two-process rows measure what a second process adds on THIS machine, not how
@@ -58,8 +63,11 @@ if [[ -z "${PG_DIR:-}" ]]; then
   PG_DIR="$(scripts/pg start --durable)"
   STARTED_PG=1
 fi
+FAST_DIR=""  # FSYNC_OFF_TOO=1: a second server as the tests run it, for one diagnostic row
+[[ "${FSYNC_OFF_TOO:-0}" == 1 ]] && FAST_DIR="$(scripts/pg start)"
 cleanup() {
   [[ -n "$STARTED_PG" ]] && scripts/pg stop "$PG_DIR"
+  [[ -n "$FAST_DIR" ]] && scripts/pg stop "$FAST_DIR"
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -68,6 +76,8 @@ PG_BIN="$(cat "$PG_DIR/bin")"
 psql_() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U triage -d postgres -Atc "$1"; }
 PG_DESC="PostgreSQL $(psql_ 'show server_version'), fsync $(psql_ 'show fsync'), synchronous_commit $(psql_ 'show synchronous_commit'), local (127.0.0.1)"
 DBS=0
+wal_reset() { psql_ "SELECT pg_stat_reset_shared('wal')" >/dev/null; }
+wal_syncs() { sleep 1; psql_ "SELECT wal_sync FROM pg_stat_wal"; }  # WAL flushes to disk since the reset
 DB_URL=""
 new_db() {  # a new, empty database; its URL in DB_URL (no subshell: DBS must count)
   DBS=$((DBS + 1))
@@ -91,13 +101,14 @@ run() {  # run BOT HARNESS_ARGS... : one measurement, annotated, appended to $RE
   local one="$TMP/one.jsonl" t0=$SECONDS load
   rm -f "$one"
   load="$(cut -d' ' -f1 /proc/loadavg)"
+  [[ "$bot" == "$PG_BOT" ]] && wal_reset
   if ! timeout "$RUN_TIMEOUT" "$PY" "$HARNESS" run --time-limit "$TIME_LIMIT" --out "$one" "$@" \
     >>"$LOG" 2>&1; then
     echo "  FAILED: $bot $* (see $LOG)" >&2
   fi
   if [[ -s "$one" ]]; then
     local extra=()
-    [[ "$bot" == "$PG_BOT" ]] && extra=(database="$PG_DESC")
+    [[ "$bot" == "$PG_BOT" ]] && extra=(database="$PG_DESC" wal_syncs="$(wal_syncs)")
     "$PY" bench/report.py annotate "$one" stored_before=0 bot="$bot" loadavg_before="$load" \
       "${extra[@]}" >>"$RES"
   fi
@@ -120,12 +131,24 @@ pg_product() {  # pg_product ARGS...
     --label "$PG_BOT" "$@"
 }
 
+pg_fast_product() {  # the same on the fsync-off server: what the durable commits cost
+  [[ -n "$FAST_DIR" ]] || return 0
+  DBS=$((DBS + 1))
+  local port
+  port="$(cat "$FAST_DIR/port")"
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U triage "bench_$DBS"
+  DATABASE_URL="postgresql://triage@127.0.0.1:$port/bench_$DBS" WEBHOOK_URL="$PG_WEBHOOK_URL" \
+    WEBHOOK_SECRET_TOKEN="$PG_WEBHOOK_SECRET" run "$PG_BOT, fsync off" \
+    --app bot.app:build_application --flow bench/flow_product.json --label "$PG_BOT, fsync off" "$@"
+}
+
 two_processes() {  # two_processes CHATS IN_FLIGHT_EACH AGAINST (the one-process row's in flight)
   local chats="$1" each="$2" against="$3" half=$(($1 / 2)) start_at load t0=$SECONDS i pids=()
   new_db
   load="$(cut -d' ' -f1 /proc/loadavg)"
   start_at=$(($(date +%s) + STAGGER))
   rm -f "$TMP"/part-*.jsonl
+  wal_reset
   for i in 0 1; do
     DATABASE_URL="$DB_URL" WEBHOOK_URL="$PG_WEBHOOK_URL" WEBHOOK_SECRET_TOKEN="$PG_WEBHOOK_SECRET" \
       timeout "$RUN_TIMEOUT" "$PY" "$HARNESS" run \
@@ -141,7 +164,8 @@ two_processes() {  # two_processes CHATS IN_FLIGHT_EACH AGAINST (the one-process
   if [[ -s "$TMP/part-0.jsonl" && -s "$TMP/part-1.jsonl" ]]; then
     cat "$TMP/part-0.jsonl" "$TMP/part-1.jsonl" >"$TMP/parts.jsonl"
     "$PY" bench/report.py combine "$TMP/parts.jsonl" stored_before=0 bot="$PG_BOT" \
-      loadavg_before="$load" database="$PG_DESC" against_in_flight="$against" >>"$RES"
+      loadavg_before="$load" database="$PG_DESC" against_in_flight="$against" \
+      wal_syncs="$(wal_syncs)" >>"$RES"
   fi
   printf '  %-22s load %-5s %-56s %4ss\n' "2 × $PG_BOT" "$load" \
     "2 processes × $half chats, $each in flight each" $((SECONDS - t0))
@@ -157,6 +181,7 @@ for chats in "${LEVELS[@]}"; do
       --concurrency "$flight"
     sqlite_product --chats "$chats" --concurrency "$flight"
     pg_product --chats "$chats" --concurrency "$flight"
+    pg_fast_product --chats "$chats" --concurrency "$flight"
     two_processes "$chats" $(((flight + 1) / 2)) "$flight"
   done
 done

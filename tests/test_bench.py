@@ -38,7 +38,7 @@ from bench.harness.driver import (
     open_app,
 )
 from bench.harness.fake_request import TOKEN, FakeRequest, InProcessBotAPI
-from bench.report import flow_tables, product_tables, targets_table
+from bench.report import combine, flow_tables, processes_table, product_tables, targets_table
 from bot.app import build_application
 from bot.config import load_settings
 from bot.engine import Action, Choose, Done, Engine, Number, Text, Toggle
@@ -115,6 +115,31 @@ def test_report_tables_show_ratios_and_verdicts() -> None:
     assert "| 1,000 (1,000) | 1 | product | 7,000 | 1,500 | 2.00 |" in tables
     assert "| 1,000 (1,000) | 16 | product | 7,000 | 2,000 | 1.40 |" in tables
     assert "| generated_200 | 200 |" in flow_tables(rows)
+
+
+def test_two_processes_are_combined_over_their_shared_wall_time() -> None:
+    """bench/pg_bench.sh: two harness processes on one database become one line, all their
+    updates over the time from the first one's start to the last one's end."""
+    part = {"live_chats": 500, "updates": 6500, "p50_us": 4000.0, "p99_us": 9000.0}
+    part |= {"api_calls_per_update": 2.62, "peak_rss_mb": 150.0, "concurrency": 1}
+    parts = [
+        {**part, "began_at": 100.0, "ended_at": 150.0, "wall_s": 50.0, "e2e_updates_per_s": 130.0},
+        {**part, "began_at": 101.0, "ended_at": 152.0, "wall_s": 51.0, "e2e_updates_per_s": 127.5},
+    ]
+    line = combine(parts, {"bot": "product (PostgreSQL)", "against_in_flight": 1})
+    assert (line["kind"], line["processes"], line["updates"], line["live_chats"]) == (
+        "processes",
+        2,
+        13000,
+        1000,
+    )
+    assert (line["wall_s"], line["overlap_s"], line["updates_per_s_wall"]) == (52.0, 49.0, 250.0)
+    one = {**part, "live_chats": 1000, "updates": 13000, "wall_s": 65.0}
+    one |= {"e2e_updates_per_s": 200.0, "updates_per_s": 220.0, "max_us": 1e5}
+    one |= {"bot": "product (PostgreSQL)", "stored_before": 0}
+    table = processes_table([one, line])
+    assert "| product (PostgreSQL) | 1 × 1 | 1 | 13,000 | 65.0 | 200 | 1.00 |" in table
+    assert "| product (PostgreSQL) | 2 × 1 | 2 | 13,000 | 52.0 | 250 | 1.25 | 130, 128 |" in table
 
 
 # --- bench/harness ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ docs/benchmarks.md. Several runs of the same row are reduced to their median.
     .venv/bin/python bench/report.py bench/results/product-*.jsonl [--out bench/results/x.md]
     .venv/bin/python bench/report.py RESULTS.jsonl --docs docs/benchmarks.md  # fill its results
     .venv/bin/python bench/report.py annotate RUN.jsonl KEY=VALUE ...   # used by the scripts
+    .venv/bin/python bench/report.py combine PARTS.jsonl KEY=VALUE ...  # several processes' run
 """
 
 from __future__ import annotations
@@ -366,6 +367,88 @@ def breakdown_table(row: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def combine(rows: Sequence[dict[str, Any]], extra: dict[str, Any]) -> dict[str, Any]:
+    """Several harness processes that walked their own chats on one database at the same
+    time (bench/pg_bench.sh) as one ``kind: processes`` line: updates ÷ the wall time from
+    the first process's first update to the last one's last (``began_at``, ``ended_at``)."""
+    began = min(r["began_at"] for r in rows)
+    ended = max(r["ended_at"] for r in rows)
+    updates = sum(r["updates"] for r in rows)
+    wall = ended - began
+    return {
+        "kind": "processes",
+        "processes": len(rows),
+        "concurrency": rows[0].get("concurrency", 1),  # in flight in each process
+        "live_chats": sum(r["live_chats"] for r in rows),
+        "updates": updates,
+        "wall_s": round(wall, 3),
+        "updates_per_s_wall": updates / wall if wall > 0 else None,
+        # the time all of them were walking at once, and each one's own figures
+        "overlap_s": round(min(r["ended_at"] for r in rows) - max(r["began_at"] for r in rows), 3),
+        "each_updates_per_s_wall": [r["e2e_updates_per_s"] for r in rows],
+        "each_wall_s": [r["wall_s"] for r in rows],
+        "p50_us": _median(r["p50_us"] for r in rows),
+        "p99_us": max(r["p99_us"] for r in rows),
+        "api_calls_per_update": _median(r["api_calls_per_update"] for r in rows),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in rows),
+        "failed": sum(r.get("failed", 0) for r in rows),
+        "errors": sum(r.get("errors", 0) for r in rows),
+        "machine": _machine(rows),
+        **extra,
+    }
+
+
+def processes_table(rows: Sequence[dict[str, Any]]) -> str:
+    """One process against several on one database (``kind: processes`` lines, and the one-
+    process rows of the same bot and level they name: ``against_in_flight``), by wall time."""
+    combined = [r for r in rows if r.get("kind") == "processes"]
+    if not combined:
+        return ""
+    single = [_marked(r) for r in rows if "updates_per_s" in r]
+    out = [
+        "| stored conversations (walking live) | bot | processes × in flight each "
+        "| in flight in all | updates | wall s | upd/s (updates ÷ wall) | × one process "
+        "| each process's upd/s | p50 µs | p99 µs | load before |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for row in combined:
+        level = int(row.get("stored_before", 0) + row["live_chats"])
+        total = row["processes"] * row["concurrency"]
+        bot = str(row.get("bot", "product"))
+        against = row.get("against_in_flight", total)  # the one-process row it stands beside
+        ones = [
+            r for r in single if (r["_level"], r["_flight"], r["_bot"]) == (level, against, bot)
+        ]
+        one = _median(r["e2e_updates_per_s"] for r in ones)
+        for r in ones:
+            out.append(
+                f"| {level:,} ({r['live_chats']:,}) | {bot} | 1 × {against} | {against} "
+                f"| {r['updates']:,} | {_num(r['wall_s'], 1)} | {_num(r['e2e_updates_per_s'])} "
+                f"| 1.00 | | {_num(r['p50_us'])} | {_num(r['p99_us'])} "
+                f"| {_num(r.get('loadavg_before'), 1)} |"
+            )
+        ups = row.get("updates_per_s_wall")
+        bad = row.get("failed", 0) + row.get("errors", 0)
+        warn = f" ⚠ {bad} failed" if bad else ""
+        each = ", ".join(_num(u) for u in row["each_updates_per_s_wall"])
+        out.append(
+            f"| {level:,} ({row['live_chats']:,}) | {bot}{warn} "
+            f"| {row['processes']} × {row['concurrency']} | {total} | {row['updates']:,} "
+            f"| {_num(row['wall_s'], 1)} | {_num(ups)} "
+            f"| {f'{ups / one:.2f}' if ups and one else '–'} | {each} "
+            f"| {_num(row['p50_us'])} | {_num(row['p99_us'])} "
+            f"| {_num(row.get('loadavg_before'), 1)} |"
+        )
+    out += [
+        "",
+        "“upd/s (updates ÷ wall)” = all the processes' updates ÷ the wall time from the first "
+        "update sent by any of them to the last one answered, the driver's own work included "
+        "(so a one-process row here reads lower than its upd/s in the table above, which "
+        "leaves the driver out). Each process walks its own half of the chats.",
+    ]
+    return "\n".join(out)
+
+
 def full_report(rows: Sequence[dict[str, Any]]) -> str:
     parts = []
     targets = targets_table(rows)
@@ -374,6 +457,9 @@ def full_report(rows: Sequence[dict[str, Any]]) -> str:
     product = product_tables(rows)
     if product:
         parts += ["### Throughput, latency and memory (one run)", "", product, ""]
+    processes = processes_table(rows)
+    if processes:
+        parts += ["### Several processes on one database", "", processes, ""]
     startup = startup_table(rows)
     if startup:
         parts += ["### Start to first poll (`triage-bot run`, local fake Bot API)", "", startup, ""]
@@ -388,8 +474,7 @@ def full_report(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def annotate(path: Path, pairs: Sequence[str]) -> None:
-    """Print the JSON lines of ``path`` with KEY=VALUE fields added (VALUE as JSON if it parses)."""
+def _pairs(pairs: Sequence[str]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
@@ -397,6 +482,12 @@ def annotate(path: Path, pairs: Sequence[str]) -> None:
             extra[key] = json.loads(value)
         except json.JSONDecodeError:
             extra[key] = value
+    return extra
+
+
+def annotate(path: Path, pairs: Sequence[str]) -> None:
+    """Print the JSON lines of ``path`` with KEY=VALUE fields added (VALUE as JSON if it parses)."""
+    extra = _pairs(pairs)
     for row in read_rows([path]):
         print(json.dumps({**row, **extra}))
 
@@ -405,6 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "annotate":
         annotate(Path(argv[1]), argv[2:])
+        return 0
+    if argv and argv[0] == "combine":
+        print(json.dumps(combine(read_rows([Path(argv[1])]), _pairs(argv[2:]))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", help="JSON-lines files")

@@ -34,10 +34,11 @@ from bench.harness.driver import (
     build_app,
     close_app,
     drive,
+    first_ids,
     open_app,
 )
 from bench.harness.fake_request import TOKEN, FakeRequest, InProcessBotAPI
-from bench.report import flow_tables, product_tables, targets_table
+from bench.report import combine, flow_tables, processes_table, product_tables, targets_table
 from bot.app import build_application
 from bot.config import load_settings
 from bot.engine import Action, Choose, Done, Engine, Number, Text, Toggle
@@ -116,6 +117,31 @@ def test_report_tables_show_ratios_and_verdicts() -> None:
     assert "| generated_200 | 200 |" in flow_tables(rows)
 
 
+def test_two_processes_are_combined_over_their_shared_wall_time() -> None:
+    """bench/pg_bench.sh: two harness processes on one database become one line, all their
+    updates over the time from the first one's start to the last one's end."""
+    part = {"live_chats": 500, "updates": 6500, "p50_us": 4000.0, "p99_us": 9000.0}
+    part |= {"api_calls_per_update": 2.62, "peak_rss_mb": 150.0, "concurrency": 1}
+    parts = [
+        {**part, "began_at": 100.0, "ended_at": 150.0, "wall_s": 50.0, "e2e_updates_per_s": 130.0},
+        {**part, "began_at": 101.0, "ended_at": 152.0, "wall_s": 51.0, "e2e_updates_per_s": 127.5},
+    ]
+    line = combine(parts, {"bot": "product (PostgreSQL)", "against_in_flight": 1})
+    assert (line["kind"], line["processes"], line["updates"], line["live_chats"]) == (
+        "processes",
+        2,
+        13000,
+        1000,
+    )
+    assert (line["wall_s"], line["overlap_s"], line["updates_per_s_wall"]) == (52.0, 49.0, 250.0)
+    one = {**part, "live_chats": 1000, "updates": 13000, "wall_s": 65.0}
+    one |= {"e2e_updates_per_s": 200.0, "updates_per_s": 220.0, "max_us": 1e5}
+    one |= {"bot": "product (PostgreSQL)", "stored_before": 0}
+    table = processes_table([one, line])
+    assert "| product (PostgreSQL) | 1 × 1 | 1 | 13,000 | 65.0 | 200 | 1.00 |" in table
+    assert "| product (PostgreSQL) | 2 × 1 | 2 | 13,000 | 52.0 | 250 | 1.25 | 130, 128 |" in table
+
+
 # --- bench/harness ---------------------------------------------------------------------------
 
 LIMIT_S = 30.0  # no harness test may hang: each walk stops sending updates by then
@@ -130,6 +156,7 @@ async def _walk(
     extra: dict[str, Any] | None = None,
     inflight: int = 1000,
     concurrency: int = 1,
+    chat_offset: int = 0,
 ) -> tuple[Tally, InProcessBotAPI, dict[str, Any]]:
     api = InProcessBotAPI(capture=not scripted)
     app, how = await build_app(factory, api, extra)
@@ -145,6 +172,7 @@ async def _walk(
                 inflight=inflight,
                 time_limit_s=LIMIT_S,
                 concurrency=concurrency,
+                chat_offset=chat_offset,
             ),
             LIMIT_S + 10,
         )
@@ -275,6 +303,40 @@ async def test_the_product_walks_several_chats_at_once(tmp_path: Path) -> None:
     walk = Walk.load(ROOT / "bench" / "flow_product.json")
     assert tally.updates == 6 * walk.updates_per_chat
     assert tally.summary()["concurrency"] == 3
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+async def test_runs_with_chat_offsets_share_one_database_without_sharing_chats_or_updates(
+    tmp_path: Path, concurrency: int
+) -> None:
+    """As two processes on one database do (bench/pg_bench.sh): the second run's chats and
+    update ids follow the first's, so none of its updates is taken for one already applied
+    and every walk completes on the same database."""
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "DATABASE_PATH": str(tmp_path / "triage.db"),
+            "FLOW_FILE": str(ROOT / "flows" / "sciatica.yaml"),
+            "BOOKING_URL": "https://example.com/book",
+            "LOG_LEVEL": "WARNING",
+        },
+        env_file=None,
+    )
+    walk = ROOT / "bench" / "flow_product.json"
+    for offset in (0, 3):
+        tally, _, _ = await _walk(
+            build_application,
+            3,
+            walk=walk,
+            extra={"settings": settings},
+            concurrency=concurrency,
+            chat_offset=offset,
+        )
+        assert (tally.completed, tally.failed, tally.errors) == (3, 0, 0), tally.failures
+        summary = tally.summary()
+        assert 0 < summary["began_at"] <= summary["ended_at"]
+    per_chat = Walk.load(walk).updates_per_chat
+    assert first_ids(Walk.load(walk), 3) == (FIRST_CHAT_ID + 3, FIRST_UPDATE_ID + 3 * per_chat)
 
 
 async def test_a_walk_whose_labels_do_not_match_fails_and_says_what_it_saw(

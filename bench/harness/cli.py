@@ -3,6 +3,7 @@
     python -m bench.harness run --variant floor --chats 1000
     python -m bench.harness run --variant anchor --persistence pickle --chats 1000
     python -m bench.harness run --variant anchor --persistence pickle --seed-chats 20000
+    python -m bench.harness run --app bot.app:build_application --chats 500 --chat-offset 500
     python -m bench.harness run --variant product --app bot.app:build_application \\
         --flow bench/flow_product.json --chats 1000 --out results.jsonl
 
@@ -89,6 +90,19 @@ def parser() -> argparse.ArgumentParser:
         help="share of the stored conversations left at a question (0.2)",
     )
     run.add_argument("--inflight", type=int, default=1000, help="people mid-walk at once (1000)")
+    run.add_argument(
+        "--chat-offset",
+        type=int,
+        default=0,
+        help="skip the first N chats (and their update ids): for several processes on one "
+        "database, each walking its own chats (0)",
+    )
+    run.add_argument(
+        "--start-at",
+        type=float,
+        help="wall-clock time (Unix seconds) to send the first update at, after the app is "
+        "open: several processes started together then walk at the same time",
+    )
     run.add_argument(
         "--concurrency",
         type=int,
@@ -219,6 +233,8 @@ async def run(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
     started = time.perf_counter()
     await bounded(open_app(app), SETUP_LIMIT_S, "initialize() and post_init")
     startup_s = time.perf_counter() - started
+    if args.start_at is not None:
+        await asyncio.sleep(max(0.0, args.start_at - time.time()))
     started = time.perf_counter()
     tally = await bounded(
         drive(
@@ -231,6 +247,7 @@ async def run(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
             scripted=scripted,
             time_limit_s=args.time_limit,
             concurrency=args.concurrency,
+            chat_offset=args.chat_offset,
         ),
         args.time_limit + SETUP_LIMIT_S,
         "walking the chats",
@@ -248,6 +265,7 @@ async def run(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
         "live_chats": args.chats,
         "seeded_chats": args.seed_chats,
         "inflight": args.inflight,
+        "chat_offset": args.chat_offset,
         "api_latency_ms": args.api_latency_ms,
         "startup_s": round(startup_s, 3),
     }

@@ -200,13 +200,19 @@ class Walker:
     """Turns what a chat was shown into that person's next update (see the module docstring)."""
 
     def __init__(
-        self, walk: Walk, api: InProcessBotAPI, rng: random.Random, *, scripted: bool = False
+        self,
+        walk: Walk,
+        api: InProcessBotAPI,
+        rng: random.Random,
+        *,
+        scripted: bool = False,
+        first_update_id: int = FIRST_UPDATE_ID,
     ) -> None:
         self.walk = walk
         self.api = api
         self.rng = rng
         self.scripted = scripted
-        self.updates = Updates(api)
+        self.updates = Updates(api, first_update_id)
         self.failures: list[str] = []
         self.failed = 0
 
@@ -334,6 +340,8 @@ class Tally:
     calls: dict[str, int] = field(default_factory=dict)
     concurrency: int = 1
     driver_s: float = 0.0  # the driver's own time on the event loop (concurrency > 1)
+    began_at: float = 0.0  # wall clock (time.time()) at the first and after the last update:
+    ended_at: float = 0.0  # several processes' runs are put on one time line with these
     latencies: array[float] = field(default_factory=lambda: array("d"))
     failures: list[str] = field(default_factory=list)
 
@@ -359,6 +367,8 @@ class Tally:
             "wall_s": round(self.wall_s, 3),
             "concurrency": self.concurrency,
             "e2e_updates_per_s": self.updates / self.wall_s if self.wall_s else float("nan"),
+            "began_at": round(self.began_at, 4),
+            "ended_at": round(self.ended_at, 4),
             "p50_us": _at(ordered, 0.50) * 1e6,
             "p90_us": _at(ordered, 0.90) * 1e6,
             "p99_us": _at(ordered, 0.99) * 1e6,
@@ -378,6 +388,15 @@ class Tally:
 # --- driving ---------------------------------------------------------------------------------
 
 
+def first_ids(walk: Walk, chat_offset: int) -> tuple[int, int]:
+    """The first chat id and update id of a run that skips the first ``chat_offset`` chats: a
+    chat takes at most ``walk.updates_per_chat`` update ids, so the skipped chats' runs (with
+    offsets below this one) never reach this run's ids."""
+    if chat_offset < 0:
+        raise ValueError("chat_offset is a number of chats, 0 or more")
+    return FIRST_CHAT_ID + chat_offset, FIRST_UPDATE_ID + chat_offset * walk.updates_per_chat
+
+
 async def drive(
     app: AnyApp,
     api: InProcessBotAPI,
@@ -389,20 +408,25 @@ async def drive(
     scripted: bool = False,
     time_limit_s: float | None = None,
     concurrency: int = 1,
+    chat_offset: int = 0,
 ) -> Tally:
     """Walk ``chats`` people through ``app``, each update by ``await app.process_update``.
 
     ``time_limit_s`` bounds the run: once it has passed, no further update is sent and the
     people still walking (or not yet started) count as failed, with ``timed_out`` set.
     ``concurrency``: updates of different chats in flight at once (see the module's doc).
+    ``chat_offset``: this run's chats are the ones after the first ``chat_offset``, and its
+    update ids follow the ones those would use (:func:`first_ids`), so several runs on one
+    database (several processes) never share a chat or an update.
     """
     if concurrency > 1:
         return await _drive_concurrently(
             app, api, walk, chats, inflight=inflight, seed=seed, scripted=scripted,
-            time_limit_s=time_limit_s, concurrency=concurrency,
+            time_limit_s=time_limit_s, concurrency=concurrency, chat_offset=chat_offset,
         )  # fmt: skip
+    first_chat, first_update = first_ids(walk, chat_offset)
     rng = random.Random(seed)
-    walker = Walker(walk, api, rng, scripted=scripted)
+    walker = Walker(walk, api, rng, scripted=scripted, first_update_id=first_update)
     tally = Tally(chats=chats)
 
     async def count_error(update: object, context: Any) -> None:
@@ -417,11 +441,12 @@ async def drive(
     latencies = tally.latencies
     perf = time.perf_counter
     api.reset_counters()
+    tally.began_at = time.time()
     t_begin = perf()
     deadline = t_begin + time_limit_s if time_limit_s else None
     while walking or started < chats:
         while len(walking) < inflight and started < chats:
-            walking.append(Person(FIRST_CHAT_ID + started))
+            walking.append(Person(first_chat + started))
             started += 1
         index = rng.randrange(len(walking))
         person = walking[index]
@@ -446,6 +471,7 @@ async def drive(
             tally.timed_out = True
             break
     tally.wall_s = perf() - t_begin
+    tally.ended_at = time.time()
     tally.failed = chats - tally.completed
     tally.failures = walker.failures + tally.failures
     if tally.timed_out:
@@ -467,11 +493,13 @@ async def _drive_concurrently(
     scripted: bool,
     time_limit_s: float | None,
     concurrency: int,
+    chat_offset: int = 0,
 ) -> Tally:
     """:func:`drive` with ``concurrency`` lanes, each sending one update at a time from a
     chat no other lane is serving."""
+    first_chat, first_update = first_ids(walk, chat_offset)
     rng = random.Random(seed)
-    walker = Walker(walk, api, rng, scripted=scripted)
+    walker = Walker(walk, api, rng, scripted=scripted, first_update_id=first_update)
     tally = Tally(chats=chats, concurrency=concurrency)
 
     async def count_error(update: object, context: Any) -> None:
@@ -494,7 +522,7 @@ async def _drive_concurrently(
         while not stop:
             t_driver = perf()
             while len(idle) + flying < inflight and started < chats:
-                idle.append(Person(FIRST_CHAT_ID + started))
+                idle.append(Person(first_chat + started))
                 started += 1
             if not idle:
                 tally.driver_s += perf() - t_driver
@@ -538,10 +566,12 @@ async def _drive_concurrently(
             tally.driver_s += perf() - t2
 
     api.reset_counters()
+    tally.began_at = time.time()
     t_begin = perf()
     deadline = t_begin + time_limit_s if time_limit_s else None
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     tally.wall_s = perf() - t_begin
+    tally.ended_at = time.time()
     tally.failed = chats - tally.completed
     tally.failures = walker.failures + tally.failures
     if tally.timed_out:

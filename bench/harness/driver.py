@@ -470,16 +470,7 @@ async def drive(
         if deadline is not None and tally.updates % 64 == 0 and perf() > deadline:
             tally.timed_out = True
             break
-    tally.wall_s = perf() - t_begin
-    tally.ended_at = time.time()
-    tally.failed = chats - tally.completed
-    tally.failures = walker.failures + tally.failures
-    if tally.timed_out:
-        left = len(walking) + chats - started
-        tally.failures.append(f"stopped at the time limit ({time_limit_s:g} s): {left} not done")
-    tally.fake_s = api.seconds
-    tally.calls = dict(api.calls)
-    return tally
+    return _closed(tally, api, walker, chats, len(walking) + chats - started, t_begin, time_limit_s)
 
 
 async def _drive_concurrently(
@@ -570,12 +561,24 @@ async def _drive_concurrently(
     t_begin = perf()
     deadline = t_begin + time_limit_s if time_limit_s else None
     await asyncio.gather(*(lane() for _ in range(concurrency)))
-    tally.wall_s = perf() - t_begin
+    return _closed(tally, api, walker, chats, len(idle) + chats - started, t_begin, time_limit_s)
+
+
+def _closed(
+    tally: Tally,
+    api: InProcessBotAPI,
+    walker: Walker,
+    chats: int,
+    left: int,
+    t_begin: float,
+    time_limit_s: float | None,
+) -> Tally:
+    """The run is over: its wall time, what failed, and what the fake Bot API counted."""
+    tally.wall_s = time.perf_counter() - t_begin
     tally.ended_at = time.time()
     tally.failed = chats - tally.completed
     tally.failures = walker.failures + tally.failures
     if tally.timed_out:
-        left = len(idle) + chats - started
         tally.failures.append(f"stopped at the time limit ({time_limit_s:g} s): {left} not done")
     tally.fake_s = api.seconds
     tally.calls = dict(api.calls)

@@ -242,6 +242,8 @@ def test_a_postgresql_database_gets_the_same_database_lines(
     assert f"database {pg_url}" in text
     assert "✓ database writable" in text
     assert "✓ migrations: an empty database; the first start creates the tables" in text
+    assert "(the bot's folder; PostgreSQL's disk is its server's to watch)" in text
+    assert str(tmp_path / "data") not in text  # the SQLite folder is not where the data is
 
     async def create() -> None:
         async with await PostgresStorage.open(pg_url):

@@ -175,10 +175,18 @@ def _integrity(conn: sqlite3.Connection, path: Path, name: str) -> Check:
 
 
 def check_disk(settings: Settings) -> Check:
+    """Free space where the database file lives; with PostgreSQL, where the bot runs (its
+    logs, the practice's files), since the database's own disk is on its server."""
     name = "free disk"
-    folder = next((p for p in settings.database_path.resolve().parents if p.exists()), Path("/"))
+    if settings.database_url is not None:
+        folder = Path.cwd()
+        where = f"{folder} (the bot's folder; PostgreSQL's disk is its server's to watch)"
+    else:
+        parents = settings.database_path.resolve().parents
+        folder = next((p for p in parents if p.exists()), Path("/"))
+        where = str(folder)
     usage = shutil.disk_usage(folder)
-    found = f"{_size(usage.free)} free of {_size(usage.total)} at {folder}"
+    found = f"{_size(usage.free)} free of {_size(usage.total)} at {where}"
     if usage.free < MIN_FREE_BYTES:
         return failed(name, found, f"free at least {_size(MIN_FREE_BYTES)} (old backups, logs)")
     return passed(name, found)

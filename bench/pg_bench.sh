@@ -85,14 +85,7 @@ new_db() {  # a new, empty database; its URL in DB_URL (no subshell: DBS must co
   DB_URL="postgresql://triage@127.0.0.1:$PG_PORT/bench_$DBS"
 }
 
-# The product reads its settings from the environment (and .env, which real variables
-# override): pin every one that matters, so a developer's .env cannot change the run.
-export TELEGRAM_BOT_TOKEN="123456:AAbench-bench-bench-bench-bench-bench"
-export FLOW_FILE="$ROOT/flows/sciatica.yaml"
-export BOOKING_URL="https://example.com/book?utm_source=telegram"
-export EMERGENCY_NUMBER=999 LOG_LEVEL=WARNING BOT_USERNAME=bench_triage_bot
-export TELEGRAM_API_BASE_URL="" WEBHOOK_URL="" WEBHOOK_SECRET_TOKEN="" ADMIN_CHAT_IDS=""
-export DATABASE_URL="" DATABASE_PATH="" HEALTH_PORT="" BACKUP_DIR=""
+source "$ROOT/bench/pinned_env.sh"  # the settings every run has
 PG_WEBHOOK_URL=https://bench.invalid/telegram PG_WEBHOOK_SECRET=bench-secret-token
 PG_BOT="product (PostgreSQL)"
 

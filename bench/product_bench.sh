@@ -59,13 +59,7 @@ LOG="${RES%.jsonl}.log"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/productbench-XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
-# The product reads its settings from the environment (and .env, which real variables
-# override): pin every one that matters, so a developer's .env cannot change the run.
-export TELEGRAM_BOT_TOKEN="123456:AAbench-bench-bench-bench-bench-bench"
-export FLOW_FILE="$ROOT/flows/sciatica.yaml"
-export BOOKING_URL="https://example.com/book?utm_source=telegram"
-export EMERGENCY_NUMBER=999 LOG_LEVEL=WARNING BOT_USERNAME=bench_triage_bot
-export TELEGRAM_API_BASE_URL="" WEBHOOK_URL="" WEBHOOK_SECRET_TOKEN="" ADMIN_CHAT_IDS=""
+source "$ROOT/bench/pinned_env.sh"  # the settings every run has
 
 run() {  # run STORED_BEFORE BOT HARNESS_ARGS... : one measurement, annotated, appended to $RES
   local stored="$1" bot="$2"; shift 2

@@ -40,7 +40,7 @@ from bench.harness.driver import (
 from bench.harness.fake_request import TOKEN, FakeRequest, InProcessBotAPI
 from bench.report import combine, flow_tables, processes_table, product_tables, targets_table
 from bot.app import build_application
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.engine import Action, Choose, Done, Engine, Number, Text, Toggle
 from bot.flow import check_flow, load_compiled
 
@@ -255,8 +255,9 @@ async def test_a_factory_without_request_gets_the_fake_as_its_default_transport(
     assert tally.completed == 3, tally.failures
 
 
-async def test_the_product_factory_completes_three_chats(tmp_path: Path) -> None:
-    settings = load_settings(
+def product_settings(tmp_path: Path) -> Settings:
+    """The product's settings for a walk: a database in ``tmp_path``, the default flow."""
+    return load_settings(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "DATABASE_PATH": str(tmp_path / "triage.db"),
@@ -266,6 +267,10 @@ async def test_the_product_factory_completes_three_chats(tmp_path: Path) -> None
         },
         env_file=None,
     )
+
+
+async def test_the_product_factory_completes_three_chats(tmp_path: Path) -> None:
+    settings = product_settings(tmp_path)
     tally, api, state = await _walk(
         build_application,
         3,
@@ -282,16 +287,7 @@ async def test_the_product_factory_completes_three_chats(tmp_path: Path) -> None
 async def test_the_product_walks_several_chats_at_once(tmp_path: Path) -> None:
     """Updates of different chats in flight together (group commit has writes to share); each
     chat's own updates still one at a time, in order, so every walk completes."""
-    settings = load_settings(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "DATABASE_PATH": str(tmp_path / "triage.db"),
-            "FLOW_FILE": str(ROOT / "flows" / "sciatica.yaml"),
-            "BOOKING_URL": "https://example.com/book",
-            "LOG_LEVEL": "WARNING",
-        },
-        env_file=None,
-    )
+    settings = product_settings(tmp_path)
     tally, _, _ = await _walk(
         build_application,
         6,
@@ -312,16 +308,7 @@ async def test_runs_with_chat_offsets_share_one_database_without_sharing_chats_o
     """As two processes on one database do (bench/pg_bench.sh): the second run's chats and
     update ids follow the first's, so none of its updates is taken for one already applied
     and every walk completes on the same database."""
-    settings = load_settings(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "DATABASE_PATH": str(tmp_path / "triage.db"),
-            "FLOW_FILE": str(ROOT / "flows" / "sciatica.yaml"),
-            "BOOKING_URL": "https://example.com/book",
-            "LOG_LEVEL": "WARNING",
-        },
-        env_file=None,
-    )
+    settings = product_settings(tmp_path)
     walk = ROOT / "bench" / "flow_product.json"
     for offset in (0, 3):
         tally, _, _ = await _walk(

@@ -13,22 +13,20 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.storage.cache import ChatCache
 from bot.storage.db import (
     CHAT_COLUMNS,
+    chat_columns,
     chat_state,
     immediate,
     loads_object,
     queue,
-    typed_columns,
 )
 from bot.storage.practice import close_checkin, insert_followup, insert_lead
 from bot.storage.privacy import delete_person
 from bot.storage.records import (
     PROMPT,
-    UNCHANGED,
     ChatState,
     Event,
     OutboxItem,
@@ -141,20 +139,8 @@ def _claim(conn: sqlite3.Connection, update_id: int, now: float) -> bool:
 
 
 def _write_chat(conn: sqlite3.Connection, pending: Pending) -> ChatState | None:
-    change = pending.write.change
-    given: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("session_json", pending.session_json),
-            ("language", change.language),
-            ("source", change.source),
-            ("consented_at", change.consented_at),
-        )
-        if value is not UNCHANGED
-    }
-    if change.typed is not UNCHANGED:
-        given.update(typed_columns(change.typed))
-    if change.forget and pending.session_json is UNCHANGED:
+    given = chat_columns(pending.write.change, pending.session_json)
+    if given is None:
         return None  # forgotten, and nothing new to remember
     sql = _upsert_chat_sql(tuple(given))
     row = conn.execute(sql, (pending.write.chat_id, *given.values(), pending.now)).fetchone()

@@ -8,7 +8,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from bot.storage.records import ChatState, OutboxItem, OutgoingMessage, TypedAnswer
+from bot.storage.records import (
+    UNCHANGED,
+    ChatChange,
+    ChatState,
+    OutboxItem,
+    OutgoingMessage,
+    TypedAnswer,
+    Unchanged,
+)
 
 CHAT_COLUMNS: Final = (
     "chat_id, session_json, prompt_message_id, blocked, updated_at, language, source, "
@@ -68,6 +76,26 @@ def typed_columns(typed: TypedAnswer | None) -> dict[str, Any]:
         "typed_message_id": typed.message_id if typed else None,
         "typed_question_id": typed.question_message_id if typed else None,
     }
+
+
+def chat_columns(change: ChatChange, session_json: str | Unchanged | None) -> dict[str, Any] | None:
+    """The chats columns one update sets, by name (only what it changed), or None when the
+    chat was forgotten and there is nothing new to remember. Both backends write these."""
+    given: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("session_json", session_json),
+            ("language", change.language),
+            ("source", change.source),
+            ("consented_at", change.consented_at),
+        )
+        if value is not UNCHANGED
+    }
+    if change.typed is not UNCHANGED:
+        given.update(typed_columns(change.typed))
+    if change.forget and session_json is UNCHANGED:
+        return None
+    return given
 
 
 def dumps(value: Mapping[str, Any] | list[Any] | tuple[Any, ...]) -> str:

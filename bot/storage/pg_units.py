@@ -21,7 +21,7 @@ from typing import Any, Final, TypeAlias
 import asyncpg
 
 from bot.storage.conversations import EVENT_TIME_STEP, MAX_ERROR_CHARS
-from bot.storage.db import CHAT_COLUMNS, chat_state, dumps, loads_object, typed_columns
+from bot.storage.db import CHAT_COLUMNS, chat_columns, chat_state, dumps, loads_object
 from bot.storage.practice import (
     FOLLOWUP_COLUMNS,
     LEAD_COLUMNS,
@@ -33,7 +33,6 @@ from bot.storage.practice import (
 from bot.storage.privacy import export_of
 from bot.storage.records import (
     PROMPT,
-    UNCHANGED,
     ChatChange,
     ChatState,
     Event,
@@ -111,19 +110,8 @@ async def _write_chat(
     session_json: str | Unchanged | None,
     now: float,
 ) -> None:
-    given: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("session_json", session_json),
-            ("language", change.language),
-            ("source", change.source),
-            ("consented_at", change.consented_at),
-        )
-        if value is not UNCHANGED
-    }
-    if change.typed is not UNCHANGED:
-        given.update(typed_columns(change.typed))
-    if change.forget and session_json is UNCHANGED:
+    given = chat_columns(change, session_json)
+    if given is None:
         return  # forgotten, and nothing new to remember
     names = ("chat_id", *given, "updated_at")
     updates = [f"{name} = excluded.{name}" for name in given] + ["blocked = 0"]

@@ -1,15 +1,19 @@
-"""Group commit on a real SQLite file: writes that arrive while a commit is in flight share the
-next transaction, and each keeps its own guarantees (bot.storage.group_commit).
+"""Group commit on a real SQLite file: writes handed over in the same turn of the event loop, or
+while a commit is in flight, share a transaction, and each keeps its own guarantees
+(bot.storage.group_commit).
 
-Concurrency here is the event loop's: ``asyncio.gather`` hands every write over before the
-first transaction comes back from the database thread, so the first goes alone and the rest
-queue behind it. The counts come from the storage's own counters, never from timing.
+Concurrency here is the event loop's: ``asyncio.gather`` hands every write over in one turn of
+the loop. A commit is in flight when the database thread is busy (a slow unit of work holds
+it), since the commit then queues there. The counts come from the storage's own counters,
+never from timing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -82,7 +86,7 @@ async def test_many_chats_at_once_share_fewer_transactions(storage: Storage) -> 
     )
     assert applied == [True] * 50
     assert storage.group.writes == 50
-    assert storage.group.transactions < 50  # the first alone, the rest together
+    assert storage.group.transactions == 1  # handed over in one turn of the loop: together
     for chat in chats:
         assert stored_session(storage, chat) == {"step": f"q{chat}"}
         assert texts(storage, chat) == [f"hi {chat}"]
@@ -105,17 +109,17 @@ async def test_each_write_gets_its_own_rows_back(storage: Storage) -> None:
     assert [(i.chat_id, i.params["text"]) for i in (*first, *second, *third)] == [
         (1, "one"), (2, "two"), (3, "three"),
     ]  # fmt: skip
-    assert storage.group.transactions == 2
+    assert storage.group.transactions == 1
 
 
 async def test_the_same_chat_twice_in_one_batch_applies_in_order(storage: Storage) -> None:
     before = storage.group.transactions
     await asyncio.gather(
-        commit(storage, **update(1, 1, "elsewhere", "in flight")),  # goes alone
-        commit(storage, **update(2, 7, "first", "1")),  # these two queue behind it ...
+        commit(storage, **update(1, 1, "elsewhere", "other chat")),
+        commit(storage, **update(2, 7, "first", "1")),
         commit(storage, **update(3, 7, "second", "2")),
     )
-    assert storage.group.transactions - before == 2  # ... and share one transaction
+    assert storage.group.transactions - before == 1  # all three in one transaction
     assert stored_session(storage, 7) == {"step": "second"}
     assert texts(storage, 7) == ["1", "2"]
     state = await storage.load_chat(7)  # the cache holds the last write too
@@ -128,7 +132,7 @@ async def test_a_failing_write_in_a_batch_fails_alone(storage: Storage, how: str
     error; the others of its batch still commit and are confirmed, each exactly once."""
     poison(storage, how)
     results = await asyncio.gather(
-        commit(storage, **update(1, 1, "a", "in flight")),
+        commit(storage, **update(1, 1, "a", "first")),
         commit(storage, **update(2, 2, "b", "before it")),
         commit(storage, **update(3, POISONED, "x", "poisoned")),
         commit(storage, **update(4, 3, "c", "after it")),
@@ -143,9 +147,9 @@ async def test_a_failing_write_in_a_batch_fails_alone(storage: Storage, how: str
     assert stored_session(storage, POISONED) is None and texts(storage, POISONED) == []
     assert count_chats(storage) == 3
     if how == "ABORT":  # undone in its savepoint: the rest of the batch committed together
-        assert storage.group.transactions == 2
-    else:  # the batch was undone whole, then its writes went one by one
-        assert storage.group.transactions == 1 + 2
+        assert storage.group.transactions == 1
+    else:  # the batch was undone whole, then its writes went one by one (three committed)
+        assert storage.group.transactions == 3
     # The next batch is not held up by the last one's trouble.
     assert await commit(storage, **update(5, 2, "d", "later"))
 
@@ -157,3 +161,37 @@ async def test_closing_commits_every_write_handed_over(tmp_path: Path) -> None:
     await store.close()
     assert all(await asyncio.gather(*writes))
     assert count_chats(tmp_path / "triage.db") == 20
+
+
+def hold_database_thread(storage: Storage, seconds: float) -> asyncio.Future[None]:
+    """A slow unit of work on the database thread: commits queue behind it meanwhile."""
+    return asyncio.ensure_future(storage._run(lambda conn: time.sleep(seconds)))
+
+
+async def test_writes_arriving_while_a_commit_is_in_flight_share_the_next(
+    storage: Storage,
+) -> None:
+    busy = hold_database_thread(storage, 0.2)
+    await asyncio.sleep(0)  # the slow unit is on the thread
+    first = asyncio.gather(*(commit(storage, **update(n, n, "a", "x")) for n in (1, 2, 3)))
+    await asyncio.sleep(0.05)  # their transaction waits on the thread, in flight
+    assert storage.group.transactions == 0
+    later = asyncio.gather(*(commit(storage, **update(n, n, "a", "x")) for n in (4, 5, 6, 7)))
+    assert await first == [True] * 3 and await later == [True] * 4
+    await busy
+    assert storage.group.transactions == 2  # the three, then the four that queued meanwhile
+    assert all(is_processed(storage, n) for n in range(1, 8))
+
+
+async def test_a_commit_runs_on_the_event_loop_only_while_the_database_thread_is_idle(
+    storage: Storage,
+) -> None:
+    """Short units skip the trip to the thread when it is free, and never run beside it."""
+    loop_thread = threading.get_ident()
+    here = await storage._run_short(lambda conn: threading.get_ident())
+    assert here == loop_thread
+    busy = hold_database_thread(storage, 0.1)
+    await asyncio.sleep(0)
+    queued = await storage._run_short(lambda conn: threading.get_ident())
+    assert queued != loop_thread  # it waited its turn on the thread
+    await busy

@@ -3,10 +3,11 @@
 Each update is committed before its replies go out and before it is confirmed to Telegram, and
 a commit is one trip to the database thread and back plus SQLite's COMMIT: the largest part of
 an update's cost. When many chats are busy at once, their updates need not pay it one by one.
-As databases do with group commit, the first write finds nothing in flight and goes at once, in
-a transaction of its own (a quiet bot pays nothing for batching, and no write ever waits on a
-timer); writes that arrive while it is in flight queue up, and when it is done they all go
-together in the next transaction: one trip, one COMMIT. Each caller's ``commit`` returns only
+As databases do with group commit, the first write finds nothing in flight and goes after one
+turn of the event loop (never a timer: a quiet bot pays a few microseconds for batching), taking
+with it every write handed over in that turn; writes that arrive while it is in flight queue up,
+and when it is done they all go together in the next transaction: one COMMIT, and at most one
+trip to the database thread, for the batch. Each caller's ``commit`` returns only
 once the transaction holding its write is committed, so nothing is confirmed or sent before it
 is durable.
 
@@ -54,18 +55,20 @@ class GroupCommit:
         self.writes = 0
 
     async def commit(self, pending: Pending) -> list[OutboxItem] | None:
-        """Commit one write, alone or with the writes queued beside it; returns its queued
-        rows, or None if its update was applied before. Raises what undid it."""
-        if self._busy:
-            future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-            self._queue.append((pending, future))
-            outcome = await future
-        else:
+        """Commit one write, alone or with the writes handed over beside it; returns its
+        queued rows, or None if its update was applied before. Raises what undid it."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.append((pending, future))
+        if not self._busy:
             self._busy = True
             try:
-                (outcome,) = await self._commit((pending,))
+                # One turn of the event loop: the other chats' tasks that are ready now (a
+                # getUpdates batch starts them together) hand their writes over first.
+                await asyncio.sleep(0)
+                await self._commit_next()
             finally:
                 self._hand_on()
+        outcome = await future
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
@@ -85,20 +88,25 @@ class GroupCommit:
     async def _drain(self) -> None:
         try:
             while self._queue:
-                batch = self._queue[: self.max_batch]
-                del self._queue[: self.max_batch]
-                try:
-                    outcomes = await self._commit([pending for pending, _ in batch])
-                except Exception as error:  # a batch of one: its error is its outcome
-                    outcomes = [error] * len(batch)
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if not future.done():  # its caller may have been cancelled
-                        future.set_result(outcome)
+                await self._commit_next()
         finally:
             self._busy = False
             for _, future in self._queue:  # only when cancelled (the storage is closing)
                 future.cancel()
             self._queue.clear()
+
+    async def _commit_next(self) -> None:
+        """The oldest queued writes (up to ``max_batch``) in one transaction; each caller's
+        future gets its write's outcome."""
+        batch = self._queue[: self.max_batch]
+        del self._queue[: self.max_batch]
+        try:
+            outcomes = await self._commit([pending for pending, _ in batch])
+        except Exception as error:  # a batch of one: its error is its outcome
+            outcomes = [error] * len(batch)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():  # its caller may have been cancelled
+                future.set_result(outcome)
 
     async def _commit(self, batch: Sequence[Pending]) -> list[Outcome]:
         try:

@@ -1,18 +1,30 @@
 """The storage interface the bot codes against: :class:`Storage`, over one SQLite file.
 
-How it talks to SQLite: aiosqlite runs every sqlite3 call on one worker thread, and each of its
-public methods is a round trip to that thread and back, which costs more here than the SQL
-itself (about 50–100 µs against 5–20 µs). So every operation below is one synchronous *unit of
-work* (``conversations``, ``practice``, ``privacy``) that runs whole on that thread in a single
-call: a commit of an update is one round trip, however many statements it needs, and since the
-thread runs one call at a time, two transactions can never interleave.
+How it talks to SQLite: every operation below is one synchronous *unit of work*
+(``conversations``, ``practice``, ``privacy``) that runs whole in a single call, however many
+statements it needs, and one connection runs one unit at a time, so two transactions never
+interleave.
+
+Where the SQL runs: aiosqlite owns the connection and runs units on its worker thread, so the
+event loop never waits on the disk. A trip to that thread and back costs more than the SQL of
+a short unit (on a small VPS, waking the idle thread alone is ~150 µs: the other vCPU has to be
+woken too). So the two short units on every update's path, the commit of an update
+(``commit_writes``, ~0.2 ms: WAL with ``synchronous = NORMAL`` writes no fsync at COMMIT) and a
+chat's row, run on the event loop's own thread whenever the worker thread is idle
+(:meth:`Storage._run_short`), and queue on the thread behind whatever runs there otherwise.
+Everything long, which may read many pages or wait (statistics, retention, exports, integrity
+checks, checkpoints on their own connection), always runs on a thread. What an update's commit
+can still wait on: another connection holding the write lock (only a TRUNCATE checkpoint after
+/forget or retention, a few ms; a second bot process cannot start, see :mod:`bot.storage.lock`).
 
 Updates from many chats at once share transactions (:mod:`bot.storage.group_commit`): one
-round trip and one COMMIT for all the writes that arrived while the previous one was in flight.
+COMMIT for all the writes handed over in the same turn of the event loop, or while the previous
+transaction was in flight.
 
 aiosqlite has no public "run this function on your thread"; ``Connection._execute`` is the
 method all its public ones are built on, and :meth:`Storage._run` is the only place that uses it
-(and ``_conn``, the sqlite3 connection). Through the public methods alone an update took five
+(and, with :meth:`Storage._run_short`, ``_conn``, the sqlite3 connection, opened with
+``check_same_thread=False`` for that). Through the public methods alone an update took five
 round trips, ~4× the cost.
 """
 
@@ -104,6 +116,7 @@ class Storage:
         self.name = name
         self._cache = ChatCache(cache_size)
         self._closed = False
+        self._on_thread = 0  # units handed to the database thread and not back yet
         self._checkpoint_after_writes = checkpoint_after_writes
         self._checkpoint_idle_s = checkpoint_idle_s
         self._writes = 0  # since the last checkpoint
@@ -175,7 +188,7 @@ class Storage:
     ) -> Storage:
         try:
             # isolation_level=None: no implicit transactions, each unit of work says BEGIN itself
-            db = await aiosqlite.connect(name, isolation_level=None)
+            db = await aiosqlite.connect(name, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _open_error(name, exc) from exc
         storage = cls(db, name, cache_size, checkpoint_after_writes, checkpoint_idle_s)
@@ -235,13 +248,35 @@ class Storage:
         """Run one unit of work on the database thread, in one round trip."""
         if self._closed:
             raise StorageError(f"the database at {self.name} is already closed")
+        self._on_thread += 1
         try:
             return cast(T, await self._db._execute(unit, self._db._conn, *args, **kwargs))
         except sqlite3.Error as exc:
-            error = _failure(self.name, exc)
-            if isinstance(error, StorageUnavailable) and self._opened:
-                self.outage.failed(error)
-            raise error from exc
+            raise self._failed(exc) from exc
+        finally:
+            self._on_thread -= 1
+
+    async def _run_short(
+        self,
+        unit: Callable[Concatenate[sqlite3.Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Run a short unit of work (an update's commit, one chat's row) right here on the
+        event loop's thread when the database thread is idle, else queue it there like
+        :meth:`_run`. See "Where the SQL runs" in the module's docstring."""
+        if self._on_thread or self._closed:
+            return await self._run(unit, *args, **kwargs)
+        try:
+            return unit(self._db._conn, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: sqlite3.Error) -> StorageError:
+        error = _failure(self.name, exc)
+        if isinstance(error, StorageUnavailable) and self._opened:
+            self.outage.failed(error)
+        return error
 
     async def _write(
         self,
@@ -259,15 +294,13 @@ class Storage:
     async def _commit_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
         """One transaction of updates (see :class:`GroupCommit`); a write undone alone has
         its sqlite3 error turned into the StorageError its caller gets."""
-        outcomes = await self._run(conversations.commit_writes, self._cache, batch)
+        outcomes = await self._run_short(conversations.commit_writes, self._cache, batch)
         self.outage.recovered()
         self._wrote(len(batch))  # a checkpoint counts the updates, not their transactions
         forgotten = False
         for index, outcome in enumerate(outcomes):
             if isinstance(outcome, sqlite3.Error):
-                outcomes[index] = error = _failure(self.name, outcome)
-                if isinstance(error, StorageUnavailable):
-                    self.outage.failed(error)
+                outcomes[index] = self._failed(outcome)
             elif outcome is not None and not isinstance(outcome, Exception):
                 forgotten = forgotten or batch[index].write.change.forget
         if forgotten:
@@ -319,10 +352,7 @@ class Storage:
         try:
             return await checkpointer._execute(_checkpoint, checkpointer._conn)
         except sqlite3.Error as exc:
-            error = _failure(self.name, exc)
-            if isinstance(error, StorageUnavailable):
-                self.outage.failed(error)
-            raise error from exc
+            raise self._failed(exc) from exc
 
     async def _checkpointer_connection(self) -> aiosqlite.Connection:
         async with self._checkpointer_opening:
@@ -374,7 +404,7 @@ class Storage:
         cached = self._cache.get(chat_id)
         if cached is not MISSING:
             return cast(ChatState | None, cached)
-        return await self._run(conversations.load_chat, self._cache, chat_id)
+        return await self._run_short(conversations.load_chat, self._cache, chat_id)
 
     async def commit(self, write: UpdateWrite) -> list[OutboxItem] | None:
         """Apply one update in ONE transaction: see :meth:`bot.storage.protocol.Store.commit`.

@@ -4,13 +4,16 @@ Builds the product with ``bot.app.build_application`` against the harness's in-p
 (bench/harness/), walks ``--chats`` people through bench/flow_product.json with the harness's
 own driver, and times, per update, the pieces of the update path:
 
-* every database round trip (``Storage._run``, by unit of work: the commit, marking rows sent);
+* every unit of work on the database (``Storage._run`` and ``Storage._run_short``, by unit: the
+  commit, marking rows sent);
 * every Bot API call (``Bot.do_api_request``, by method), which includes PTB's request
   building, JSON encoding and the in-process fake's answer;
 * the engine (``Engine.handle``) and rendering its replies (``render.result_messages``).
 
-The stopwatches wrap awaits, so a database round trip includes the hop to aiosqlite's thread
-and back. ``--profile FILE`` also writes a cProfile of the run (main thread only).
+The stopwatches wrap awaits, so a unit run on aiosqlite's thread includes the trip there and
+back (``--db-thread`` sends the update's commit that way too, to price the trip).
+``--profile FILE`` also writes a cProfile of the run (main thread only); ``--concurrency K``
+keeps K chats' updates in flight at once, as the harness does.
 
     .venv/bin/python bench/breakdown.py [--chats 1000] [--out results.jsonl]
 """
@@ -99,11 +102,24 @@ def _wrap_sync(watch: Stopwatch, name: str, func: Any) -> Any:
 
 
 def instrument(watch: Stopwatch) -> None:
-    Storage._run = _wrap_async(  # type: ignore[method-assign]
-        watch,
-        lambda self, unit, *a: f"db: {unit.__module__.rsplit('.', 1)[-1]}.{unit.__name__}",
-        Storage._run,
-    )
+    def unit_name(self: Storage, unit: Callable[..., Any], *args: Any) -> str:
+        return f"db: {unit.__module__.rsplit('.', 1)[-1]}.{unit.__name__}"
+
+    # a unit run on the event loop's thread (Storage._run_short) is timed once: if the
+    # database thread was busy, _run_short hands it to _run, which is not timed again
+    Storage._run = _wrap_async(watch, unit_name, Storage._run)  # type: ignore[method-assign]
+    short_run = Storage._run_short
+
+    async def run_short(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
+        if self._on_thread or self._closed:
+            return await self._run(unit, *args)
+        t0 = time.perf_counter()
+        try:
+            return await short_run(self, unit, *args)
+        finally:
+            watch.add(unit_name(self, unit), time.perf_counter() - t0)
+
+    Storage._run_short = run_short  # type: ignore[method-assign]
     Bot.do_api_request = _wrap_async(  # type: ignore[method-assign]
         watch, lambda self, endpoint, *a, **k: f"Bot API: {endpoint}", Bot.do_api_request
     )
@@ -120,26 +136,18 @@ def instrument(watch: Stopwatch) -> None:
     conversation_module.render.result_messages = timed_render  # type: ignore[attr-defined]
 
 
-def run_db_inline() -> None:
-    """Experiment: run every unit of work on the event loop's own thread (plain sqlite3, same
-    pragmas), to see what the hop to aiosqlite's thread costs. Not how the bot runs."""
-    import sqlite3
+def run_db_on_thread() -> None:
+    """Experiment: run every unit of work on aiosqlite's thread, the short ones of the update
+    path too (as the bot did before 2026-12-06), to see what the trip between threads costs.
+    Not how the bot runs."""
 
-    connections: dict[int, sqlite3.Connection] = {}
+    async def on_thread(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
+        return await self._run(unit, *args)
 
-    async def inline(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
-        conn = connections.get(id(self))
-        if conn is None:
-            conn = sqlite3.connect(self.name, isolation_level=None, check_same_thread=False)
-            for pragma in ("busy_timeout = 5000", "synchronous = NORMAL", "foreign_keys = ON"):
-                conn.execute(f"PRAGMA {pragma}")
-            connections[id(self)] = conn
-        return unit(conn, *args)
-
-    Storage._run = inline  # type: ignore[method-assign]
+    Storage._run_short = on_thread  # type: ignore[method-assign]
 
 
-async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
+async def run(chats: int, flow: Path, profile: Path | None, concurrency: int = 1) -> dict[str, Any]:
     load_before = os.getloadavg()[0]  # other work on the machine slows the thread hops most
     watch = Stopwatch()
     instrument(watch)
@@ -159,7 +167,9 @@ async def run(chats: int, flow: Path, profile: Path | None) -> dict[str, Any]:
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
-    result = await drive(app, api, Walk.load(flow), chats, time_limit_s=TIME_LIMIT_S)
+    result = await drive(
+        app, api, Walk.load(flow), chats, time_limit_s=TIME_LIMIT_S, concurrency=concurrency
+    )
     if profiler:
         profiler.disable()
         profiler.dump_stats(str(profile))
@@ -194,16 +204,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flow", type=Path, default=ROOT / "bench" / "flow_product.json")
     parser.add_argument("--profile", type=Path, help="write a cProfile here")
     parser.add_argument(
-        "--db-inline",
+        "--concurrency", type=int, default=1, help="updates of different chats in flight at once"
+    )
+    parser.add_argument(
+        "--db-thread",
         action="store_true",
-        help="experiment: SQL on the event loop's thread instead of aiosqlite's",
+        help="experiment: the update's commit on aiosqlite's thread too, not the event loop's",
     )
     parser.add_argument("--out", type=Path, help="append the JSON line here")
     args = parser.parse_args(argv)
-    if args.db_inline:
-        run_db_inline()
-    row = asyncio.run(run(args.chats, args.flow, args.profile))
-    row["db_inline"] = args.db_inline
+    if args.db_thread:
+        run_db_on_thread()
+    row = asyncio.run(run(args.chats, args.flow, args.profile, args.concurrency))
+    row["db_thread"] = args.db_thread
     if args.out:
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")

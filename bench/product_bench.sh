@@ -135,8 +135,8 @@ BREAKDOWN_CHATS=1000; FLOW_ARGS=()
 [[ "$QUICK" == 1 ]] && { BREAKDOWN_CHATS=300; FLOW_ARGS=(--quick); }
 "$PY" bench/breakdown.py --chats "$BREAKDOWN_CHATS" --out "$RES" >>"$LOG" 2>&1 \
   || echo "  FAILED: breakdown (see $LOG)" >&2
-"$PY" bench/breakdown.py --chats "$BREAKDOWN_CHATS" --db-inline --out "$RES" >>"$LOG" 2>&1 \
-  || echo "  FAILED: breakdown --db-inline (see $LOG)" >&2
+"$PY" bench/breakdown.py --chats "$BREAKDOWN_CHATS" --db-thread --out "$RES" >>"$LOG" 2>&1 \
+  || echo "  FAILED: breakdown --db-thread (see $LOG)" >&2
 "$PY" bench/flow_bench.py "${FLOW_ARGS[@]}" --out "$RES" >>"$LOG" 2>&1 \
   || echo "  FAILED: flow_bench (see $LOG)" >&2
 printf '  %-16s %-62s %4ss\n' breakdown+flow "bench/breakdown.py (both ways), bench/flow_bench.py" $((SECONDS - t0))

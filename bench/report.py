@@ -325,11 +325,14 @@ def targets_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def breakdown_table(row: dict[str, Any]) -> str:
     """One bench/breakdown.py run: where the time of one update goes."""
-    how = (
-        "SQL run inline on the event loop's thread (experiment)"
-        if row.get("db_inline")
-        else "as the bot runs (SQL on aiosqlite's thread)"
-    )
+    if row.get("db_thread"):
+        how = "every unit of work on aiosqlite's thread, the update's commit too (experiment)"
+    elif row.get("db_inline"):  # runs before 2026-12-06: the experiment was the other way round
+        how = "SQL run inline on the event loop's thread (experiment)"
+    elif "db_thread" in row:
+        how = "as the bot runs (the update's commit on the event loop's thread when idle)"
+    else:
+        how = "as the bot ran before 2026-12-06 (SQL on aiosqlite's thread)"
     lines = [
         f"{how}: {row['chats']:,} chats, {row['updates']:,} updates, "
         f"**{row['us_per_update']:,.0f} µs per update** in `process_update` "

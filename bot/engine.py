@@ -316,6 +316,9 @@ class Engine:
         self.compiled = compiled
         self.flow: Flow = compiled.flow
         self.settings: dict[str, str] = {k: str(v) for k, v in (settings or {}).items()}
+        # A question's buttons in each of the flow's languages, built once (they are frozen):
+        # for a tick question, each option plain and ticked, then Done.
+        self._buttons: dict[tuple[str, str], tuple[tuple[Button, ...], tuple[Button, ...]]] = {}
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -748,41 +751,55 @@ class Engine:
         return option.label.get(language, self._fallback) if option else option_id
 
     def _question(self, session: Session, step: Step) -> Reply:
-        language = session.language
-        buttons: list[Button]
-        if step.kind is StepKind.CHOICE:
-            buttons = [
-                Button(Action.CHOOSE, step.id, o.id, o.label.get(language, self._fallback))
-                for o in step.options
-            ]
-        elif step.kind is StepKind.MULTI:
-            ticked = set(session.draft)
-            buttons = [
-                Button(
-                    Action.TOGGLE,
-                    step.id,
-                    o.id,
-                    o.label.get(language, self._fallback),
-                    selected=o.id in ticked,
-                )
-                for o in step.options
-            ]
-            buttons.append(Button(Action.DONE, step.id, "", self.ui("done_button", language)))
-        else:
-            low, high = step.minimum, step.maximum
-            if low is not None and high is not None and high - low < MAX_NUMBER_BUTTONS:
-                buttons = [
-                    Button(Action.NUMBER, step.id, str(n), str(n)) for n in range(low, high + 1)
-                ]
-            else:
-                buttons = []
+        plain, ticked = self._question_buttons(step, session.language)
+        buttons = plain
+        if step.kind is StepKind.MULTI and session.draft:
+            chosen = set(session.draft)
+            options = step.options
+            buttons = (
+                *(ticked[i] if o.id in chosen else plain[i] for i, o in enumerate(options)),
+                *plain[len(options) :],
+            )
         return Reply(
             ReplyKind.QUESTION,
             self._say(step.text, session),
             step.id,
-            tuple(buttons),
+            buttons,
             columns=step.columns,
         )
+
+    def _question_buttons(
+        self, step: Step, language: str
+    ) -> tuple[tuple[Button, ...], tuple[Button, ...]]:
+        """The question's buttons as first shown, and (tick questions) each option ticked."""
+        key = (step.id, language)
+        cached = self._buttons.get(key)
+        if cached is not None:
+            return cached
+        plain: tuple[Button, ...]
+        ticked: tuple[Button, ...] = ()
+        if step.kind in (StepKind.CHOICE, StepKind.MULTI):
+            action = Action.CHOOSE if step.kind is StepKind.CHOICE else Action.TOGGLE
+            labels = [o.label.get(language, self._fallback) for o in step.options]
+            plain = tuple(
+                Button(action, step.id, o.id, label)
+                for o, label in zip(step.options, labels, strict=True)
+            )
+            if step.kind is StepKind.MULTI:
+                ticked = tuple(replace(button, selected=True) for button in plain)
+                done = Button(Action.DONE, step.id, "", self.ui("done_button", language))
+                plain += (done,)
+        else:
+            low, high = step.minimum, step.maximum
+            if low is not None and high is not None and high - low < MAX_NUMBER_BUTTONS:
+                plain = tuple(
+                    Button(Action.NUMBER, step.id, str(n), str(n)) for n in range(low, high + 1)
+                )
+            else:
+                plain = ()
+        if language in self.flow.languages:  # never grows past the flow's own languages
+            self._buttons[key] = (plain, ticked)
+        return plain, ticked
 
     def _outcome_reply(self, session: Session, step: Step) -> Reply:
         language = session.language

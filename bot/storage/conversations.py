@@ -49,41 +49,29 @@ class Pending:
 
 
 # What became of one write of a batch: the rows it queued (ready to send), None if its update
-# was applied before (nothing written), or the exception that undid it alone.
+# was applied before (nothing written), or (from GroupCommit, once a failed batch was tried
+# again one write at a time) the exception that undid it.
 Outcome = list[OutboxItem] | None | Exception
 
 
 def commit_writes(
     conn: sqlite3.Connection, cache: ChatCache, batch: Sequence[Pending]
 ) -> list[Outcome]:
-    """Apply a batch of updates in ONE transaction, in order; one outcome per write.
+    """Apply a batch of updates in ONE transaction, in order; one outcome per write: its
+    queued rows, or None if its update was applied before.
 
-    Each write is exactly-once by its update id, like a transaction of its own: when the batch
-    holds more than one, each runs inside a SAVEPOINT, so a write that fails is undone alone
-    (its outcome is the exception) and the others still commit. A failure that ends the whole
-    transaction (SQLite rolled it back, or COMMIT failed) raises: nothing of the batch is
-    written, and the caller may try the writes one by one. The cache learns the new rows only
-    after COMMIT, in the batch's order, so a chat written twice ends at its second row.
+    All or nothing: if any write fails, the whole transaction is undone and the error raised,
+    so nothing of the batch is written (a batch of several is then tried again one write per
+    transaction by :class:`~bot.storage.group_commit.GroupCommit`: the one that fails fails
+    alone). No savepoint per write: a failing write is rare, and two more statements for each
+    write of every batch are not. The cache learns the new rows only after COMMIT, in the
+    batch's order, so a chat written twice ends at its second row.
     """
-    alone = len(batch) == 1
     outcomes: list[Outcome] = []
     rows: list[tuple[int, ChatState | None]] = []
     with immediate(conn):
         for pending in batch:
-            if alone:
-                items, changed = _commit_one(conn, pending)
-            else:
-                conn.execute("SAVEPOINT write")
-                try:
-                    items, changed = _commit_one(conn, pending)
-                except Exception as error:
-                    if not conn.in_transaction:
-                        raise  # SQLite undid the whole transaction: the batch is lost
-                    conn.execute("ROLLBACK TO write")
-                    conn.execute("RELEASE write")
-                    outcomes.append(error)
-                    continue
-                conn.execute("RELEASE write")
+            items, changed = _commit_one(conn, pending)
             outcomes.append(items)
             rows += changed
     for chat_id, state in rows:

@@ -13,12 +13,11 @@ is durable.
 
 What each write keeps:
 
-* *Exactly once and all or nothing, per update.* In a batch each write runs in a SAVEPOINT of
-  its own (:func:`bot.storage.conversations.commit_writes`): one that fails is undone alone and
-  only its caller gets the error. If the whole transaction fails (SQLite rolled it back, COMMIT
-  failed), the batch's writes are tried again one by one, so one poisoned update cannot take
-  the others down with it; a database that cannot be written fails each of them, as it would
-  have alone.
+* *Exactly once and all or nothing, per update.* A batch is one transaction
+  (:func:`bot.storage.conversations.commit_writes`): if any of its writes fails, or COMMIT
+  does, nothing of it is written and its writes are tried again one per transaction, so one
+  poisoned update fails alone and cannot take the others down with it; a database that cannot
+  be written fails each of them, as it would have alone.
 * *Order.* Writes are applied in the order ``commit`` was called; the same chat twice in one
   batch ends at its second write.
 """
@@ -30,7 +29,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
 from bot.storage.conversations import Outcome, Pending
-from bot.storage.records import OutboxItem, StorageError
+from bot.storage.records import OutboxItem
 
 MAX_BATCH: Final = 256  # writes in one transaction at most: bounds its time and its undo log
 
@@ -40,8 +39,9 @@ RunBatch = Callable[[Sequence[Pending]], Awaitable[list[Outcome]]]
 class GroupCommit:
     """Batches concurrent writes into shared transactions; ``run`` commits one batch.
 
-    ``run`` returns one outcome per write (:data:`~bot.storage.conversations.Outcome`) or
-    raises :class:`StorageError` when the transaction as a whole failed.
+    ``run`` returns one outcome per write (:data:`~bot.storage.conversations.Outcome`), or
+    raises what undid the transaction (a :class:`~bot.storage.records.StorageError` for
+    anything SQLite refused).
     """
 
     def __init__(self, run: RunBatch, *, max_batch: int = MAX_BATCH) -> None:
@@ -111,7 +111,7 @@ class GroupCommit:
     async def _commit(self, batch: Sequence[Pending]) -> list[Outcome]:
         try:
             outcomes = await self._run(batch)
-        except StorageError:
+        except Exception:
             if len(batch) == 1:
                 raise
             return [await self._alone(pending) for pending in batch]

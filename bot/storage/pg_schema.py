@@ -120,6 +120,10 @@ PG_MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE chats ADD COLUMN open_checkin BIGINT;
     """,
+    # 5: no index on when an update id was seen (the daily prune reads the table through).
+    """
+    DROP INDEX processed_updates_by_at;
+    """,
 )
 
 assert len(PG_MIGRATIONS) == len(MIGRATIONS), "every SQLite migration needs its PostgreSQL twin"

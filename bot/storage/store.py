@@ -292,17 +292,14 @@ class Storage:
         return result
 
     async def _commit_batch(self, batch: Sequence[Pending]) -> list[Outcome]:
-        """One transaction of updates (see :class:`GroupCommit`); a write undone alone has
-        its sqlite3 error turned into the StorageError its caller gets."""
+        """One transaction of updates (see :class:`GroupCommit`), all or nothing."""
         outcomes = await self._run_short(conversations.commit_writes, self._cache, batch)
         self.outage.recovered()
         self._wrote(len(batch))  # a checkpoint counts the updates, not their transactions
-        forgotten = False
-        for index, outcome in enumerate(outcomes):
-            if isinstance(outcome, sqlite3.Error):
-                outcomes[index] = self._failed(outcome)
-            elif outcome is not None and not isinstance(outcome, Exception):
-                forgotten = forgotten or batch[index].write.change.forget
+        forgotten = any(
+            outcome is not None and pending.write.change.forget
+            for pending, outcome in zip(batch, outcomes, strict=True)
+        )
         if forgotten:
             try:
                 await self._erase_traces()

@@ -7,15 +7,17 @@ interleave.
 
 Where the SQL runs: aiosqlite owns the connection and runs units on its worker thread, so the
 event loop never waits on the disk. A trip to that thread and back costs more than the SQL of
-a short unit (on a small VPS, waking the idle thread alone is ~150 µs: the other vCPU has to be
-woken too). So the two short units on every update's path, the commit of an update
-(``commit_writes``, ~0.2 ms: WAL with ``synchronous = NORMAL`` writes no fsync at COMMIT) and a
-chat's row, run on the event loop's own thread whenever the worker thread is idle
-(:meth:`Storage._run_short`), and queue on the thread behind whatever runs there otherwise.
+a short unit: on the 2-vCPU virtual machine of our benchmarks, ~250 µs between the bot's other
+work (the idle thread's vCPU has to be woken), against ~40 µs back to back. So the two short
+units on every update's path, the commit of an update (``commit_writes``, ~0.2 ms: WAL with
+``synchronous = NORMAL`` writes no fsync at COMMIT) and a chat's row, run on the event loop's
+own thread whenever the worker thread is idle (:meth:`Storage._run_short`), and queue on the
+thread behind whatever runs there otherwise.
 Everything long, which may read many pages or wait (statistics, retention, exports, integrity
 checks, checkpoints on their own connection), always runs on a thread. What an update's commit
-can still wait on: another connection holding the write lock (only a TRUNCATE checkpoint after
-/forget or retention, a few ms; a second bot process cannot start, see :mod:`bot.storage.lock`).
+can still wait on, holding up the loop: another connection with the write lock, which only
+ever holds it for milliseconds (a TRUNCATE checkpoint after /forget or retention, the probe of
+``triage-bot doctor``); a second bot on the file cannot start (:mod:`bot.storage.lock`).
 
 Updates from many chats at once share transactions (:mod:`bot.storage.group_commit`): one
 COMMIT for all the writes handed over in the same turn of the event loop, or while the previous

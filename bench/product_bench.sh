@@ -24,7 +24,8 @@
 #
 # BASELINE=DIR (optional): another checkout of the product (e.g. `git archive <commit> | tar -x
 # -C DIR`, with this bench/ copied in); its product runs beside ours in every row, labelled
-# "product@$BASELINE_LABEL", so a change is measured against what it changes in ONE run.
+# "product@$BASELINE_LABEL", so a change is measured against what it changes in ONE run. The
+# stored conversations are written for it by its own bench/prefill.py (its schema may be older).
 #
 # Results: OUT_DIR (default bench/results)/product-<time>.{jsonl,md,log}; the .md holds the
 # tables for docs/benchmarks.md and the README.
@@ -84,7 +85,7 @@ product() {  # product STORED_BEFORE DATABASE ARGS... (and the baseline's, when 
   if [[ -n "$BASELINE" ]]; then
     local copy="${db%/*}-baseline/${db##*/}"
     mkdir -p "${copy%/*}"
-    [[ "$stored" == 0 ]] || cp "$TMP/prefilled.db" "$copy"
+    [[ "$stored" == 0 ]] || cp "$TMP/prefilled-baseline.db" "$copy"
     # its own bench/harness, run from its folder, imports its own bot package
     (cd "$BASELINE" && DATABASE_PATH="$copy" HARNESS="$BASELINE/bench/harness" \
       run "$stored" "product@$BASELINE_LABEL" --app bot.app:build_application \
@@ -110,6 +111,10 @@ t0=$SECONDS
 mkdir -p "$TMP/big"
 "$PY" bench/prefill.py "$BIG_STORED" "$TMP/prefilled.db" --out "$RES" >>"$LOG" 2>&1
 printf '  %-16s %-62s %4ss\n' prefill "$BIG_STORED conversations through bot.storage" $((SECONDS - t0))
+if [[ -n "$BASELINE" ]]; then  # the same people through the baseline's own storage and schema
+  (cd "$BASELINE" && "$PY" bench/prefill.py "$BIG_STORED" "$TMP/prefilled-baseline.db") \
+    >>"$LOG" 2>&1
+fi
 cp "$TMP/prefilled.db" "$TMP/big/triage.db"
 run "$BIG_STORED" anchor/pickle --variant anchor --persistence pickle --chats "$BIG_LIVE" \
   --seed-chats "$BIG_STORED" --flush-budget 20

@@ -193,3 +193,20 @@ async def test_a_commit_runs_on_the_event_loop_only_while_the_database_thread_is
     queued = await storage._run_short(lambda conn: threading.get_ident())
     assert queued != loop_thread  # it waited its turn on the thread
     await busy
+
+
+async def test_a_write_that_cannot_be_stored_fails_alone(storage: Storage) -> None:
+    """Not only what SQLite refuses: a reply that cannot be written at all (here one whose
+    parameters are not JSON) undoes its batch, and the batch's other writes still commit."""
+    unwritable = OutgoingMessage(2, "sendMessage", {"chat_id": 2, "text": object()})
+    results = await asyncio.gather(
+        commit(storage, **update(1, 1, "a", "first")),
+        commit(storage, update_id=2, chat_id=2, session_json=session("b"), outbox=[unwritable]),
+        commit(storage, **update(3, 3, "c", "third")),
+        return_exceptions=True,
+    )
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], TypeError)
+    assert is_processed(storage, 1) and is_processed(storage, 3)
+    assert not is_processed(storage, 2) and stored_session(storage, 2) is None
+    assert storage.group.transactions == 2  # the batch undone, then one by one

@@ -7,10 +7,11 @@ interface, not a rewrite. One update's write is one record, :class:`UpdateWrite`
 once by ``Store.commit``.
 
 Layout: ``records`` (the dataclasses), ``protocol`` (:class:`Store`), ``schema``
-(migrations), ``store`` (:class:`Storage`, async), ``group_commit`` (updates that arrive
-while a commit is in flight share the next transaction), and the synchronous units of work
-``Storage`` runs on the database thread: ``conversations`` (the hot path), ``practice``
-(leads, follow-ups, statistics) and ``privacy`` (forget, export, retention).
+(migrations), ``store`` (:class:`Storage`, async), ``group_commit`` (updates handed over
+together, or while a commit is in flight, share one transaction), and the synchronous units of
+work ``Storage`` runs one at a time, on the database thread or (the short ones of an update's
+path, while that thread is idle) on the event loop's: ``conversations`` (the hot path),
+``practice`` (leads, follow-ups, statistics) and ``privacy`` (forget, export, retention).
 
 PostgreSQL (``DATABASE_URL``), for several bot processes on one database: ``postgres``
 (:class:`~bot.storage.postgres.PostgresStorage`, the same ``Store`` with asyncpg, plus the

@@ -1,10 +1,11 @@
 """The hot path: chats, exactly-once updates and the outbox, as synchronous units of work.
 
-Each public function here is one whole transaction and runs on the database thread in a single
-call, so an update costs one round trip between the event loop and that thread however many
-statements it needs, and two transactions can never interleave (the thread runs one call at a
-time). On the hot path every statement is a primary-key or index lookup, never a table scan,
-so the cost stays flat as conversations accumulate (a test checks the query plans).
+Each public function here is one whole transaction in a single call, so an update is one call
+however many statements it needs, on the database thread or, when that thread is idle, on the
+event loop's (:meth:`bot.storage.store.Storage._run_short`); two transactions can never
+interleave (one call at a time on the connection). On the hot path every statement is a
+primary-key or index lookup, never a table scan, so the cost stays flat as conversations
+accumulate (a test checks the query plans).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ EVENT_TIME_STEP = 3600.0  # events keep the hour only: a timestamp must not poin
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """An :class:`UpdateWrite` as the database thread takes it: the session already JSON (made
-    on the event loop, where the session lives) and the time fixed."""
+    """An :class:`UpdateWrite` as a unit of work takes it: the session already JSON and the
+    time fixed."""
 
     write: UpdateWrite
     session_json: str | Unchanged | None

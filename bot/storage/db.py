@@ -1,4 +1,4 @@
-"""Helpers shared by the synchronous units of work, which all run on the database thread."""
+"""Helpers shared by the synchronous units of work (see :mod:`bot.storage.store`)."""
 
 from __future__ import annotations
 

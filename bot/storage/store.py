@@ -17,7 +17,9 @@ Everything long, which may read many pages or wait (statistics, retention, expor
 checks, checkpoints on their own connection), always runs on a thread. What an update's commit
 can still wait on, holding up the loop: another connection with the write lock, which only
 ever holds it for milliseconds (a TRUNCATE checkpoint after /forget or retention, the probe of
-``triage-bot doctor``); a second bot on the file cannot start (:mod:`bot.storage.lock`).
+``triage-bot doctor``); a second bot on the file cannot start (:mod:`bot.storage.lock`). And
+the disk, in the rare case the kernel makes a write wait for earlier ones to reach it (no
+COMMIT here waits for an fsync: checkpoints, which do, run on their own connection).
 
 Updates from many chats at once share transactions (:mod:`bot.storage.group_commit`): one
 COMMIT for all the writes handed over in the same turn of the event loop, or while the previous

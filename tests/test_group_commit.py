@@ -210,3 +210,22 @@ async def test_a_write_that_cannot_be_stored_fails_alone(storage: Storage) -> No
     assert is_processed(storage, 1) and is_processed(storage, 3)
     assert not is_processed(storage, 2) and stored_session(storage, 2) is None
     assert storage.group.transactions == 2  # the batch undone, then one by one
+
+
+async def test_a_cancelled_caller_does_not_strand_the_writes_sharing_its_transaction(
+    storage: Storage,
+) -> None:
+    """The first caller runs the batch for everyone in it; if it is cancelled mid-commit (a
+    webhook request dropped), the others still get their outcome, and nothing is lost."""
+    busy = hold_database_thread(storage, 0.2)
+    await asyncio.sleep(0)
+    first, *others = [
+        asyncio.ensure_future(commit(storage, **update(n, n, "a", "x"))) for n in (1, 2, 3)
+    ]
+    await asyncio.sleep(0.05)  # one batch of three, waiting on the busy thread
+    first.cancel()
+    assert await asyncio.wait_for(asyncio.gather(*others), timeout=5) == [True, True]
+    assert first.cancelled()
+    await busy
+    assert storage.group.transactions == 1
+    assert all(is_processed(storage, n) for n in (1, 2, 3))  # the first's write committed too

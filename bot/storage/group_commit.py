@@ -100,6 +100,15 @@ class GroupCommit:
         future gets its write's outcome."""
         batch = self._queue[: self.max_batch]
         del self._queue[: self.max_batch]
+        if len(batch) == 1:
+            await self._settle(batch)
+        else:
+            # Other callers' writes ride on this transaction: if the task that started it is
+            # cancelled (a webhook request dropped mid-commit), it must still finish and give
+            # each of them its outcome, or they would wait for ever.
+            await asyncio.shield(self._settle(batch))
+
+    async def _settle(self, batch: list[tuple[Pending, asyncio.Future[Outcome]]]) -> None:
         try:
             outcomes = await self._commit([pending for pending, _ in batch])
         except Exception as error:  # a batch of one: its error is its outcome

@@ -105,13 +105,13 @@ def instrument(watch: Stopwatch) -> None:
     def unit_name(self: Storage, unit: Callable[..., Any], *args: Any) -> str:
         return f"db: {unit.__module__.rsplit('.', 1)[-1]}.{unit.__name__}"
 
-    # a unit run on the event loop's thread (Storage._run_short) is timed once: if the
-    # database thread was busy, _run_short hands it to _run, which is not timed again
+    # each unit is timed once, where it runs: a short unit handed to the busy database
+    # thread (Storage._run_short -> _run) by _run's stopwatch, one run here by its own
     Storage._run = _wrap_async(watch, unit_name, Storage._run)  # type: ignore[method-assign]
     short_run = Storage._run_short
 
     async def run_short(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
-        if self._on_thread or self._closed:
+        if not self._runs_here():
             return await self._run(unit, *args)
         t0 = time.perf_counter()
         try:

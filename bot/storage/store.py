@@ -269,12 +269,17 @@ class Storage:
         """Run a short unit of work (an update's commit, one chat's row) right here on the
         event loop's thread when the database thread is idle, else queue it there like
         :meth:`_run`. See "Where the SQL runs" in the module's docstring."""
-        if self._on_thread or self._closed:
+        if not self._runs_here():
             return await self._run(unit, *args, **kwargs)
         try:
             return unit(self._db._conn, *args, **kwargs)
         except sqlite3.Error as exc:
             raise self._failed(exc) from exc
+
+    def _runs_here(self) -> bool:
+        """Would :meth:`_run_short` run its unit on the event loop's thread now? Only while
+        nothing is on the database thread (a closed storage lets :meth:`_run` refuse)."""
+        return not self._on_thread and not self._closed
 
     def _failed(self, exc: sqlite3.Error) -> StorageError:
         error = _failure(self.name, exc)

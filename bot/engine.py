@@ -755,10 +755,10 @@ class Engine:
         buttons = plain
         if step.kind is StepKind.MULTI and session.draft:
             chosen = set(session.draft)
-            options = step.options
+            options, done = plain[: len(ticked)], plain[len(ticked) :]
             buttons = (
-                *(ticked[i] if o.id in chosen else plain[i] for i, o in enumerate(options)),
-                *plain[len(options) :],
+                *(t if o.value in chosen else o for o, t in zip(options, ticked, strict=True)),
+                *done,
             )
         return Reply(
             ReplyKind.QUESTION,
@@ -780,10 +780,9 @@ class Engine:
         ticked: tuple[Button, ...] = ()
         if step.kind in (StepKind.CHOICE, StepKind.MULTI):
             action = Action.CHOOSE if step.kind is StepKind.CHOICE else Action.TOGGLE
-            labels = [o.label.get(language, self._fallback) for o in step.options]
             plain = tuple(
-                Button(action, step.id, o.id, label)
-                for o, label in zip(step.options, labels, strict=True)
+                Button(action, step.id, o.id, o.label.get(language, self._fallback))
+                for o in step.options
             )
             if step.kind is StepKind.MULTI:
                 ticked = tuple(replace(button, selected=True) for button in plain)

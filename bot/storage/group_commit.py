@@ -1,8 +1,10 @@
-"""Group commit: updates that arrive while a commit is in flight share the next transaction.
+"""Group commit: updates handed over together, or while a commit is in flight, share one
+transaction.
 
 Each update is committed before its replies go out and before it is confirmed to Telegram, and
-a commit is one trip to the database thread and back plus SQLite's COMMIT: the largest part of
-an update's cost. When many chats are busy at once, their updates need not pay it one by one.
+a transaction's fixed part (taking the write lock, COMMIT, and a trip to the database thread
+when it is busy) is a large part of an update's cost. When many chats are busy at once, their
+updates need not pay it one by one.
 As databases do with group commit, the first write finds nothing in flight and goes after one
 turn of the event loop (never a timer: a quiet bot pays a few microseconds for batching), taking
 with it every write handed over in that turn; writes that arrive while it is in flight queue up,

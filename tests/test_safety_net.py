@@ -8,6 +8,8 @@ messages are in docs/safety-net-evaluation.md.
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 
 from bot.flow.loader import load_compiled
 from bot.flow.safety import (
+    FORMAT_CHARACTERS,
     KNOWN_WORDS_DIR,
     Concept,
     Screener,
@@ -148,6 +151,13 @@ def test_the_whole_message_is_read_however_long() -> None:
 def test_invisible_characters_never_hide_a_word(invisible: str) -> None:
     assert verdict(f"numb{invisible}ness down there") is Verdict.EMERGENCY
     assert verdict(f"can{invisible}'t pe{invisible}e") is Verdict.EMERGENCY
+
+
+def test_the_invisible_characters_are_every_format_character_of_this_pythons_unicode() -> None:
+    written_out = {c for first, last in FORMAT_CHARACTERS for c in range(first, last + 1)}
+    scanned = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
+    assert written_out == scanned, f"Unicode {unicodedata.unidata_version}: update the ranges"
+    assert tokenize("a\U000e0041b\u2069c")[0] == "abc"  # a tag character, an isolate's end
 
 
 def test_a_typo_is_corrected_only_towards_a_word_of_the_net() -> None:

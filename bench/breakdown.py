@@ -13,7 +13,11 @@ own driver, and times, per update, the pieces of the update path:
 The stopwatches wrap awaits, so a unit run on aiosqlite's thread includes the trip there and
 back (``--db-thread`` sends the update's commit that way too, to price the trip).
 ``--profile FILE`` also writes a cProfile of the run (main thread only); ``--concurrency K``
-keeps K chats' updates in flight at once, as the harness does.
+keeps K chats' updates in flight at once, as the harness does. ``--sql`` also times every SQL
+statement (by its first words, inside the units above) and counts the pages the commits wrote
+to SQLite's write-ahead log, by the table or index each page belongs to (from the WAL file as
+the walk ends: the commits since the log last started again, and ``dbstat``), which is what
+COMMIT costs most by.
 
     .venv/bin/python bench/breakdown.py [--chats 1000] [--out results.jsonl]
 """
@@ -26,6 +30,8 @@ import cProfile
 import functools
 import json
 import os
+import sqlite3
+import struct
 import sys
 import tempfile
 import time
@@ -136,6 +142,96 @@ def instrument(watch: Stopwatch) -> None:
     conversation_module.render.result_messages = timed_render  # type: ignore[attr-defined]
 
 
+class _TimedConnection:
+    """A unit of work's connection whose statements are timed, by their first four words."""
+
+    def __init__(self, conn: sqlite3.Connection, watch: Stopwatch) -> None:
+        self._conn, self._watch = conn, watch
+
+    def _timed(self, call: Callable[..., Any], label: str, sql: str, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return call(sql, *args)
+        finally:
+            words = " ".join(sql.split()[:4])
+            self._watch.add(f"{INSIDE}SQL {label}{words}", time.perf_counter() - t0)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(self._conn.execute, "", sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        return self._timed(self._conn.executemany, "(many) ", sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+def time_sql(watch: Stopwatch) -> None:
+    """Every unit of work gets a :class:`_TimedConnection` (before :func:`instrument`, whose
+    stopwatches then time the units around it)."""
+    run, run_short = Storage._run, Storage._run_short
+
+    def timed_unit(unit: Callable[..., Any]) -> Callable[..., Any]:
+        if getattr(unit, "sql_timed", False):  # _run_short hands a busy thread's unit to _run
+            return unit
+
+        @functools.wraps(unit)
+        def with_timed_sql(conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> Any:
+            return unit(_TimedConnection(conn, watch), *args, **kwargs)
+
+        with_timed_sql.sql_timed = True  # type: ignore[attr-defined]
+        return with_timed_sql
+
+    async def timed_run(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
+        return await run(self, timed_unit(unit), *args)
+
+    async def timed_run_short(self: Storage, unit: Callable[..., Any], *args: Any) -> Any:
+        return await run_short(self, timed_unit(unit), *args)
+
+    Storage._run = timed_run  # type: ignore[method-assign]
+    Storage._run_short = timed_run_short  # type: ignore[method-assign]
+
+
+def wal_pages(database: Path) -> dict[str, Any]:
+    """Pages per commit in the write-ahead log, by table or index: the commits since the log
+    last started again (a frame belongs to the log while its salt is the header's)."""
+    data = Path(f"{database}-wal").read_bytes()
+    if len(data) < 32:
+        return {"commits": 0, "pages_per_commit": {}}
+    page_size, salts = struct.unpack(">I", data[8:12])[0], data[16:24]
+    pages: list[int] = []
+    commits: list[list[int]] = []
+    offset = 32
+    while offset + 24 + page_size <= len(data) and data[offset + 8 : offset + 16] == salts:
+        page, size_after_commit = struct.unpack(">II", data[offset : offset + 8])
+        pages.append(page)
+        if size_after_commit:  # the last frame of a transaction
+            commits.append(pages)
+            pages = []
+        offset += 24 + page_size
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        owner = dict(conn.execute("SELECT pageno, name FROM dbstat"))
+    counted: dict[str, int] = defaultdict(int)
+    for commit in commits:
+        for page in commit:
+            counted["(header page)" if page == 1 else owner.get(page, "(free page)")] += 1
+    n = max(len(commits), 1)
+    by_count = sorted(counted.items(), key=lambda item: -item[1])
+    return {"commits": len(commits), "pages_per_commit": {k: v / n for k, v in by_count}}
+
+
+def wal_table(wal: dict[str, Any]) -> str:
+    pages: dict[str, float] = wal["pages_per_commit"]
+    lines = [
+        f"pages written to the WAL per commit, last {wal['commits']:,} commits: "
+        f"**{sum(pages.values()):.1f}**\n",
+        "| table or index | pages per commit |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {count:.2f} |" for name, count in pages.items()]
+    return "\n".join(lines)
+
+
 def run_db_on_thread() -> None:
     """Experiment: run every unit of work on aiosqlite's thread, the short ones of the update
     path too (as the bot did before 2026-12-06), to see what the trip between threads costs.
@@ -148,10 +244,17 @@ def run_db_on_thread() -> None:
 
 
 async def run(
-    chats: int, flow: Path, profile: Path | None, concurrency: int = 1, db_thread: bool = False
+    chats: int,
+    flow: Path,
+    profile: Path | None,
+    concurrency: int = 1,
+    db_thread: bool = False,
+    sql: bool = False,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()[0]  # other work on the machine slows the thread hops most
     watch = Stopwatch()
+    if sql:
+        time_sql(watch)
     instrument(watch)
     if db_thread:  # after the stopwatches: the commit is then timed once, as a unit on the thread
         run_db_on_thread()
@@ -177,6 +280,7 @@ async def run(
     if profiler:
         profiler.disable()
         profiler.dump_stats(str(profile))
+    wal = wal_pages(Path(tmp) / "triage.db") if sql else None  # before closing checkpoints it
     await close_app(app)
     total = result.busy_s
     parts = {
@@ -199,6 +303,7 @@ async def run(
         "parts": parts,
         "fake_api_us_per_update": result.fake_s / result.updates * 1e6,
         "loadavg_before": load_before,
+        **({"wal": wal} if wal is not None else {}),
     }
 
 
@@ -215,16 +320,28 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="experiment: the update's commit on aiosqlite's thread too, not the event loop's",
     )
+    parser.add_argument(
+        "--sql", action="store_true", help="also time each SQL statement and count WAL pages"
+    )
     parser.add_argument("--out", type=Path, help="append the JSON line here")
     args = parser.parse_args(argv)
     row = asyncio.run(
-        run(args.chats, args.flow, args.profile, args.concurrency, db_thread=args.db_thread)
+        run(
+            args.chats,
+            args.flow,
+            args.profile,
+            args.concurrency,
+            db_thread=args.db_thread,
+            sql=args.sql,
+        )
     )
     row["db_thread"] = args.db_thread
     if args.out:
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
     print(breakdown_table(row))
+    if "wal" in row:
+        print("\n" + wal_table(row["wal"]))
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from telegram import Update
 
 from bench import prefill
+from bench.breakdown import wal_pages, wal_table
 from bench.gen_flow import generate
 from bench.harness import cli
 from bench.harness.baselines import (
@@ -115,6 +117,27 @@ def test_report_tables_show_ratios_and_verdicts() -> None:
     assert "| 1,000 (1,000) | 1 | product | 7,000 | 1,500 | 2.00 |" in tables
     assert "| 1,000 (1,000) | 16 | product | 7,000 | 2,000 | 1.40 |" in tables
     assert "| generated_200 | 200 |" in flow_tables(rows)
+
+
+def test_wal_pages_counts_each_commits_pages_by_the_table_or_index_they_belong_to(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "wal.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # keep every frame in the log
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, word TEXT)")
+    conn.execute("CREATE INDEX notes_by_word ON notes (word)")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts with the three commits
+    for word in ("alpha", "beta", "gamma"):
+        conn.execute("INSERT INTO notes (word) VALUES (?)", (word,))
+
+    wal = wal_pages(database)
+    conn.close()
+
+    assert wal["commits"] == 3
+    assert wal["pages_per_commit"] == {"notes": 1.0, "notes_by_word": 1.0}
+    assert "| notes_by_word | 1.00 |" in wal_table(wal)
 
 
 def test_two_processes_are_combined_over_their_shared_wall_time() -> None:

@@ -194,7 +194,10 @@ def time_sql(watch: Stopwatch) -> None:
 
 def wal_pages(database: Path) -> dict[str, Any]:
     """Pages per commit in the write-ahead log, by table or index: the commits since the log
-    last started again (a frame belongs to the log while its salt is the header's)."""
+    last started again (a frame belongs to the log while its salt is the header's). A page is
+    put down to what holds it when the walk ends, so one freed and taken by another table
+    during the walk (the outbox's rows come and go) may count for that one: the total is
+    exact, the split close."""
     data = Path(f"{database}-wal").read_bytes()
     if len(data) < 32:
         return {"commits": 0, "pages_per_commit": {}}

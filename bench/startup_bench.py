@@ -16,6 +16,7 @@ one from bench/prefill.py); without it every run starts on a fresh, empty databa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -109,10 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        # the bot may be stopped during its long poll: then nobody is left to answer
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the bot was stopped during its long poll: nobody is left to answer
 
     do_POST = _answer
     do_GET = _answer

@@ -147,6 +147,22 @@ def test_the_whole_message_is_read_however_long() -> None:
     assert verdict("I can't pee. " + story) is Verdict.EMERGENCY
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no me sale nada de orina desde ayer",
+        "no sale nada de pis desde anoche",
+        "nada de fuerza en las dos piernas",
+        "nada de sensibilidad en el pene",
+    ],
+)
+def test_spanish_nada_de_before_a_sign_is_no_denial_of_it(text: str) -> None:
+    # "nada de" once counted as a denial ("nada de opresión en el pecho"), and so turned
+    # "no me sale nada de orina" (no urine at all) into a question: a false alarm on a denial
+    # is the safer mistake.
+    assert verdict(text) is Verdict.EMERGENCY
+
+
 @pytest.mark.parametrize("invisible", ["\u200b", "\u2060", "\u00ad", "\ufeff", "\u200d"])
 def test_invisible_characters_never_hide_a_word(invisible: str) -> None:
     assert verdict(f"numb{invisible}ness down there") is Verdict.EMERGENCY

@@ -150,6 +150,20 @@ def test_the_whole_message_is_read_however_long() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "the feeling between my legs went away yesterday",
+        "all the feeling down there went away",
+        "la sensibilidad ahí abajo se me fue de golpe",
+    ],
+)
+def test_a_feeling_down_there_that_went_away_gets_the_question(text: str) -> None:
+    # the question, not the advice: "the burning feeling in my bum went away after the
+    # massage" says the same words about relief
+    assert verdict(text) is Verdict.CONFIRM
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "no me sale nada de orina desde ayer",
         "no sale nada de pis desde anoche",
         "nada de fuerza en las dos piernas",

@@ -295,6 +295,47 @@ def test_a_doubt_reaches_the_clause_next_to_the_sign_but_not_an_estimate() -> No
     )
 
 
+def test_a_denial_made_of_two_phrases_of_the_net_still_denies() -> None:
+    # "nothing" is a loss and "numb" a feeling: "nothing numb" is not one phrase of the net,
+    # so it denies; "no feeling" is one, and never denies itself
+    screener = Screener(
+        {
+            "numb": {"en": ["numb", "no feeling"]},
+            "lost": {"en": ["nothing"]},
+            "groin": {"en": ["groin"]},
+        },
+        [Concept("saddle", when=(("numb", "groin"),))],
+        negations={"en": ["no", "nothing numb"]},
+    )
+    assert screener.screen("nothing numb in the groin").verdict is Verdict.CONFIRM
+    assert screener.screen("no feeling in the groin").verdict is Verdict.EMERGENCY
+    # the shipped net: a denial spanning a "no" of the net's phrase and another word
+    assert verdict("I've had no trouble controlling my bowels") is Verdict.CONFIRM
+    assert verdict("no, nothing has changed with my poo") is Verdict.CONFIRM
+
+
+def test_a_denial_read_across_a_full_stop_or_comma_denies_nothing() -> None:
+    screener = Screener(
+        {"numb": {"en": ["numb"]}, "sex": {"en": ["sex"]}, "lost": {"en": ["nothing"]}},
+        [Concept("sexual", when=(("sex", "numb"),))],
+        negations={"en": ["nothing numb"]},
+    )
+    assert screener.screen("sex feels like nothing. Numb inside").verdict is Verdict.EMERGENCY
+    assert screener.screen("sex feels like nothing, numb inside").verdict is Verdict.EMERGENCY
+
+
+def test_sometimes_is_no_doubt_a_sign_that_comes_and_goes_is_still_there() -> None:
+    assert verdict("se me escapan los pedos y a veces algo mas, y no lo controlo") is (
+        Verdict.EMERGENCY
+    )
+    assert verdict("sometimes I wet myself without noticing, that's new") is Verdict.EMERGENCY
+
+
+def test_i_fell_asleep_is_sleep_but_a_crotch_that_fell_asleep_is_numb() -> None:
+    assert verdict("I fell asleep on the sofa and woke up with my buttock aching") is (Verdict.NONE)
+    assert verdict("like my crotch fell asleep and wont wake up") is Verdict.EMERGENCY
+
+
 def test_of_two_equally_long_clauses_the_one_reading_more_words_wins() -> None:
     assert concept("Faecal incontinence since last night") == "bowel_change"
     assert concept("my mum has become incontinent since her back got bad") == "bladder_change"

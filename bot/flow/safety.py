@@ -613,9 +613,10 @@ class Screener:
             by_group[item.group].append(item)
         negations, doubts = by_group.pop("\x00negation", []), by_group.pop("\x00doubt", [])
         present = set(by_group)
-        # A negation or doubt made only of words of a phrase of the net ("no puedo", "no
-        # feeling") is part of that phrase, wherever the phrase stands.
-        phrased = {i for items in by_group.values() for f in items for i in f.words}
+        # A negation or doubt made only of words of one phrase of the net ("no puedo", "no
+        # feeling") is part of that phrase, wherever the phrase stands; one that spans two
+        # ("nothing numb": "nothing" is a loss, "numb" a feeling) still denies.
+        phrased = {frozenset(f.words) for items in by_group.values() for f in items}
         if any(tokens[cue.start].word == "ni" for cue in negations):
             negations = _without_carried_on(tokens, negations, by_group)
         clear: tuple[tuple[int, int], Screening] | None = None  # the most specific clear one
@@ -647,7 +648,7 @@ class Screener:
     def _clear_or_not(
         tokens: list[_Token],
         window: Sequence[_Found],
-        phrased: set[int],
+        phrased: set[frozenset[int]],
         negations: list[_Found],
         doubts: list[_Found],
     ) -> Verdict:
@@ -658,18 +659,23 @@ class Screener:
         right after it at the end of a sentence ("en las dos piernas no"). A doubt word counts
         up to :data:`DOUBT_REACH` words before it, inside it, and up to :data:`DOUBT_AFTER`
         words after it, in its sentence or the one next to it ("tingling there too? not
-        sure"), unless a number follows it (an estimate: "maybe 2 floors"). Words of a phrase
-        of the net never count."""
+        sure"), unless a number follows it (an estimate: "maybe 2 floors"). "Inside" includes
+        overlapping the sign ("nothing numb in the groin"). A negation or doubt that is part
+        of one phrase of the net, or whose words stand in two sentences, never counts."""
         start = min(f.start for f in window)
         end = max(f.end for f in window)
 
         def mine(cue: _Found) -> bool:
-            return all(i in phrased for i in cue.words)
+            # part of a phrase of the net, or read across a full stop or comma ("sex feels
+            # like nothing. Numb inside" holds no "nothing numb")
+            return tokens[cue.start].sentence != tokens[cue.end].sentence or any(
+                phrase.issuperset(cue.words) for phrase in phrased
+            )
 
         def negates(cue: _Found) -> bool:
             if mine(cue):
                 return False
-            if start <= cue.start <= end:
+            if cue.start <= end and start <= cue.end:  # inside the sign, or overlapping it
                 return True
             if cue.end < start:
                 between = tokens[cue.end + 1 : start]
@@ -686,7 +692,7 @@ class Screener:
         def doubts_it(cue: _Found) -> bool:
             if mine(cue) or _estimate(tokens, cue.end + 1):
                 return False
-            if start <= cue.start <= end:
+            if cue.start <= end and start <= cue.end:  # inside the sign, or overlapping it
                 return True
             # "maybe? peeing feels slower", "out of breath, might just be unfit": the doubt
             # may stand in the sentence next to the sign's, as well as in its own

@@ -4,6 +4,7 @@ kept aside, the daily job across restarts, and the command line."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -26,6 +27,7 @@ from bot.ops.backup import (
 from bot.ops.dblock import DatabaseInUse, holding_lock, lock_path
 from bot.storage import SCHEMA_VERSION, Storage
 from bot.telegram.backups import DAY, LAST_RUN_KEY, BackupJob
+from tests.bot_inprocess import running_bot
 from tests.support.storage import commit, count_chats
 
 T0 = 2_000_000_000.0  # 2033-05-18 03:33:20 UTC
@@ -228,3 +230,18 @@ async def test_backup_and_restore_on_the_command_line(
     err = capsys.readouterr().err
     assert err.strip().startswith("There is no database at") and "Traceback" not in err
     assert err.count("\n") == 1 and err.strip().endswith(".")
+
+
+async def test_the_daily_backup_runs_only_where_backup_dir_is_set(tmp_path: Path) -> None:
+    async with running_bot(tmp_path / "off") as bot:
+        assert "backup" not in bot.runtime.jobs
+        assert "retention" in bot.runtime.jobs  # the jobs are there, only not this one
+    folder = tmp_path / "on" / "backups"
+    async with running_bot(tmp_path / "on", BACKUP_DIR=str(folder)) as bot:
+        assert "backup" in bot.runtime.jobs
+        # never ran on this database: due at once, so the first copy appears
+        for _ in range(200):
+            if backups_in(folder):
+                break
+            await asyncio.sleep(0.05)
+    assert len(backups_in(folder)) == 1

@@ -5,12 +5,15 @@ check on /healthz, SIGTERM, polling by default, a webhook profile behind Caddy).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from bot.storage import SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "deploy" / "triage-bot.service"
@@ -87,3 +90,17 @@ def test_the_dockerfile_and_compose_file_say_what_the_guide_says() -> None:
     caddyfile = (REPO / "deploy" / "Caddyfile").read_text("utf-8")
     assert "dynamic a bot 8443" in caddyfile  # every replica, looked up again and again
     assert any(str(v).startswith("/data") or ":/data" in str(v) for v in services["bot"]["volumes"])
+
+
+def test_the_guides_sample_output_names_the_current_schema_version() -> None:
+    # The samples of `triage-bot doctor` and of a refused downgrade show real numbers: they
+    # must move with the schema, or an operator reads a version the bot never had.
+    for guide in (REPO / "README.md", REPO / "docs" / "deploy.md"):
+        text = guide.read_text("utf-8")
+        shown = re.findall(r"✓ migrations: schema version (\d+), current", text)
+        assert shown and set(shown) == {str(SCHEMA_VERSION)}, guide
+    newer = re.findall(
+        r"has schema version (\d+), but this version of the bot knows only\s+up to (\d+)",
+        (REPO / "docs" / "deploy.md").read_text("utf-8"),
+    )
+    assert newer and set(newer) == {(str(SCHEMA_VERSION + 1), str(SCHEMA_VERSION))}

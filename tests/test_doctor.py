@@ -103,6 +103,16 @@ def broken_flow(tmp_path: Path) -> str:
     return str(flow)
 
 
+def unsafe_flow(tmp_path: Path) -> str:
+    """The shipped flow with the emergency number written into its texts (safety rule S5)."""
+    shipped = Path(__file__).resolve().parents[1] / "flows" / "sciatica.yaml"
+    text = shipped.read_text("utf-8")
+    assert "{emergency_number}" in text
+    flow = tmp_path / "unsafe.yaml"
+    flow.write_text(text.replace("{emergency_number}", "999"), "utf-8")
+    return str(flow)
+
+
 def damage(database: Path) -> None:
     """Overwrite the middle of the table pages, leaving the header and schema page whole."""
     conn = sqlite3.connect(database, isolation_level=None)
@@ -189,6 +199,10 @@ CASES: dict[str, tuple[Breaker, str, str]] = {
     "flow": (
         lambda t, fake, e, mp: mp.setenv("FLOW_FILE", broken_flow(t)),
         "flow", r"broken\.yaml has \d+ errors? → run `triage-bot flows check",
+    ),
+    "flow breaking a safety rule": (
+        lambda t, fake, e, mp: mp.setenv("FLOW_FILE", unsafe_flow(t)),
+        "flow", r"unsafe\.yaml has \d+ errors, breaking the safety rules S5 no-hard-coded-n",
     ),
     "database writable": (hold_write_lock, "database writable", r"database is locked"),
     "migrations": (newer_schema, "migrations", r"schema version \d+, but this version .* knows"),

@@ -138,10 +138,15 @@ async def test_healthy_bot_and_what_it_counts(tmp_path: Path) -> None:
     assert abs(value(text, "triage_last_backup_timestamp_seconds") - time.time()) < 120
     assert abs(value(text, "triage_last_telegram_contact_timestamp_seconds") - time.time()) < 60
 
-    # No chat id, name, username, answer or typed word in any label (or anywhere).
+    # No chat id, name, username, answer or typed word in any label, name or help text. The
+    # samples' values are left out of the search: a timestamp such as 1.796606761026e+09
+    # holds "6102" among its digits without naming anyone.
     labels = {v for _, pairs in samples(text) for _, v in pairs}
+    words = "\n".join(
+        line if line.startswith("#") else line.rsplit(" ", 1)[0] for line in text.splitlines()
+    )
     for secret in ("6101", "6102", "6103", "Ann", HANDLE, "buttock", "wipe", "paper"):
-        assert secret not in text, secret
+        assert secret not in words, secret
     assert labels <= {
         "applied",
         "failed",

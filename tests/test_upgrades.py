@@ -8,6 +8,7 @@ written with plain SQL in the v1 layout.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -18,7 +19,8 @@ import pytest
 from bot.engine import Choose, Engine, Start
 from bot.flow import load_compiled
 from bot.storage import SCHEMA_VERSION, Storage, StorageError
-from bot.storage.schema import migrate, schema_version
+from bot.storage.pg_schema import PG_MIGRATIONS
+from bot.storage.schema import MIGRATIONS, migrate, schema_version
 from tests.bot_inprocess import FLOW, running_bot
 from tests.support.conversation import (
     PATHS,
@@ -112,3 +114,35 @@ async def test_a_database_from_a_newer_version_is_refused_in_one_sentence(
     assert f"knows only up to {SCHEMA_VERSION}" in message and "upgrade the bot" in message
     with sqlite3.connect(database) as conn:  # and nothing was changed
         assert schema_version(conn) == SCHEMA_VERSION + 1
+
+
+# What each released migration was, as its SHA-256: a database out there was built by exactly
+# these scripts, so they are appended to, never edited (the v1 database above is built with
+# today's first migration, which is only the v1 layout while this holds).
+RELEASED = {
+    "sqlite": (
+        "acb6f612ccd420f8c0e95b854ce40ed274f3ab45376e7aec74167d30c5c6b9c8",
+        "1dfa8a3a2903524c0d4ea053cd5110793ef3cf6eb333efa85aac65cbd4751550",
+        "c586c7e4ee4230acfa208bd2b3ccf69d518318f3c945cda88475a583864b77bc",
+        "57e12c9dc09e3dc8f009a241030446542d1ad5389e23a392327b674d967f8857",
+        "18568af7a7a1dbefaaa997b175f6fe7ee8585b6e1d5c21a3351b2bc7a5419015",
+    ),
+    "postgresql": (
+        "12f80d930e99c59e9abd229d6110d5ee893273629202ae7142e77e8553af0f94",
+        "3fab9ca941bcac5c82ebfe3ec8beefb47c5bb0b7fbeff6505445d62225a35e1e",
+        "8bd64e2b5cbee6b6c88afd0e83f0f48fc9b99a0139af762317676de041872a37",
+        "04b7748b3ad33e925b398ee2e3dbb6999089a499e3ba1f12b0c581488e3528a2",
+        "18568af7a7a1dbefaaa997b175f6fe7ee8585b6e1d5c21a3351b2bc7a5419015",
+    ),
+}
+
+
+@pytest.mark.parametrize("backend", sorted(RELEASED))
+def test_released_migrations_are_never_edited(backend: str) -> None:
+    scripts = MIGRATIONS if backend == "sqlite" else PG_MIGRATIONS
+    released = RELEASED[backend]
+    assert len(scripts) >= len(released), "a released migration was removed"
+    for number, (script, digest) in enumerate(zip(scripts, released, strict=False), start=1):
+        assert hashlib.sha256(script.encode()).hexdigest() == digest, (
+            f"{backend} migration {number} was edited: add a new migration instead"
+        )

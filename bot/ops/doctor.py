@@ -25,6 +25,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.flow import check_flow
+from bot.flow.safety_rules import broken_rules
 from bot.ops.backup import newest_backup
 from bot.ops.database import (
     DatabaseProblem,
@@ -88,8 +89,12 @@ def check_flow_file(settings: Settings) -> Check:
     errors = [p for p in problems if p.is_error]
     if errors:
         count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        rules = ", ".join(rule.label for rule in broken_rules([p.message for p in errors]))
+        breaks = f", breaking the safety rules {rules}" if rules else ""
         return failed(
-            name, f"{path} has {count}", f"run `triage-bot flows check {path}` to see and fix them"
+            name,
+            f"{path} has {count}{breaks}",
+            f"run `triage-bot flows check {path}` to see and fix them",
         )
     return passed(name, f"{path} is valid")
 

@@ -168,13 +168,26 @@ def test_a_feeling_down_there_that_went_away_gets_the_question(text: str) -> Non
         "no sale nada de pis desde anoche",
         "nada de fuerza en las dos piernas",
         "nada de sensibilidad en el pene",
+        "nada de control del pis desde ayer",
     ],
 )
-def test_spanish_nada_de_before_a_sign_is_no_denial_of_it(text: str) -> None:
-    # "nada de" once counted as a denial ("nada de opresión en el pecho"), and so turned
-    # "no me sale nada de orina" (no urine at all) into a question: a false alarm on a denial
-    # is the safer mistake.
+def test_spanish_nada_de_before_what_is_lost_is_the_sign_itself(text: str) -> None:
+    # "nada de" denies ("nada de opresión en el pecho"), but "nada de orina", "nada de
+    # fuerza", "nada de sensibilidad" are phrases of the net: the loss is the sign, and a
+    # denial that is part of one phrase of the net never denies it
     assert verdict(text) is Verdict.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nada de opresión en el pecho",
+        "nada de escapes de orina, tranqui",
+        "nada de latidos raros en la barriga",
+    ],
+)
+def test_spanish_nada_de_before_a_sign_denies_it(text: str) -> None:
+    assert verdict(text) is Verdict.CONFIRM
 
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\u2060", "\u00ad", "\ufeff", "\u200d"])

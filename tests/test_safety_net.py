@@ -284,6 +284,19 @@ def test_a_spanish_ending_typed_without_its_accent_meets_its_verb() -> None:
     assert screener.screen("no sentia nada cuando me limpia").concept == "saddle"
 
 
+def test_a_spanish_participle_with_its_d_dropped_meets_its_verb() -> None:
+    # Andalusian and Caribbean Spanish drop the d of "-ado", "-ido": "cagao", "mojao", "dormío"
+    screener = Screener(
+        {"soiled": {"es": ["cagado"]}, "unaware": {"es": ["sin enterarme"]}},
+        [Concept("bowel", when=(("soiled", "unaware"),))],
+    )
+    for typed in ("cagado", "cagao", "cagaos"):
+        assert screener.screen(f"me he {typed} sin enterarme").concept == "bowel", typed
+    assert screener.screen("me he cagar sin enterarme").concept is None  # not any ending
+    assert verdict("me he meao encima sin darme cuenta") is Verdict.EMERGENCY
+    assert verdict("el tío de mi mujer tiene ciática también") is not Verdict.EMERGENCY
+
+
 def test_spanish_spelt_by_ear_is_one_slip() -> None:
     assert concept("el tobiyo cada día más débil") == "weakness_worsening"  # ll written y
     assert concept("tengo ormigueo en el culo") == "saddle_numbness"  # the silent h left out

@@ -296,6 +296,9 @@ class _Found:
 # "sentir". A word ending so is also read with the accent back (not instead: "limpia" is
 # "limpiar", not "limpír").
 _SPANISH_ENDING = re.compile(r"(?<=[^aeiou])i(a|as|amos|ais|an|)$")
+# A past participle with its d dropped, as said in much of Andalusia and the Caribbean:
+# "cagao", "mojaos", "dormío" (the accent already folded away) -> "cagado", "dormido".
+_DROPPED_D = re.compile(r"(?<=[a-zñ][ai])(os?)$")
 
 
 def parse_term(text: str, stem: Stemmer.Stemmer) -> tuple[_Word, ...]:
@@ -381,9 +384,9 @@ class _Language:
 
     def word_matches(self, word: _Word, token: str, stems: Mapping[str, str]) -> bool:
         if word.how == "stem":
-            return (
-                stems[self.code] == word.text or stems.get(self.other) == word.text
-            ) and token.startswith(word.written)
+            if stems[self.code] == word.text:
+                return token.startswith(word.written)
+            return stems.get(self.other) == word.text and stems["~"].startswith(word.written)
         if word.how == "exact":
             return stems["raw"] == word.text
         return token.startswith(word.text)
@@ -508,12 +511,17 @@ class Screener:
         stems = {code: lang.stemmer.stemWord(corrected) for code, lang in self._languages.items()}
         for code in self._languages:
             stems[f"s:{code}"] = f"s:{stems[code]}"  # the index keys, made once per word
-        if "es" in self._languages and _SPANISH_ENDING.search(corrected):
-            # "sentia" typed without its accent: also read as "sentía", stem "sent" ("sentir")
-            accented = _SPANISH_ENDING.sub(r"í\1", corrected)
-            other = self._languages["es"].stemmer.stemWord(accented)
+        if "es" in self._languages:
+            # A second Spanish reading: "sentia" typed without its accent is also "sentía",
+            # stem "sent" ("sentir"); "cagao", "dormío" said with the d dropped (Andalusian,
+            # Caribbean) are also "cagado", "dormido"
+            if _SPANISH_ENDING.search(corrected):
+                second = _SPANISH_ENDING.sub(r"í\1", corrected)
+            else:
+                second = _DROPPED_D.sub(r"d\1", corrected)
+            other = self._languages["es"].stemmer.stemWord(second)
             if other != stems["es"]:
-                stems["es~"], stems["s:es~"] = other, f"s:{other}"
+                stems["es~"], stems["s:es~"], stems["~"] = other, f"s:{other}", second
         stems[""] = corrected
         stems["raw"] = word  # exact forms compare the word as typed, never a correction
         stems["e:"] = f"e:{word}"

@@ -6,7 +6,9 @@ therapist, the admins told about a refused reload and docs/flow-language.md ("Sa
 all name it the same way:
 
 * S1 no-booking-on-urgent: an urgent outcome never offers booking (nor, with it, the lead and
-  the check-in buttons that only come with booking).
+  the check-in buttons that only come with booking), and no text it shows (its text,
+  paragraphs, reasons, the warning signs of the safety net and its disclaimer) holds the
+  booking link ``{booking_url}``.
 * S2 emergency-only-to-urgent: every answer that contains an option marked ``emergency: true``
   goes straight to an urgent outcome. Proven with the rule analysis: every combination of
   the answers the rules read is tried (:mod:`bot.flow.cover`).
@@ -29,7 +31,14 @@ from typing import Any
 from bot.flow.analysis import AnswerSet, Graph
 from bot.flow.conditions import compile_condition, parse_condition
 from bot.flow.cover import MAX_COMBINATIONS, answer_space, combinations, describe_answers
-from bot.flow.draft import ConditionDraft, FlowDraft, RuleDraft, StepDraft, text_span
+from bot.flow.draft import (
+    ConditionDraft,
+    FlowDraft,
+    RuleDraft,
+    StepDraft,
+    TextUse,
+    text_span,
+)
 from bot.flow.model import Condition, StepKind
 from bot.flow.report import Report
 from bot.flow.source import YMap, YScalar
@@ -140,6 +149,61 @@ def no_booking_on_urgent(draft: FlowDraft, report: Report) -> None:
                 "booking: true (the buttons to send their answers and to check in later only "
                 f"come with booking, so they go too). See {GUIDE}.",
             )
+    _booking_link_in_urgent_texts(draft, report)
+
+
+def _booking_link_in_urgent_texts(draft: FlowDraft, report: Report) -> None:
+    """``{booking_url}`` in a text shown under an urgent outcome: the booking link would stand
+    under the emergency advice, whatever ``offers:`` says."""
+    urgent = _urgent_outcomes(draft)
+    if not urgent:
+        return
+    for use in draft.texts:
+        shown = _shown_under(draft, use, urgent)
+        if shown is None:
+            continue
+        step_id, where = shown
+        for node in use.nodes.values():
+            found = _BOOKING_LINK.search(node.text)
+            if found is None:
+                continue
+            own = " (or give urgent outcomes their own, urgent_disclaimer:)"
+            report.error(
+                text_span(node, draft.lines, found.start(), found.group(0)),
+                NO_BOOKING_ON_URGENT.say(
+                    f"'{step_id}' is urgent, but {where} holds {{booking_url}}: the booking "
+                    "link would be shown under the emergency advice."
+                ),
+                "Someone at an urgent outcome needs medical help now, not a massage: take "
+                f"{{booking_url}} out of this text{own if use.role == 'disclaimer' else ''}. "
+                f"See {GUIDE}.",
+            )
+
+
+_BOOKING_LINK = re.compile(r"\{booking_url\}")
+
+
+def _shown_under(draft: FlowDraft, use: TextUse, urgent: list[str]) -> tuple[str, str] | None:
+    """(the urgent outcome, where in it) for a text that an urgent outcome shows, else None."""
+    if use.step in urgent and use.role in ("step", "paragraph"):
+        return use.step, "its text" if use.role == "step" else "a paragraph of its more:"
+    if use.role == "reason":
+        names = [name for name, text in draft.reasons.items() if text is use.text]
+        for step_id in urgent:
+            given = {rule.reason for rule in draft.steps[step_id].reasons}
+            if names and names[0] in given:
+                return step_id, f"the reason '{names[0]}' it gives"
+        return None
+    net = draft.safety_net
+    if use.role == "sign" and net is not None and net.target in urgent:
+        names = [c.id for c in net.concepts if c.sign is use.text]
+        sign = f" '{names[0]}'" if names else ""
+        return net.target, f"the safety net's sign{sign}, shown as its reason,"
+    if use.role in ("disclaimer", "urgent_disclaimer") and use.text is draft.disclaimer_for(
+        urgent=True
+    ):
+        return urgent[0], f"the {use.role}: that closes it"
+    return None
 
 
 # --- S2 ------------------------------------------------------------------------------------------

@@ -226,6 +226,34 @@ def test_a_reason_without_if_keeps_its_promise() -> None:
     assert warning.hint.startswith("For example: 'severity' is 0.")
 
 
+def test_the_booking_link_is_refused_wherever_an_urgent_outcome_would_show_it() -> None:
+    routed = ('- if: flags has any of ["numb", "pee"]', "  goto: emergency", "- goto: book")
+    text = flow(*routed).replace("Book a massage.", "Book a massage: {booking_url}")
+    assert messages(text, "S1") == []  # the booking outcome may show it
+
+    closing = text.replace('disclaimer: "We cannot diagnose."', 'disclaimer: "Or {booking_url}"')
+    (problem,) = [p for p in check_flow("f.yaml", text=closing) if p.message.startswith("S1")]
+    assert problem.message == (
+        "S1 no-booking-on-urgent: 'emergency' is urgent, but the disclaimer: that closes it "
+        "holds {booking_url}: the booking link would be shown under the emergency advice."
+    )
+    assert (problem.line, problem.column) == (4, 17)
+    assert "urgent_disclaimer:" in problem.hint
+    # Urgent outcomes that close with their own text no longer show the disclaimer.
+    own = closing.replace("steps:\n", 'urgent_disclaimer: "We cannot diagnose."\nsteps:\n', 1)
+    assert messages(own, "S1") == []
+
+    paragraph = text.replace(
+        '    text: "Call {emergency_number} now."\n',
+        '    text: "Call {emergency_number} now."\n'
+        '    more:\n      - text: "When you are better: {booking_url}"\n',
+    )
+    assert messages(paragraph, "S1") == [
+        "S1 no-booking-on-urgent: 'emergency' is urgent, but a paragraph of its more: holds "
+        "{booking_url}: the booking link would be shown under the emergency advice."
+    ]
+
+
 def test_the_admins_are_told_which_rules_a_message_names() -> None:
     found = broken_rules(["S5 no-hard-coded-numbers: '999' ...", "S1 no-booking-on-urgent: ..."])
     assert [rule.code for rule in found] == ["S1", "S5"]

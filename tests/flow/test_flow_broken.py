@@ -63,7 +63,8 @@ def test_the_corpus_covers_the_typical_mistakes() -> None:
         # the safety rules, one file each (S3: safety_net_not_urgent, safety_net_to_question)
         "safety_booking_on_urgent", "safety_booking_link_on_urgent",
         "safety_emergency_option_not_urgent",
-        "safety_net_not_urgent", "safety_no_disclaimer", "safety_hard_coded_number",
+        "safety_net_not_urgent", "safety_no_disclaimer", "safety_empty_disclaimer",
+        "safety_hard_coded_number",
         "safety_reasons_promised",
         # what a phone shows
         "duplicate_button_label", "label_over_limit", "label_over_phone_line",

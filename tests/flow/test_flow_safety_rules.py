@@ -208,6 +208,11 @@ steps:
         "S4 disclaimer-on-every-outcome: This flow has no disclaimer:, so its outcomes "
         "('emergency') would end without saying that a massage therapist cannot diagnose."
     ]
+    emptied = text.replace('urgent_disclaimer: "We cannot diagnose."', 'urgent_disclaimer: ""')
+    assert messages(emptied) == [
+        "S4 disclaimer-on-every-outcome: The urgent disclaimer is empty, so the urgent outcomes "
+        "would end without saying that a massage therapist cannot diagnose."
+    ]
 
 
 def test_a_reason_without_if_keeps_its_promise() -> None:

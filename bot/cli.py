@@ -43,6 +43,7 @@ from bot.config import ConfigError, load_settings
 from bot.engine import Engine
 from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, load_flow, render_problems
+from bot.flow.safety_rules import SHIPPED_SAFETY_KEPT
 from bot.graph import mermaid, render_image
 from bot.link import SourceError, cli_main, validate_source
 from bot.ops import commands as ops_commands
@@ -685,6 +686,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     print()
     if args.accept:
         practice_copy.accept(compared)
+        unsafe = [p for p in check_flow(copy) if p.message.startswith(SHIPPED_SAFETY_KEPT.label)]
+        if unsafe:
+            practice_copy.undo_accept(compared)
+            _err(render_problems(unsafe))
+            _err(
+                f"\nNot recorded: the shipped flow now has safety that {shown(copy)} lacks "
+                f"(rule {SHIPPED_SAFETY_KEPT.label}), and the bot would refuse your copy at its "
+                "next start. Take it over into your copy first, then run this again with --accept."
+            )
+            return FAILED
         print(
             f"Recorded the shipped files as they are now: the next diff of {shown(copy)} shows "
             "only what changes after today."

@@ -10,13 +10,15 @@ so that the therapist can take over what they want.
 At ``init`` the shipped files are copied twice: once for the practice to edit, once, as they
 were, into ``<folder>/.origin/`` with a small record (``<flow>.json``: the shipped flow's
 ``version:``, the hash of every file and when). ``diff`` compares that origin with the shipped
-files now, so it needs neither git nor network.
+files now, so it needs neither git nor network. The checker reads the origin too: the copy
+keeps the shipped flow's emergency signs and safety net (safety rule S7, bot.flow.origin), so
+``diff --accept`` does not record a newer shipped flow whose safety the copy has not taken
+over yet.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import SetupError
+from bot.flow.origin import ORIGIN, digest
 from bot.safety_examples import EXAMPLES_SUFFIX
 from bot.scenarios import SCENARIO_SUFFIX
 
@@ -34,7 +37,6 @@ SHIPPED_FLOWS = PROJECT / "flows"  # the defaults that come with the code
 SCHEMA = PROJECT / "docs" / "flow.schema.json"
 DEFAULT_FOLDER = Path("practice")
 DEFAULT_FLOW = "sciatica"
-ORIGIN = ".origin"
 
 _VERSION = re.compile(r"^version:\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
 _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
@@ -48,10 +50,6 @@ def flow_version(text: str) -> int | None:
     """The ``version:`` a flow file's text declares (None when it has none)."""
     match = _VERSION.search(text)
     return int(match.group(1)) if match else None
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def shown(path: Path) -> str:
@@ -232,5 +230,18 @@ def accept(compared: Compared) -> None:
     record["files"] = files
     record["version"] = compared.version_now
     record["accepted_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    record_file = origin / f"{compared.copy.stem}.json"
+    _write_record(compared, record)
+
+
+def undo_accept(compared: Compared) -> None:
+    """Put the origin back as it was before :func:`accept` (the copy lacks the safety of the
+    newer shipped flow, safety rule S7: the bot would refuse it at its next start)."""
+    origin = compared.copy.parent / ORIGIN
+    for change in compared.changes:
+        (origin / change.file).write_text(change.before, encoding="utf-8")
+    _write_record(compared, compared.record)
+
+
+def _write_record(compared: Compared, record: dict[str, Any]) -> None:
+    record_file = compared.copy.parent / ORIGIN / f"{compared.copy.stem}.json"
     record_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

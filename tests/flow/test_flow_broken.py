@@ -66,6 +66,9 @@ def test_the_corpus_covers_the_typical_mistakes() -> None:
         "safety_net_not_urgent", "safety_no_disclaimer", "safety_empty_disclaimer",
         "safety_hard_coded_number",
         "safety_reasons_promised",
+        # S7: a practice's copy against the shipped flow it was made from (in broken/.origin/)
+        "safety_shipped_sign_unmarked", "safety_shipped_net_deleted",
+        "safety_shipped_question_bypassed",
         # what a phone shows
         "duplicate_button_label", "label_over_limit", "label_over_phone_line",
         "too_long_outcome_with_paragraphs",

@@ -18,7 +18,7 @@ from bot.flow.positions import Span
 from bot.flow.report import Report
 from bot.flow.safety_rules import DISCLAIMER_ON_EVERY_OUTCOME
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
-from bot.flow.yaml_errors import CURLY
+from bot.flow.yaml_errors import CURLY, straight
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -263,6 +263,18 @@ class ValueReader:
         if id(cut) in told:
             return True
         told.add(id(cut))
+        if whole[0] in CURLY:
+            # “No, not really” is meant as quotes: straight ones are the fix, not more quotes.
+            if id(node) not in told:  # once for the line, which the hint puts right whole
+                told.add(id(node))
+                self.report.error(
+                    Span(cut.span.line, start + 1, start + 2),
+                    f"{whole[0]} is a curly quote, as a word processor types it: YAML only "
+                    "understands the straight quotes \" and ' around a text.",
+                    "Type the quotes again in this editor (straight quotes):\n    "
+                    + straight(line.strip()),
+                )
+            return True
         comma = start + len(cut.text)
         language = next(name for name, (_, v) in node.entries.items() if v is cut)
         self.report.error(

@@ -76,6 +76,7 @@ def test_the_corpus_covers_the_typical_mistakes() -> None:
         "text_with_comma_in_braces", "apostrophe_in_single_quotes", "rule_without_dash",
         "rule_without_dash_in_line_with_its_keys", "option_without_quotes_of_another_yes_question",
         "has_any_of_without_brackets", "unclosed_quote_in_braces", "unclosed_quote_in_condition",
+        "unclosed_quote_in_comparison",
         "curly_quotes_in_condition", "curly_quotes_around_text",
         "curly_quotes_in_braces_with_comma",
     }  # fmt: skip

@@ -121,6 +121,21 @@ def test_the_quote_really_left_open_on_a_line(line: str, column: int | None) -> 
             "This text in quotes is never closed.",
             'Write: where in ["back": "hip"]',
         ),
+        (
+            'where == "back and hurts == "yes"',
+            "This text in quotes is never closed.",
+            'Write: where == "back" and hurts == "yes"',
+        ),
+        (
+            'not (where == "back) or hurts == "yes"',
+            "This text in quotes is never closed.",
+            'Write: not (where == "back") or hurts == "yes"',
+        ),
+        (
+            'where == "back and hurts',  # no way to tell what was meant: close the last one
+            "This text in quotes is never closed.",
+            'Add a closing ".',
+        ),
     ],
 )
 def test_condition_mistakes_show_the_form_that_works(

@@ -493,20 +493,23 @@ def cmd_test(args: argparse.Namespace) -> int:
         if approved:
             recorded += _record(path, engine, approved)
             failed += len(approved) - recorded
+    unusable = 0  # safety-examples files
     for path in _examples_files(args.files):
         outcome = _run_examples_file(path, verbose=args.verbose)
         if outcome is None:
-            unreadable += 1
+            unusable += 1
             continue
         passed += outcome[0]
         failed += outcome[1]
     summary = f"{passed} passed, {failed} failed"
     if args.update:
         summary += f", {recorded} recorded"
-    if unreadable:
-        summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
+    files = [_plural(unreadable, "scenario file")] if unreadable else []
+    files += [_plural(unusable, "safety-examples file")] if unusable else []
+    if files:
+        summary += f"; {' and '.join(files)} could not be used"
     print(f"{summary}.")
-    return FAILED if failed or unreadable else OK
+    return FAILED if failed or unreadable or unusable else OK
 
 
 def _ask(question: str) -> bool:

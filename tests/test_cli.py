@@ -432,12 +432,21 @@ def test_a_scenario_with_a_missing_answer_says_which(
         tmp_path,
         "- name: forgot the age\n"
         "  answers: {location: hip_side, radiation: none, severity: 2, emergency_flags: [none]}\n"
+        "  expect: {outcome: non_specific}\n"
+        "- name: forgot the warning signs\n"
+        "  answers: {location: hip_side, radiation: none, severity: 2, age: 40}\n"
         "  expect: {outcome: non_specific}\n",
     )
     code, out, _ = run(capsys, "flows", "test", str(path))
     assert code == 1
     assert "FAIL  forgot the age" in out
-    assert "The flow asks 'age' but no answer was given" in out
+    assert "The flow asks 'age' but no answer was given. It expects a whole number" in out
+    assert (
+        "Add it to the scenario's answers or, for every scenario that gives none, as a line "
+        "under defaults: at the top of the file:  age: 1\n" in out
+    )
+    # A tick-several question's suggested default is its "none of these", never a sign.
+    assert "at the top of the file:  emergency_flags: [none]\n" in out
 
 
 def test_mistakes_in_a_scenario_file_point_at_their_lines(

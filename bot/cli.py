@@ -504,10 +504,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     summary = f"{passed} passed, {failed} failed"
     if args.update:
         summary += f", {recorded} recorded"
-    files = [_plural(unreadable, "scenario file")] if unreadable else []
-    files += [_plural(unusable, "safety-examples file")] if unusable else []
-    if files:
-        summary += f"; {' and '.join(files)} could not be used"
+    unused = [_plural(unreadable, "scenario file")] if unreadable else []
+    unused += [_plural(unusable, "safety-examples file")] if unusable else []
+    if unused:
+        summary += f"; {' and '.join(unused)} could not be used"
     print(f"{summary}.")
     return FAILED if failed or unreadable or unusable else OK
 

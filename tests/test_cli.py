@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.private import shipped_view
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -35,8 +36,9 @@ ADULT_BUTTOCK = [
 
 @pytest.fixture(autouse=True)
 def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run from the repository (flows/ is found relative to it), with no personal settings."""
-    monkeypatch.chdir(ROOT)
+    """Run as from the repository (flows/ is found relative to it), with no personal settings:
+    neither the developer's .env nor their shell's."""
+    monkeypatch.chdir(shipped_view(tmp_path / "project"))
     for name in ("BOOKING_URL", "EMERGENCY_NUMBER", "URGENT_ADVICE", "FLOW_FILE"):
         monkeypatch.delenv(name, raising=False)
 
@@ -320,10 +322,11 @@ def test_try_on_a_broken_flow_shows_the_flow_error(
 
 
 def test_python_dash_m_bot_is_the_command_line(tmp_path: Path) -> None:
+    # From the shipped view (in_repo), not the repository: no developer's .env is read.
     emergency = answers(*ADULT_BUTTOCK[:3], "emergency_flags=tummy_pain_faint")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "flows", "try", "flows/sciatica.yaml", "--json", *emergency],
-        cwd=ROOT,
+        cwd=tmp_path / "project",
         capture_output=True,
         text=True,
         timeout=60,
@@ -332,7 +335,7 @@ def test_python_dash_m_bot_is_the_command_line(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["outcome"] == "emergency"
     missing = subprocess.run(
         [sys.executable, "-m", "bot", "flows", "try", "flows/sciatica.yaml"],
-        cwd=ROOT,
+        cwd=tmp_path / "project",
         capture_output=True,
         text=True,
         timeout=60,
@@ -522,22 +525,28 @@ def test_unknown_commands_are_usage_errors(capsys: pytest.CaptureFixture[str]) -
 def test_link_prints_the_deep_link_and_writes_the_website_kit(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # Settings from the environment alone (no .env in tmp_path), the shipped flow named.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
+    monkeypatch.setenv("FLOW_FILE", str(FLOW))
     out = tmp_path / "site"
     assert main(["link", "--source", "website", "--out", str(out)]) == 0
     first_line = capsys.readouterr().out.splitlines()[0]
     assert first_line == "https://t.me/PainCheckBot?start=website"
     assert (out / "telegram-website.png").read_bytes().startswith(b"\x89PNG")
     assert "https://t.me/PainCheckBot?start=website" in (out / "telegram-website.html").read_text()
+    # One snippet per language of the flow named: the shipped flow's (en, es).
+    assert (out / "telegram-website.es.html").is_file()
 
 
 def test_link_refuses_a_source_telegram_would_reject(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
-    assert main(["link", "--source", "summer flyer", "--out", str(tmp_path)]) == 2
+    out = tmp_path / "site"
+    assert main(["link", "--source", "summer flyer", "--out", str(out)]) == 2
     assert "summer_flyer" in capsys.readouterr().err
-    assert not list(tmp_path.iterdir())
+    assert not out.exists()
 
 
 def test_the_website_kit_link_writes_by_default_is_not_committed() -> None:

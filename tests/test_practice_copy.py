@@ -17,7 +17,9 @@ import pytest
 
 from bot import practice_copy
 from bot.cli import main
+from bot.config import load_settings
 from bot.flow import check_flow
+from tests.support import private
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "flows"
@@ -152,6 +154,34 @@ def test_diff_of_a_file_not_made_by_init_says_so(
     assert err.startswith("mine.yaml has no record of the shipped flow it was copied from")
     code, _, err = run(capsys, "flows", "diff")
     assert code == 1 and err.startswith("There is no flow file at practice/sciatica.yaml")
+
+
+def test_a_test_that_reads_the_practices_files_or_the_developers_settings_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(".env").write_text("BOOKING_URL=https://example.com/book\n", encoding="utf-8")
+    assert practice_copy.init(Path("practice")).version == 1
+    # The suite's guard (tests/support/private.py), pointed at this test's own .env and copy.
+    monkeypatch.setattr(private, "PRIVATE_FILES", [tmp_path / ".env"])
+    monkeypatch.setattr(private, "PRIVATE_FOLDERS", [tmp_path / "practice"])
+    try:
+        settings = load_settings(require_token=False)  # reads .env from here, as `run` does
+        assert settings.booking_url == "https://example.com/book"
+        check_flow("practice/sciatica.yaml")  # and the shipped flow it was made from
+        assert Path("practice/sciatica.scenarios.yaml") in Path("practice").iterdir()
+        assert sorted(set(private.touched)) == [
+            str(tmp_path / name)
+            for name in (
+                ".env",
+                "practice",
+                "practice/.origin/sciatica.json",
+                "practice/.origin/sciatica.yaml",
+                "practice/sciatica.yaml",
+            )
+        ]
+    finally:
+        del private.touched[:]  # this test's own reads are not the suite's
 
 
 def test_the_practice_folder_is_not_committed() -> None:

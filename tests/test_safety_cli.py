@@ -13,6 +13,7 @@ import pytest
 from bot.cli import main
 from bot.flow.loader import load_compiled
 from bot.safety_examples import read_examples
+from tests.support.private import shipped_view
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -20,8 +21,9 @@ EXAMPLES = ROOT / "flows" / "sciatica.safety.yaml"
 
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As from the repository, without the developer's .env."""
+    monkeypatch.chdir(shipped_view(tmp_path / "project"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -33,10 +33,14 @@ from bot.safety_examples import EXAMPLES_SUFFIX
 from bot.scenarios import SCENARIO_SUFFIX
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHIPPED_FLOWS = PROJECT / "flows"  # the defaults that come with the code
-SCHEMA = PROJECT / "docs" / "flow.schema.json"
 DEFAULT_FOLDER = Path("practice")
 DEFAULT_FLOW = "sciatica"
+# The defaults that come with the code. An installed package has them as package data
+# (bot/shipped_flows/, in the project a link to flows/, copied into the wheel); the project
+# folder has them in flows/ too.
+PLACES = (Path(__file__).resolve().parent / "shipped_flows", PROJECT / "flows")
+SHIPPED_FLOWS = next((p for p in PLACES if (p / f"{DEFAULT_FLOW}.yaml").is_file()), PLACES[0])
+SCHEMA = PROJECT / "docs" / "flow.schema.json"
 
 _VERSION = re.compile(r"^version:\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
 _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
@@ -44,6 +48,18 @@ _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTIL
 
 class CopyError(SetupError):
     """Why the copy cannot be made or compared: one sentence, fit to show as it is."""
+
+
+def _shipped(folder: Path | None) -> Path:
+    """The folder of the shipped flows, or :class:`CopyError` when the code came without it."""
+    found = folder or SHIPPED_FLOWS
+    if not found.is_dir():
+        raise CopyError(
+            f"Cannot find the shipped flows: they come with the code, in {found}, and that "
+            "folder is not there. Install the package again from the project folder (pip "
+            "install .), which puts them there."
+        )
+    return found
 
 
 def flow_version(text: str) -> int | None:
@@ -78,7 +94,7 @@ def init(
 ) -> Copied:
     """Copy the shipped flow ``name`` and its companions into ``folder``, and record their
     origin. Never overwrites: :class:`CopyError` when a copy is there already."""
-    source_dir = shipped or SHIPPED_FLOWS
+    source_dir = _shipped(shipped)
     sources = [source_dir / file for file in companions(name)]
     if not sources[0].is_file():
         raise CopyError(f"There is no shipped flow at {shown(sources[0])} to copy.")
@@ -196,7 +212,7 @@ def origin_record(copy: Path) -> tuple[Path, dict[str, Any]]:
 def compare(copy: Path, *, shipped: Path | None = None) -> Compared:
     """What changed in the shipped files since ``copy`` was made from them."""
     origin, record = origin_record(copy)
-    source_dir = shipped or SHIPPED_FLOWS
+    source_dir = _shipped(shipped)
     changes: list[Change] = []
     missing: list[str] = []
     then = now_version = None

@@ -8,9 +8,11 @@ repository, with a copy of the shipped flows standing in for the code's.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,3 +335,58 @@ def test_diff_accept_waits_until_the_copy_has_the_shipped_flows_new_emergency_si
     code, out, _ = run(capsys, "flows", "diff", "--accept")
     assert code == 0 and "Recorded the shipped files as they are now" in out
     assert origin.read_text(encoding="utf-8") == newer
+
+
+# --- installed as a package (as the container image does) ---------------------------------------
+
+
+@pytest.mark.slow
+def test_init_and_diff_find_the_shipped_flows_in_a_package_installed_without_the_project(
+    tmp_path: Path,
+) -> None:
+    # The code as pip installs it without -e (the container image's way): into a folder of
+    # its own, built offline with this environment's setuptools, run from a folder that is not
+    # the project, so that only the package's own files are there to be found.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "bot", source / "bot", symlinks=True, ignore=skip)
+    shutil.copytree(SHIPPED, source / "flows")
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+    pip += ["--no-build-isolation", "--target", str(site), str(source)]
+    done = subprocess.run(pip, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def triage_bot(*argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        command = [sys.executable, "-m", "bot", *argv]
+        return subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    init = triage_bot("flows", "init")
+    assert init.returncode == 0, init.stderr
+    assert init.stdout.startswith("Copied the default flow (version 1) into practice/:\n")
+    record = json.loads((work / "practice/.origin/sciatica.json").read_text(encoding="utf-8"))
+    # From the package's own files (the project's would be flows/sciatica.yaml):
+    assert record["copied_from"] == "bot/shipped_flows/sciatica.yaml"
+    for name in ("sciatica.yaml", "sciatica.scenarios.yaml", "sciatica.safety.yaml"):
+        shipped_text = (SHIPPED / name).read_text(encoding="utf-8")
+        assert (work / "practice" / ".origin" / name).read_text(encoding="utf-8") == shipped_text
+    diff = triage_bot("flows", "diff")
+    assert (diff.returncode, diff.stderr) == (0, "")
+    assert diff.stdout.startswith("Nothing changed in the shipped flow since practice/sciatica")
+    assert "no longer shipped" not in diff.stdout
+
+    # A package without them says so plainly, rather than that nothing is shipped any more.
+    shutil.rmtree(site / "bot" / "shipped_flows")
+    for argv in (("flows", "diff"), ("flows", "init", "--to", "again")):
+        lost = triage_bot(*argv)
+        assert (lost.returncode, lost.stdout) == (1, "")
+        assert lost.stderr.startswith("Cannot find the shipped flows: they come with the code, in ")
+        assert "Traceback" not in lost.stderr

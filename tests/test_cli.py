@@ -74,6 +74,51 @@ def test_check_passes_the_shipped_flows_by_default(capsys: pytest.CaptureFixture
     assert "scenarios" not in out  # scenario files are not flows
 
 
+def test_the_tools_work_on_the_flow_the_bot_runs_when_given_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The practice's copy, named by FLOW_FILE in .env as `triage-bot run` reads it (no token):
+    # check, test, screen, review and diff all work on it, not on the shipped flow.
+    assert run(capsys, "flows", "init", "--to", "mine")[0] == 0
+    copy = Path("mine/sciatica.yaml")
+    Path(".env").write_text(f"FLOW_FILE={copy}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "flows", "check")
+    assert code == 0 and out.splitlines()[-1].startswith("mine/sciatica.yaml: OK")
+    assert "flows/sciatica.yaml" not in out
+    code, out, _ = run(capsys, "flows", "test")
+    assert code == 0 and "mine/sciatica.scenarios.yaml (" in out
+    assert "mine/sciatica.safety.yaml (" in out and "flows/" not in out
+    code, _, err = run(capsys, "flows", "review", "--out", str(tmp_path / "page.html"))
+    assert code == 0 and "Flow file" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "mine/sciatica.yaml" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "flows", "diff")
+    assert code == 0 and out.startswith("Nothing changed in the shipped flow since mine/sciatica")
+
+    # The copy without its safety net: screen says so of the copy. (Refused by the checker as
+    # well, S7, so this copy has no origin: the file alone is what screen reads.)
+    text = copy.read_text(encoding="utf-8")
+    bare = Path("bare.yaml")
+    bare.write_text(text[: text.index("\nsafety_net:")] + text[text.index("\nreasons:") :], "utf-8")
+    Path(".env").write_text("FLOW_FILE=bare.yaml\n", encoding="utf-8")
+    code, _, err = run(capsys, "flows", "screen", "--text", "numb down there")
+    assert (code, err) == (1, "bare.yaml has no safety net: every message would pass unread.\n")
+
+    # A FLOW_FILE that is not there is said to be one, and the shell's wins over .env.
+    Path(".env").write_text("FLOW_FILE=practice/sciatica.yaml\n", encoding="utf-8")
+    code, out, err = run(capsys, "flows", "check")
+    assert (code, out) == (1, "")
+    assert err.startswith("There is no flow file at practice/sciatica.yaml (FLOW_FILE in the ")
+    with pytest.MonkeyPatch.context() as shell:
+        shell.setenv("FLOW_FILE", str(copy))
+        assert run(capsys, "flows", "check")[0] == 0
+    # Settings that cannot be read do not quietly give the shipped flow instead.
+    Path(".env").write_text(f"FLOW_FILE={copy}\nLOG_LEVEL=LOUD\n", encoding="utf-8")
+    code, out, err = run(capsys, "flows", "test")
+    assert (code, out) == (1, "")
+    assert err.startswith("The settings say which flow the bot runs (FLOW_FILE), but they ")
+    assert "LOG_LEVEL" in err and "triage-bot flows check practice/sciatica.yaml" in err
+
+
 def test_check_shows_every_error_with_file_and_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

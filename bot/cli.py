@@ -257,9 +257,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
     else:
         path = settings.flow_file
         if not path.exists():
+            where = (
+                "run from the project folder"
+                if path == Path(DEFAULT_FLOW_FILE)
+                else "make the practice's copy with triage-bot flows init"
+            )
             raise FlowNotFound(
-                f"There is no flow file at {path} (FLOW_FILE); run from the project folder "
-                "or give the flow: triage-bot chat path/to/flow.yaml."
+                f"There is no flow file at {path} (FLOW_FILE); {where} or give the flow: "
+                "triage-bot chat path/to/flow.yaml."
             )
     engine = _engine(path, settings.texts)
     note = language_note(engine.flow, args.language)

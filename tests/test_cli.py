@@ -199,8 +199,16 @@ def test_chat_without_a_flow_outside_the_project_names_the_setting(
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "chat")
     assert code == 1
-    assert "There is no flow file at flows/sciatica.yaml (FLOW_FILE)" in err
+    assert "There is no flow file at flows/sciatica.yaml (FLOW_FILE); run from the project" in err
     assert "Found 1 error" not in err
+    # .env.example's FLOW_FILE, before flows init made the practice's copy:
+    monkeypatch.setenv("FLOW_FILE", "practice/sciatica.yaml")
+    code, _, err = run(capsys, "chat")
+    assert code == 1
+    assert err.startswith(
+        "There is no flow file at practice/sciatica.yaml (FLOW_FILE); make the practice's copy "
+        "with triage-bot flows init or give the flow"
+    )
 
 
 # --- flows try ------------------------------------------------------------------------------------

@@ -87,3 +87,17 @@ def test_the_dockerfile_and_compose_file_say_what_the_guide_says() -> None:
     caddyfile = (REPO / "deploy" / "Caddyfile").read_text("utf-8")
     assert "dynamic a bot 8443" in caddyfile  # every replica, looked up again and again
     assert any(str(v).startswith("/data") or ":/data" in str(v) for v in services["bot"]["volumes"])
+
+
+def test_the_guide_and_the_example_settings_run_the_practices_own_copy() -> None:
+    # A copy made by `flows init` has the origin that `flows diff` and safety rule S7 need; a
+    # plain copy of flows/sciatica.yaml has none.
+    guide = (REPO / "docs" / "deploy.md").read_text("utf-8")
+    assert "cp flows/" not in guide
+    server = guide.split("\n## 3. The practice's flow\n", 1)[1].split("\n## ", 1)[0]
+    assert "\ntb flows init\n" in server
+    assert "FLOW_FILE=/opt/triage-bot/practice/sciatica.yaml" in guide
+    container = guide.split("\n## Run it in a container\n", 1)[1].split("\n## ", 1)[0]
+    assert "bot triage-bot flows init --to /copy" in container
+    example = (REPO / ".env.example").read_text("utf-8")
+    assert "\nFLOW_FILE=practice/sciatica.yaml\n" in example

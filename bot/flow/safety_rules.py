@@ -603,6 +603,8 @@ def _signs_kept(
     """Each shipped sign is still an option (of the same question, or of another one) and
     still marked ``emergency: true``."""
     copy = draft.steps.get(question.id)
+    if copy is not None and (copy.kind is None or not copy.options):
+        return  # its type or its options could not be read: that mistake is reported
     language = draft.default_language
     missing: list[str] = []
     for sign in signs:

@@ -272,3 +272,22 @@ def test_the_default_flow_marks_every_emergency_sign_and_proves_them() -> None:
     assert marked == [o.id for o in flags.options if not o.exclusive]
     assert len(marked) == 9
     assert not any(o.emergency for s in sciatica.questions if s.id != flags.id for o in s.options)
+
+
+def test_s7_says_nothing_more_about_a_question_whose_options_cannot_be_read() -> None:
+    # The origin beside the copy is what makes it a practice's copy (bot.flow.origin); the
+    # options written as a list are the one mistake to tell.
+    broken = ROOT / "tests" / "flow" / "broken"
+    copy = (broken / ".origin" / "safety_shipped_sign_unmarked.yaml").read_text("utf-8")
+    listed = copy.replace(
+        '      numb: { label: "Numb between the legs", emergency: true }\n'
+        '      pee: { label: "New trouble peeing", emergency: true }\n'
+        '      none: { label: "None of these", exclusive: true }\n',
+        "      - numb\n      - pee\n      - none\n",
+    )
+    assert listed != copy
+    found = [
+        p.message for p in check_flow(broken / "safety_shipped_sign_unmarked.yaml", text=listed)
+    ]
+    assert found and not [m for m in found if m.startswith("S7")]
+    assert found[0] == "options: should list the buttons, one per line."

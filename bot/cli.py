@@ -24,8 +24,11 @@ other mistake a person can fix (a ``bot.errors.SetupError``) as its one message,
 traceback. FLOW is a path, or the name of a flow in flows/ (``sciatica``).
 ``flows check`` skips scenario and safety-examples files (so ``flows check flows/*.yaml``
 works), checks every flow file in a folder it is given, and checks each flow's safety-examples
-file (``<flow>.safety.yaml``) with it. ``flows try --json`` prints one JSON object on stdout
-even when it fails (``"error"`` says why, ``"outcome"`` is null).
+file (``<flow>.safety.yaml``) with it. Given no flow, ``flows check``, ``test``, ``screen``,
+``review`` and ``diff`` (like ``chat``) work on the flow the bot runs, FLOW_FILE, read as
+``run`` reads it (the environment, then .env; no token needed); without FLOW_FILE, on the
+shipped default in flows/ (``diff``: practice/sciatica.yaml). ``flows try --json`` prints one
+JSON object on stdout even when it fails (``"error"`` says why, ``"outcome"`` is null).
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import practice_copy
-from bot.config import ConfigError, load_settings
+from bot.config import DEFAULT_FLOW_FILE, ConfigError, load_settings
 from bot.engine import Engine
 from bot.errors import SetupError
 from bot.flow import CompiledFlow, FlowError, check_flow, load_compiled, load_flow, render_problems
+from bot.flow.safety_rules import SHIPPED_SAFETY_KEPT
 from bot.graph import mermaid, render_image
 from bot.link import SourceError, cli_main, validate_source
 from bot.ops import commands as ops_commands
@@ -168,6 +172,32 @@ def _chat_settings() -> ChatSettings:
     return settings
 
 
+def _flow_in_settings() -> Path | None:
+    """The flow the bot runs when FLOW_FILE is set (read as ``triage-bot run`` reads it: the
+    environment, then .env; no token needed), else None: the shipped flow is meant."""
+    try:
+        path = load_settings(require_token=False).flow_file
+    except ConfigError as error:
+        raise FlowNotFound(
+            f"The settings say which flow the bot runs (FLOW_FILE), but they cannot be read: "
+            f"{error} Fix them, or name the flow file: e.g. triage-bot flows check "
+            "practice/sciatica.yaml."
+        ) from None
+    if path == Path(DEFAULT_FLOW_FILE):
+        return None
+    if not path.exists():
+        raise FlowNotFound(
+            f"There is no flow file at {path} (FLOW_FILE in the settings); make the practice's "
+            "copy with triage-bot flows init, or name the flow file."
+        )
+    return path
+
+
+def _default_flow() -> Path:
+    """The flow a tool works on when given none: FLOW_FILE, else the shipped default."""
+    return _flow_in_settings() or FLOWS_DIR / f"{practice_copy.DEFAULT_FLOW}.yaml"
+
+
 # --- triage-bot run ------------------------------------------------------------------------------
 
 
@@ -227,9 +257,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
     else:
         path = settings.flow_file
         if not path.exists():
+            where = (
+                "run from the project folder"
+                if path == Path(DEFAULT_FLOW_FILE)
+                else "make the practice's copy with triage-bot flows init"
+            )
             raise FlowNotFound(
-                f"There is no flow file at {path} (FLOW_FILE); run from the project folder "
-                "or give the flow: triage-bot chat path/to/flow.yaml."
+                f"There is no flow file at {path} (FLOW_FILE); {where} or give the flow: "
+                "triage-bot chat path/to/flow.yaml."
             )
     engine = _engine(path, settings.texts)
     note = language_note(engine.flow, args.language)
@@ -242,9 +277,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _files_to_check(names: Sequence[str]) -> tuple[list[Path], bool]:
-    """The flow files meant by ``names`` (files, folders, flow names); were any left out?"""
+    """The flow files meant by ``names`` (files, folders, flow names); were any left out?
+    None named: the flow the bot runs (FLOW_FILE), else every flow in flows/."""
     if not names:
-        return flow_files(), False
+        configured = _flow_in_settings()
+        return ([configured] if configured else flow_files()), False
     files: list[Path] = []
     skipped = False
     for name in names:
@@ -454,6 +491,9 @@ def _plural(count: int, word: str) -> str:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    if not args.files:  # the flow the bot runs (FLOW_FILE), else every flow in flows/
+        configured = _flow_in_settings()
+        args.files = [str(configured)] if configured else []
     files = _scenario_files(args.files)
     if not files:
         _err(f"There are no scenario files (*{SCENARIO_SUFFIX}) in {FLOWS_DIR}/.")
@@ -492,20 +532,23 @@ def cmd_test(args: argparse.Namespace) -> int:
         if approved:
             recorded += _record(path, engine, approved)
             failed += len(approved) - recorded
+    unusable = 0  # safety-examples files
     for path in _examples_files(args.files):
         outcome = _run_examples_file(path, verbose=args.verbose)
         if outcome is None:
-            unreadable += 1
+            unusable += 1
             continue
         passed += outcome[0]
         failed += outcome[1]
     summary = f"{passed} passed, {failed} failed"
     if args.update:
         summary += f", {recorded} recorded"
-    if unreadable:
-        summary += f"; {_plural(unreadable, 'scenario file')} could not be used"
+    unused = [_plural(unreadable, "scenario file")] if unreadable else []
+    unused += [_plural(unusable, "safety-examples file")] if unusable else []
+    if unused:
+        summary += f"; {' and '.join(unused)} could not be used"
     print(f"{summary}.")
-    return FAILED if failed or unreadable else OK
+    return FAILED if failed or unreadable or unusable else OK
 
 
 def _ask(question: str) -> bool:
@@ -538,7 +581,7 @@ def _record(path: Path, engine: Engine, approved: list[ScenarioResult]) -> int:
 def cmd_screen(args: argparse.Namespace) -> int:
     """What the safety net does with each message at a question step: one line (or one JSON
     object) per message, in order, with the words that made it act."""
-    compiled = _compiled(Path(args.flow) if args.flow else FLOWS_DIR / "sciatica.yaml")
+    compiled = _compiled(Path(args.flow) if args.flow else _default_flow())
     flow = compiled.flow
     if args.language and args.language not in flow.languages:
         _err(f"This flow has no '{args.language}'. Languages: {', '.join(flow.languages)}.")
@@ -606,9 +649,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Write the clinician's review page (bot.review): one self-contained HTML file."""
-    path = Path(args.flow) if args.flow else FLOWS_DIR / "sciatica.yaml"
     try:
-        path = find_flow(path)
+        path = find_flow(Path(args.flow) if args.flow else _default_flow())
         compiled = load_compiled(path)
         questions = Path(args.questions) if args.questions else None
         page = build_review(review_inputs(path, compiled, questions=questions))
@@ -658,7 +700,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     default = practice_copy.DEFAULT_FOLDER / f"{practice_copy.DEFAULT_FLOW}.yaml"
-    copy = resolve_flow(args.flow) if args.flow else default
+    copy = resolve_flow(args.flow) if args.flow else (_flow_in_settings() or default)
     try:
         compared = practice_copy.compare(copy)
     except CopyError as error:
@@ -685,6 +727,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     print()
     if args.accept:
         practice_copy.accept(compared)
+        unsafe = [p for p in check_flow(copy) if p.message.startswith(SHIPPED_SAFETY_KEPT.label)]
+        if unsafe:
+            practice_copy.undo_accept(compared)
+            _err(render_problems(unsafe))
+            _err(
+                f"\nNot recorded: the shipped flow now has safety that {shown(copy)} lacks "
+                f"(rule {SHIPPED_SAFETY_KEPT.label}), and the bot would refuse your copy at its "
+                "next start. Take it over into your copy first, then run this again with --accept."
+            )
+            return FAILED
         print(
             f"Recorded the shipped files as they are now: the next diff of {shown(copy)} shows "
             "only what changes after today."
@@ -721,7 +773,9 @@ def build_parser() -> argparse.ArgumentParser:
     flows = commands.add_parser("flows", help="check, try, test and draw flow files")
     tools = flows.add_subparsers(dest="tool", metavar="TOOL", required=True)
 
-    check = tools.add_parser("check", help="validate flow files (default: flows/*.yaml)")
+    check = tools.add_parser(
+        "check", help="validate flow files (default: FLOW_FILE, else flows/*.yaml)"
+    )
     check.add_argument(
         "files", nargs="*", metavar="FILE", help="flow files or folders (scenario files skipped)"
     )
@@ -745,7 +799,8 @@ def build_parser() -> argparse.ArgumentParser:
     try_.set_defaults(handler=cmd_try)
 
     test = tools.add_parser(
-        "test", help="run scenario and safety-examples files (default: all in flows/)"
+        "test",
+        help="run scenario and safety-examples files (default: FLOW_FILE's, else all in flows/)",
     )
     test.add_argument("files", nargs="*", metavar="FILE")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing scenarios too")
@@ -759,7 +814,9 @@ def build_parser() -> argparse.ArgumentParser:
     screen = tools.add_parser(
         "screen", help="what the safety net does with messages (one per line on stdin)"
     )
-    screen.add_argument("flow", nargs="?", metavar="FLOW", help="default: flows/sciatica.yaml")
+    screen.add_argument(
+        "flow", nargs="?", metavar="FLOW", help="default: FLOW_FILE or flows/sciatica.yaml"
+    )
     screen.add_argument("--language", help="the language of the sign's name in the output")
     screen.add_argument("--json", action="store_true", help="one JSON object per message")
     screen.add_argument("--text", help="screen this one message instead of standard input")
@@ -774,7 +831,9 @@ def build_parser() -> argparse.ArgumentParser:
     review = tools.add_parser(
         "review", help="write the clinician's review page: questions, rules, safety net, sign-off"
     )
-    review.add_argument("flow", nargs="?", metavar="FLOW", help="default: flows/sciatica.yaml")
+    review.add_argument(
+        "flow", nargs="?", metavar="FLOW", help="default: FLOW_FILE or flows/sciatica.yaml"
+    )
     review.add_argument("--out", default="review.html", metavar="FILE", help="default: review.html")
     review.add_argument(
         "--questions",
@@ -798,7 +857,7 @@ def build_parser() -> argparse.ArgumentParser:
         "flow",
         nargs="?",
         metavar="FLOW",
-        help="the practice's copy (default: practice/sciatica.yaml)",
+        help="the practice's copy (default: FLOW_FILE, else practice/sciatica.yaml)",
     )
     diff.add_argument(
         "--accept",

@@ -10,13 +10,15 @@ so that the therapist can take over what they want.
 At ``init`` the shipped files are copied twice: once for the practice to edit, once, as they
 were, into ``<folder>/.origin/`` with a small record (``<flow>.json``: the shipped flow's
 ``version:``, the hash of every file and when). ``diff`` compares that origin with the shipped
-files now, so it needs neither git nor network.
+files now, so it needs neither git nor network. The checker reads the origin too: the copy
+keeps the shipped flow's emergency signs and safety net (safety rule S7, bot.flow.origin), so
+``diff --accept`` does not record a newer shipped flow whose safety the copy has not taken
+over yet.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import re
@@ -26,15 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import SetupError
+from bot.flow.origin import ORIGIN, digest
 from bot.safety_examples import EXAMPLES_SUFFIX
 from bot.scenarios import SCENARIO_SUFFIX
 
 PROJECT = Path(__file__).resolve().parent.parent
-SHIPPED_FLOWS = PROJECT / "flows"  # the defaults that come with the code
-SCHEMA = PROJECT / "docs" / "flow.schema.json"
 DEFAULT_FOLDER = Path("practice")
 DEFAULT_FLOW = "sciatica"
-ORIGIN = ".origin"
+# The defaults that come with the code. An installed package has them as package data
+# (bot/shipped_flows/, in the project a link to flows/, copied into the wheel); the project
+# folder has them in flows/ too.
+PLACES = (Path(__file__).resolve().parent / "shipped_flows", PROJECT / "flows")
+SHIPPED_FLOWS = next((p for p in PLACES if (p / f"{DEFAULT_FLOW}.yaml").is_file()), PLACES[0])
+SCHEMA = PROJECT / "docs" / "flow.schema.json"
 
 _VERSION = re.compile(r"^version:\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
 _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
@@ -44,14 +50,22 @@ class CopyError(SetupError):
     """Why the copy cannot be made or compared: one sentence, fit to show as it is."""
 
 
+def _shipped(folder: Path | None) -> Path:
+    """The folder of the shipped flows, or :class:`CopyError` when the code came without it."""
+    found = folder or SHIPPED_FLOWS
+    if not found.is_dir():
+        raise CopyError(
+            f"Cannot find the shipped flows: they come with the code, in {found}, and that "
+            "folder is not there. Install the package again from the project folder (pip "
+            "install .), which puts them there."
+        )
+    return found
+
+
 def flow_version(text: str) -> int | None:
     """The ``version:`` a flow file's text declares (None when it has none)."""
     match = _VERSION.search(text)
     return int(match.group(1)) if match else None
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def shown(path: Path) -> str:
@@ -80,7 +94,7 @@ def init(
 ) -> Copied:
     """Copy the shipped flow ``name`` and its companions into ``folder``, and record their
     origin. Never overwrites: :class:`CopyError` when a copy is there already."""
-    source_dir = shipped or SHIPPED_FLOWS
+    source_dir = _shipped(shipped)
     sources = [source_dir / file for file in companions(name)]
     if not sources[0].is_file():
         raise CopyError(f"There is no shipped flow at {shown(sources[0])} to copy.")
@@ -198,7 +212,7 @@ def origin_record(copy: Path) -> tuple[Path, dict[str, Any]]:
 def compare(copy: Path, *, shipped: Path | None = None) -> Compared:
     """What changed in the shipped files since ``copy`` was made from them."""
     origin, record = origin_record(copy)
-    source_dir = shipped or SHIPPED_FLOWS
+    source_dir = _shipped(shipped)
     changes: list[Change] = []
     missing: list[str] = []
     then = now_version = None
@@ -232,5 +246,18 @@ def accept(compared: Compared) -> None:
     record["files"] = files
     record["version"] = compared.version_now
     record["accepted_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    record_file = origin / f"{compared.copy.stem}.json"
+    _write_record(compared, record)
+
+
+def undo_accept(compared: Compared) -> None:
+    """Put the origin back as it was before :func:`accept` (the copy lacks the safety of the
+    newer shipped flow, safety rule S7: the bot would refuse it at its next start)."""
+    origin = compared.copy.parent / ORIGIN
+    for change in compared.changes:
+        (origin / change.file).write_text(change.before, encoding="utf-8")
+    _write_record(compared, compared.record)
+
+
+def _write_record(compared: Compared, record: dict[str, Any]) -> None:
+    record_file = compared.copy.parent / ORIGIN / f"{compared.copy.stem}.json"
     record_file.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")

@@ -90,6 +90,12 @@ async def _open(app: AnyApplication, settings: Settings) -> None:
     try:
         await runtime_of(app).open()
     except FlowError as error:
+        if not settings.flow_file.exists():  # .env.example names the practice's copy
+            raise StartupError(
+                f"There is no flow file at {settings.flow_file} (FLOW_FILE): make the "
+                "practice's copy with `triage-bot flows init`, or leave FLOW_FILE blank for "
+                "the shipped flow."
+            ) from error
         raise StartupError(f"the flow file is not valid:\n{error}") from error
     except StorageError as error:
         raise StartupError(str(error)) from error

@@ -91,6 +91,14 @@ def example_value(step: Step) -> str:
     return str(step.minimum if step.minimum is not None else 0)
 
 
+def _default_example(step: Step) -> str:
+    """An answer fit to be everybody's default: "none of these" where a question has it."""
+    neutral = [o.id for o in step.options if o.exclusive]
+    if step.kind is StepKind.MULTI and neutral:
+        return f"[{neutral[0]}]"
+    return example_value(step)
+
+
 def expected_values(step: Step) -> str:
     """What a question accepts, in words, for error messages."""
     ids = ", ".join(o.id for o in step.options)
@@ -588,7 +596,14 @@ def run_scenario(engine: Engine, scenario: Scenario) -> ScenarioResult:
     try:
         got = walk(engine, scenario.answers, language=scenario.language)
     except AnswerError as error:
-        return ScenarioResult(scenario, error=error.message)
+        message = error.message
+        if error.missing:  # a new question, most likely: one line answers it for them all
+            example = _default_example(engine.flow.steps[error.step])
+            message += (
+                " Add it to the scenario's answers or, for every scenario that gives none, "
+                f"as a line under defaults: at the top of the file:  {error.step}: {example}"
+            )
+        return ScenarioResult(scenario, error=message)
     differences: list[str] = []
     if got.outcome != scenario.outcome:
         differences.append(_difference("outcome", scenario.outcome, got.outcome))

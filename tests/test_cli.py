@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.support.private import shipped_view
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -35,8 +36,9 @@ ADULT_BUTTOCK = [
 
 @pytest.fixture(autouse=True)
 def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Run from the repository (flows/ is found relative to it), with no personal settings."""
-    monkeypatch.chdir(ROOT)
+    """Run as from the repository (flows/ is found relative to it), with no personal settings:
+    neither the developer's .env nor their shell's."""
+    monkeypatch.chdir(shipped_view(tmp_path / "project"))
     for name in ("BOOKING_URL", "EMERGENCY_NUMBER", "URGENT_ADVICE", "FLOW_FILE"):
         monkeypatch.delenv(name, raising=False)
 
@@ -70,6 +72,51 @@ def test_check_passes_the_shipped_flows_by_default(capsys: pytest.CaptureFixture
     assert code == 0
     assert "flows/sciatica.yaml: OK" in out
     assert "scenarios" not in out  # scenario files are not flows
+
+
+def test_the_tools_work_on_the_flow_the_bot_runs_when_given_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The practice's copy, named by FLOW_FILE in .env as `triage-bot run` reads it (no token):
+    # check, test, screen, review and diff all work on it, not on the shipped flow.
+    assert run(capsys, "flows", "init", "--to", "mine")[0] == 0
+    copy = Path("mine/sciatica.yaml")
+    Path(".env").write_text(f"FLOW_FILE={copy}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "flows", "check")
+    assert code == 0 and out.splitlines()[-1].startswith("mine/sciatica.yaml: OK")
+    assert "flows/sciatica.yaml" not in out
+    code, out, _ = run(capsys, "flows", "test")
+    assert code == 0 and "mine/sciatica.scenarios.yaml (" in out
+    assert "mine/sciatica.safety.yaml (" in out and "flows/" not in out
+    code, _, err = run(capsys, "flows", "review", "--out", str(tmp_path / "page.html"))
+    assert code == 0 and "Flow file" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "mine/sciatica.yaml" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "flows", "diff")
+    assert code == 0 and out.startswith("Nothing changed in the shipped flow since mine/sciatica")
+
+    # The copy without its safety net: screen says so of the copy. (Refused by the checker as
+    # well, S7, so this copy has no origin: the file alone is what screen reads.)
+    text = copy.read_text(encoding="utf-8")
+    bare = Path("bare.yaml")
+    bare.write_text(text[: text.index("\nsafety_net:")] + text[text.index("\nreasons:") :], "utf-8")
+    Path(".env").write_text("FLOW_FILE=bare.yaml\n", encoding="utf-8")
+    code, _, err = run(capsys, "flows", "screen", "--text", "numb down there")
+    assert (code, err) == (1, "bare.yaml has no safety net: every message would pass unread.\n")
+
+    # A FLOW_FILE that is not there is said to be one, and the shell's wins over .env.
+    Path(".env").write_text("FLOW_FILE=practice/sciatica.yaml\n", encoding="utf-8")
+    code, out, err = run(capsys, "flows", "check")
+    assert (code, out) == (1, "")
+    assert err.startswith("There is no flow file at practice/sciatica.yaml (FLOW_FILE in the ")
+    with pytest.MonkeyPatch.context() as shell:
+        shell.setenv("FLOW_FILE", str(copy))
+        assert run(capsys, "flows", "check")[0] == 0
+    # Settings that cannot be read do not quietly give the shipped flow instead.
+    Path(".env").write_text(f"FLOW_FILE={copy}\nLOG_LEVEL=LOUD\n", encoding="utf-8")
+    code, out, err = run(capsys, "flows", "test")
+    assert (code, out) == (1, "")
+    assert err.startswith("The settings say which flow the bot runs (FLOW_FILE), but they ")
+    assert "LOG_LEVEL" in err and "triage-bot flows check practice/sciatica.yaml" in err
 
 
 def test_check_shows_every_error_with_file_and_line(
@@ -152,8 +199,16 @@ def test_chat_without_a_flow_outside_the_project_names_the_setting(
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "chat")
     assert code == 1
-    assert "There is no flow file at flows/sciatica.yaml (FLOW_FILE)" in err
+    assert "There is no flow file at flows/sciatica.yaml (FLOW_FILE); run from the project" in err
     assert "Found 1 error" not in err
+    # .env.example's FLOW_FILE, before flows init made the practice's copy:
+    monkeypatch.setenv("FLOW_FILE", "practice/sciatica.yaml")
+    code, _, err = run(capsys, "chat")
+    assert code == 1
+    assert err.startswith(
+        "There is no flow file at practice/sciatica.yaml (FLOW_FILE); make the practice's copy "
+        "with triage-bot flows init or give the flow"
+    )
 
 
 # --- flows try ------------------------------------------------------------------------------------
@@ -320,10 +375,11 @@ def test_try_on_a_broken_flow_shows_the_flow_error(
 
 
 def test_python_dash_m_bot_is_the_command_line(tmp_path: Path) -> None:
+    # From the shipped view (in_repo), not the repository: no developer's .env is read.
     emergency = answers(*ADULT_BUTTOCK[:3], "emergency_flags=tummy_pain_faint")
     done = subprocess.run(
         [sys.executable, "-m", "bot", "flows", "try", "flows/sciatica.yaml", "--json", *emergency],
-        cwd=ROOT,
+        cwd=tmp_path / "project",
         capture_output=True,
         text=True,
         timeout=60,
@@ -332,7 +388,7 @@ def test_python_dash_m_bot_is_the_command_line(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["outcome"] == "emergency"
     missing = subprocess.run(
         [sys.executable, "-m", "bot", "flows", "try", "flows/sciatica.yaml"],
-        cwd=ROOT,
+        cwd=tmp_path / "project",
         capture_output=True,
         text=True,
         timeout=60,
@@ -432,12 +488,21 @@ def test_a_scenario_with_a_missing_answer_says_which(
         tmp_path,
         "- name: forgot the age\n"
         "  answers: {location: hip_side, radiation: none, severity: 2, emergency_flags: [none]}\n"
+        "  expect: {outcome: non_specific}\n"
+        "- name: forgot the warning signs\n"
+        "  answers: {location: hip_side, radiation: none, severity: 2, age: 40}\n"
         "  expect: {outcome: non_specific}\n",
     )
     code, out, _ = run(capsys, "flows", "test", str(path))
     assert code == 1
     assert "FAIL  forgot the age" in out
-    assert "The flow asks 'age' but no answer was given" in out
+    assert "The flow asks 'age' but no answer was given. It expects a whole number" in out
+    assert (
+        "Add it to the scenario's answers or, for every scenario that gives none, as a line "
+        "under defaults: at the top of the file:  age: 1\n" in out
+    )
+    # A tick-several question's suggested default is its "none of these", never a sign.
+    assert "at the top of the file:  emergency_flags: [none]\n" in out
 
 
 def test_mistakes_in_a_scenario_file_point_at_their_lines(
@@ -513,22 +578,28 @@ def test_unknown_commands_are_usage_errors(capsys: pytest.CaptureFixture[str]) -
 def test_link_prints_the_deep_link_and_writes_the_website_kit(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # Settings from the environment alone (no .env in tmp_path), the shipped flow named.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
+    monkeypatch.setenv("FLOW_FILE", str(FLOW))
     out = tmp_path / "site"
     assert main(["link", "--source", "website", "--out", str(out)]) == 0
     first_line = capsys.readouterr().out.splitlines()[0]
     assert first_line == "https://t.me/PainCheckBot?start=website"
     assert (out / "telegram-website.png").read_bytes().startswith(b"\x89PNG")
     assert "https://t.me/PainCheckBot?start=website" in (out / "telegram-website.html").read_text()
+    # One snippet per language of the flow named: the shipped flow's (en, es).
+    assert (out / "telegram-website.es.html").is_file()
 
 
 def test_link_refuses_a_source_telegram_would_reject(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("BOT_USERNAME", "PainCheckBot")
-    assert main(["link", "--source", "summer flyer", "--out", str(tmp_path)]) == 2
+    out = tmp_path / "site"
+    assert main(["link", "--source", "summer flyer", "--out", str(out)]) == 2
     assert "summer_flyer" in capsys.readouterr().err
-    assert not list(tmp_path.iterdir())
+    assert not out.exists()
 
 
 def test_the_website_kit_link_writes_by_default_is_not_committed() -> None:

@@ -104,3 +104,17 @@ def test_the_guides_sample_output_names_the_current_schema_version() -> None:
         (REPO / "docs" / "deploy.md").read_text("utf-8"),
     )
     assert newer and set(newer) == {(str(SCHEMA_VERSION + 1), str(SCHEMA_VERSION))}
+
+
+def test_the_guide_and_the_example_settings_run_the_practices_own_copy() -> None:
+    # A copy made by `flows init` has the origin that `flows diff` and safety rule S7 need; a
+    # plain copy of flows/sciatica.yaml has none.
+    guide = (REPO / "docs" / "deploy.md").read_text("utf-8")
+    assert "cp flows/" not in guide
+    server = guide.split("\n## 3. The practice's flow\n", 1)[1].split("\n## ", 1)[0]
+    assert "\ntb flows init\n" in server
+    assert "FLOW_FILE=/opt/triage-bot/practice/sciatica.yaml" in guide
+    container = guide.split("\n## Run it in a container\n", 1)[1].split("\n## ", 1)[0]
+    assert "bot triage-bot flows init --to /copy" in container
+    example = (REPO / ".env.example").read_text("utf-8")
+    assert "\nFLOW_FILE=practice/sciatica.yaml\n" in example

@@ -204,6 +204,11 @@ CASES: dict[str, tuple[Breaker, str, str]] = {
         lambda t, fake, e, mp: mp.setenv("FLOW_FILE", unsafe_flow(t)),
         "flow", r"unsafe\.yaml has \d+ errors, breaking the safety rules S5 no-hard-coded-n",
     ),
+    "flow, not made yet": (
+        lambda t, fake, e, mp: mp.setenv("FLOW_FILE", str(t / "practice" / "sciatica.yaml")),
+        "flow", r"there is no flow file at .*practice/sciatica\.yaml → make the practice's copy "
+        r"with `triage-bot flows init`",
+    ),
     "database writable": (hold_write_lock, "database writable", r"database is locked"),
     "migrations": (newer_schema, "migrations", r"schema version \d+, but this version .* knows"),
     "integrity": (

@@ -8,14 +8,20 @@ repository, with a copy of the shipped flows standing in for the code's.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot import practice_copy
 from bot.cli import main
+from bot.config import load_settings
+from bot.flow import check_flow
+from tests.support import private
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "flows"
@@ -152,8 +158,235 @@ def test_diff_of_a_file_not_made_by_init_says_so(
     assert code == 1 and err.startswith("There is no flow file at practice/sciatica.yaml")
 
 
+def test_a_test_that_reads_the_practices_files_or_the_developers_settings_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(".env").write_text("BOOKING_URL=https://example.com/book\n", encoding="utf-8")
+    assert practice_copy.init(Path("practice")).version == 1
+    # The suite's guard (tests/support/private.py), pointed at this test's own .env and copy.
+    monkeypatch.setattr(private, "PRIVATE_FILES", [tmp_path / ".env"])
+    monkeypatch.setattr(private, "PRIVATE_FOLDERS", [tmp_path / "practice"])
+    try:
+        settings = load_settings(require_token=False)  # reads .env from here, as `run` does
+        assert settings.booking_url == "https://example.com/book"
+        check_flow("practice/sciatica.yaml")  # and the shipped flow it was made from
+        assert Path("practice/sciatica.scenarios.yaml") in Path("practice").iterdir()
+        assert sorted(set(private.touched)) == [
+            str(tmp_path / name)
+            for name in (
+                ".env",
+                "practice",
+                "practice/.origin/sciatica.json",
+                "practice/.origin/sciatica.yaml",
+                "practice/sciatica.yaml",
+            )
+        ]
+    finally:
+        del private.touched[:]  # this test's own reads are not the suite's
+
+
 def test_the_practice_folder_is_not_committed() -> None:
     ignored = subprocess.run(
         ["git", "check-ignore", "-q", "practice/sciatica.yaml"], cwd=ROOT, check=False
     )
     assert ignored.returncode == 0
+
+
+# --- safety rule S7: the copy keeps the shipped flow's safety ------------------------------------
+
+E1 = '          emergency_flags has any of ["saddle_numbness", "bladder_change", "bowel_change",\n'
+
+
+def s7_errors(path: str) -> list[str]:
+    return [p.message for p in check_flow(path) if p.is_error]
+
+
+def test_the_copy_cannot_unmark_an_emergency_sign_of_the_shipped_flow(
+    shipped: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "flows", "init")[0] == 0
+    copy = Path("practice/sciatica.yaml")
+    text = copy.read_text(encoding="utf-8")
+    assert s7_errors(str(copy)) == []
+    # The audit's edit: saddle numbness no longer an emergency sign, sent to ordinary advice
+    # after every rule for the signs still marked (so that S2 alone finds nothing).
+    flags = text.index("      saddle_numbness:\n")
+    mark = text.index("        emergency: true\n", flags)
+    edited = text[:mark] + "        emergency: false\n" + text[mark + 24 :]
+    edited = edited.replace(E1, E1.replace('"saddle_numbness", ', ""))
+    edited = edited.replace(
+        "      - goto: age\n",
+        "      - if: '\"saddle_numbness\" in emergency_flags'\n"
+        "        goto: likely_piriformis\n      - goto: age\n",
+        1,
+    )
+    copy.write_text(edited, encoding="utf-8")
+    code, out, err = run(capsys, "flows", "check", "practice/")
+    assert (code, out) == (1, "")
+    line = edited[:mark].count("\n") + 1
+    where = f"practice/sciatica.yaml:{line}:20"
+    assert f"{where}  S7 shipped-safety-kept: The shipped flow marks " in err
+    assert "'saddle_numbness' (Numb between legs) as an emergency sign, and this copy " in err
+    assert "as in the shipped flow: practice/.origin/sciatica.yaml" in err
+    assert re.search(
+        r"^Found 1 error( and \d+ warnings?)? in practice/sciatica\.yaml\.$", err, re.M
+    )
+
+    # Nor can it drop the option altogether.
+    start = text.index("      saddle_numbness:\n")
+    end = text.index("      bladder_change:\n")
+    dropped = text[:start] + text[end:]
+    copy.write_text(dropped.replace(E1, E1.replace('"saddle_numbness", ', "")), encoding="utf-8")
+    assert s7_errors(str(copy)) == [
+        "S7 shipped-safety-kept: 'emergency_flags' does not ask about the emergency sign "
+        "'saddle_numbness' (Numb between legs), as the shipped flow does."
+    ]
+
+
+def test_the_copy_cannot_drop_the_safety_net_nor_go_round_the_emergency_question(
+    shipped: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "flows", "init")[0] == 0
+    copy = Path("practice/sciatica.yaml")
+    text = copy.read_text(encoding="utf-8")
+    net, after = text.index("\nsafety_net:\n"), text.index("\nreasons:\n")
+    copy.write_text(text[:net] + "\n" + text[after:], encoding="utf-8")
+    assert s7_errors(str(copy)) == [
+        "S7 shipped-safety-kept: The shipped flow this copy was made from has a safety net "
+        "(safety_net:), and this copy has none: warning signs typed in people's own words "
+        "would go unnoticed."
+    ]
+
+    # Severity straight on to age: the emergency signs are asked only of people under 16.
+    around = text.replace("    next: emergency_flags\n", "    next: age\n", 1).replace(
+        "      - if: age < 16\n        goto: see_doctor_soon\n",
+        "      - if: age < 16\n        goto: emergency_flags\n",
+        1,
+    )
+    copy.write_text(around, encoding="utf-8")
+    (message,) = s7_errors(str(copy))
+    assert message.startswith(
+        "S7 shipped-safety-kept: In the shipped flow every way to advice passes "
+        "'emergency_flags', the question with the emergency signs; in this copy "
+    )
+    assert "severity → age → " in message
+
+
+def test_the_shipped_flow_kept_beside_the_copy_cannot_be_changed_or_deleted(
+    shipped: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "flows", "init")[0] == 0
+    origin = Path("practice/.origin/sciatica.yaml")
+    text = origin.read_text(encoding="utf-8")
+    origin.write_text(text.replace("emergency: true", "emergency: false"), encoding="utf-8")
+    assert s7_errors("practice/sciatica.yaml") == [
+        "S7 shipped-safety-kept: This is a practice's copy of a shipped flow, but "
+        "practice/.origin/sciatica.yaml was changed since flows init wrote it, so the copy "
+        "cannot be held to the emergency signs and the safety net it shipped with."
+    ]
+    origin.unlink()
+    (message,) = s7_errors("practice/sciatica.yaml")
+    assert "but practice/.origin/sciatica.yaml is missing, so the copy cannot be held" in message
+
+
+COLD_LEG = (
+    "      cold_leg:\n"
+    '        label: { en: "A cold, pale leg", es: "Una pierna fría y pálida" }\n'
+    "        emergency: true\n"
+)
+NONE_OF_THESE = (
+    '      none: { label: { en: "None of these", es: "Ninguno de estos" }, exclusive: true }\n'
+)
+
+
+def test_diff_accept_waits_until_the_copy_has_the_shipped_flows_new_emergency_sign(
+    shipped: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "flows", "init")
+    flow = shipped / "sciatica.yaml"
+    text = flow.read_text(encoding="utf-8")
+    assert text.count(NONE_OF_THESE) == 1
+    newer = text.replace("version: 1\n", "version: 2\n").replace(
+        NONE_OF_THESE, COLD_LEG + NONE_OF_THESE
+    )
+    newer = newer.replace(
+        E1, E1.replace('["saddle_numbness", ', '["cold_leg", "saddle_numbness", ')
+    )
+    flow.write_text(newer, encoding="utf-8")
+    origin = Path("practice/.origin/sciatica.yaml")
+    record = Path("practice/.origin/sciatica.json").read_text(encoding="utf-8")
+
+    code, out, err = run(capsys, "flows", "diff", "--accept")
+    assert code == 1 and "+      cold_leg:" in out
+    assert (
+        "S7 shipped-safety-kept: 'emergency_flags' does not ask about the emergency sign "
+        "'cold_leg' (A cold, pale leg), as the shipped flow does." in err
+    )
+    assert "Not recorded: the shipped flow now has safety that practice/sciatica.yaml lacks" in err
+    assert origin.read_text(encoding="utf-8") == text
+    assert Path("practice/.origin/sciatica.json").read_text(encoding="utf-8") == record
+    assert s7_errors("practice/sciatica.yaml") == []  # the copy still runs as it was
+
+    # Once the copy has taken the new sign over, the newer shipped flow is recorded.
+    copy = Path("practice/sciatica.yaml")
+    taken = copy.read_text(encoding="utf-8").replace(NONE_OF_THESE, COLD_LEG + NONE_OF_THESE)
+    copy.write_text(taken.replace(E1, E1.replace('["saddle_n', '["cold_leg", "saddle_n')), "utf-8")
+    code, out, _ = run(capsys, "flows", "diff", "--accept")
+    assert code == 0 and "Recorded the shipped files as they are now" in out
+    assert origin.read_text(encoding="utf-8") == newer
+
+
+# --- installed as a package (as the container image does) ---------------------------------------
+
+
+@pytest.mark.slow
+def test_init_and_diff_find_the_shipped_flows_in_a_package_installed_without_the_project(
+    tmp_path: Path,
+) -> None:
+    # The code as pip installs it without -e (the container image's way): into a folder of
+    # its own, built offline with this environment's setuptools, run from a folder that is not
+    # the project, so that only the package's own files are there to be found.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "bot", source / "bot", symlinks=True, ignore=skip)
+    shutil.copytree(SHIPPED, source / "flows")
+    site = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
+    pip += ["--no-build-isolation", "--target", str(site), str(source)]
+    done = subprocess.run(pip, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+
+    def triage_bot(*argv: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(site)}
+        command = [sys.executable, "-m", "bot", *argv]
+        return subprocess.run(
+            command, cwd=work, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    init = triage_bot("flows", "init")
+    assert init.returncode == 0, init.stderr
+    assert init.stdout.startswith("Copied the default flow (version 1) into practice/:\n")
+    record = json.loads((work / "practice/.origin/sciatica.json").read_text(encoding="utf-8"))
+    # From the package's own files (the project's would be flows/sciatica.yaml):
+    assert record["copied_from"] == "bot/shipped_flows/sciatica.yaml"
+    for name in ("sciatica.yaml", "sciatica.scenarios.yaml", "sciatica.safety.yaml"):
+        shipped_text = (SHIPPED / name).read_text(encoding="utf-8")
+        assert (work / "practice" / ".origin" / name).read_text(encoding="utf-8") == shipped_text
+    diff = triage_bot("flows", "diff")
+    assert (diff.returncode, diff.stderr) == (0, "")
+    assert diff.stdout.startswith("Nothing changed in the shipped flow since practice/sciatica")
+    assert "no longer shipped" not in diff.stdout
+
+    # A package without them says so plainly, rather than that nothing is shipped any more.
+    shutil.rmtree(site / "bot" / "shipped_flows")
+    for argv in (("flows", "diff"), ("flows", "init", "--to", "again")):
+        lost = triage_bot(*argv)
+        assert (lost.returncode, lost.stdout) == (1, "")
+        assert lost.stderr.startswith("Cannot find the shipped flows: they come with the code, in ")
+        assert "Traceback" not in lost.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import practice_copy
 from bot.telegram.practice import flows
 from tests.bot_inprocess import RunningBot, running_bot
 from tests.practice_bot import ADMIN, ADMINS, OTHER_ADMIN, editable_flow, line_of, messages_to
@@ -149,3 +150,43 @@ async def test_a_reload_that_breaks_a_safety_rule_is_refused_and_names_the_rule(
         # The running flow is the last good one: the person carries on as before.
         person.press_option("none", step="radiation")
         await bot.question(person, "severity")
+
+
+async def test_a_reload_of_the_practices_copy_that_drops_the_shipped_safety_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flows, "POLL_SECONDS", 3600.0)  # only /reload looks at the file
+    flow = practice_copy.init(tmp_path / "practice").flow  # as triage-bot flows init makes it
+    original = flow.read_text(encoding="utf-8")
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS=ADMINS, FLOW_FILE=str(flow)) as bot:
+        admin = bot.fake.user(ADMIN)
+
+        # The whole safety net deleted: nothing else is wrong with the file.
+        net, after = original.index("\nsafety_net:\n"), original.index("\nreasons:\n")
+        flow.write_text(original[:net] + "\n" + original[after:], encoding="utf-8")
+        admin.command("reload")
+        reply = await admin.wait_for_text("has 1 error")
+        text = reply.text or ""
+        assert f"{flow}:{line_of(original, 'flow: sciatica')}:" in text
+        assert "It breaks the safety rule S7 shipped-safety-kept: the emergency signs" in text
+        assert "S7 shipped-safety-kept: The shipped flow this copy was made from has a " in text
+        (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
+        assert "S7 shipped-safety-kept" in told
+
+        # An emergency sign unmarked: refused too, and the running flow still has the net.
+        unmarked = original.replace(
+            '        label: { en: "Numb between legs", es: "Adormecido entre las piernas" }\n'
+            "        emergency: true\n",
+            '        label: { en: "Numb between legs", es: "Adormecido entre las piernas" }\n'
+            "        emergency: false\n",
+        )
+        assert unmarked != original
+        flow.write_text(unmarked, encoding="utf-8")
+        admin.command("reload")
+        await bot.fake.wait_for(lambda: len(texts_to(bot, ADMIN, "has 1 error")) == 2, 10)
+        second = [m.text or "" for m in messages_to(bot, ADMIN) if "has 1 error" in (m.text or "")][
+            -1
+        ]
+        assert "It breaks the safety rule S7 shipped-safety-kept" in second
+        assert "The shipped flow marks 'saddle_numbness' (Numb between legs)" in second
+        assert bot.runtime.flow.engine.flow.safety_net is not None

@@ -30,6 +30,7 @@ from bot.review_html import markdown
 from bot.review_words import Words
 from bot.safety_examples import Example, examples_path_for, read_examples
 from bot.scenarios import Scenario, ScenarioResult, load_scenarios, scenario_path_for
+from tests.support.private import shipped_view
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -476,8 +477,9 @@ def test_an_unusable_companion_file_is_a_note_not_a_failure(tmp_path: Path) -> N
 
 
 @pytest.fixture()
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As from the repository, without the developer's .env or their shell's settings."""
+    monkeypatch.chdir(shipped_view(tmp_path / "project"))
     for name in ("EMERGENCY_NUMBER", "URGENT_ADVICE", "BOOKING_URL"):
         monkeypatch.delenv(name, raising=False)
 

@@ -13,6 +13,7 @@ import pytest
 from bot.cli import main
 from bot.flow.loader import load_compiled
 from bot.safety_examples import read_examples
+from tests.support.private import shipped_view
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -20,8 +21,9 @@ EXAMPLES = ROOT / "flows" / "sciatica.safety.yaml"
 
 
 @pytest.fixture(autouse=True)
-def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
+def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As from the repository, without the developer's .env."""
+    monkeypatch.chdir(shipped_view(tmp_path / "project"))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -127,6 +129,17 @@ def test_test_runs_the_examples_and_fails_on_a_wrong_one(
     assert "FAIL line 4 [en] 'my back hurts'" in out
     assert "expected emergency (bladder_change), got none" in out
     assert "2 passed, 1 failed" in out
+
+
+def test_an_unusable_examples_file_is_counted_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    flow = _flow_with_examples(tmp_path, "examples:\n  en:\n    maybe: []\n")
+    (tmp_path / "mine.scenarios.yaml").write_text("[]\n", encoding="utf-8")
+    code, out, err = run(capsys, "flows", "test", str(flow))
+    assert code == 1
+    assert "mine.safety.yaml: the file could not be used; fix the mistakes above." in err
+    assert out.endswith("0 passed, 0 failed; 1 safety-examples file could not be used.\n")
 
 
 def test_check_of_the_flows_glob_checks_the_examples_with_their_flow(

@@ -102,6 +102,7 @@ def test_scenarios_survive_a_new_question_with_one_default(
     path = write(folder, shipped)
     code, out, _ = run(capsys, "flows", "test", str(path))
     assert code == 1 and "The flow asks 'duration' but no answer was given" in out
+    assert "as a line under defaults: at the top of the file:  duration: weeks\n" in out
 
     write(folder, shipped.replace("defaults:\n", "defaults:\n  duration: weeks\n", 1))
     code, out, _ = run(capsys, "flows", "test", str(path))

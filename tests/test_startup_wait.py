@@ -1,14 +1,19 @@
 """Waiting for the network at start: growing waits, a time limit, stop, and no wait for a
-rejected token (bot.telegram.startup; the real thing over HTTP is in tests/e2e)."""
+rejected token (bot.telegram.startup; the real thing over HTTP is in tests/e2e); and a start
+without the practice's flow."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 from telegram.error import InvalidToken, NetworkError, TimedOut
 
+from bot.config import load_settings
+from bot.run import serve
+from bot.telegram.runtime import StartupError
 from bot.telegram.startup import connect_when_up
 
 TOKEN = "123456789:AAHk3z_example-token-0123456789abcdefg"
@@ -92,3 +97,20 @@ async def test_no_wait_at_all_when_the_limit_is_zero() -> None:
             clock=lambda: script.now, pause=script.pause,
         )  # fmt: skip
     assert script.calls == 1
+
+
+async def test_a_start_without_the_practices_copy_of_the_flow_says_how_to_make_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # .env.example names the practice's copy, practice/sciatica.yaml: before flows init made
+    # it, the start stops with the way to make it (and touches no database).
+    monkeypatch.chdir(tmp_path)
+    environ = {"TELEGRAM_BOT_TOKEN": TOKEN, "FLOW_FILE": "practice/sciatica.yaml"}
+    settings = load_settings(environ, env_file=None)
+    with pytest.raises(StartupError) as caught:
+        await serve(settings)
+    assert str(caught.value) == (
+        "There is no flow file at practice/sciatica.yaml (FLOW_FILE): make the practice's copy "
+        "with `triage-bot flows init`, or leave FLOW_FILE blank for the shipped flow."
+    )
+    assert not (tmp_path / "data").exists()

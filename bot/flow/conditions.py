@@ -175,24 +175,46 @@ def _tokens(source: str) -> list[_Token]:
     return out
 
 
+# An option id, then what follows a comparison: a text that reads like this ran on past its
+# closing quote (``"buttock and worse_sitting == "``).
+_RAN_ON = re.compile(r"^(\w+)(?=\s+(?:and|or)\s|\s*\))")
+
+
 def _unclosed(source: str, tokens: list[_Token], pos: int, char: str) -> ConditionSyntaxError:
-    """A quote never closed. When an earlier text runs on into the next one (``["fever,
-    "weight"]`` reads ``"fever, "`` and then ``weight"``), the quote to close is that earlier
-    one, not the last."""
+    """A quote never closed. When an earlier text runs on into the next one, the quote to
+    close is that earlier one, not the last: ``["fever, "weight"]`` reads ``"fever, "`` and
+    then ``weight"``; ``location == "buttock and worse_sitting == "yes"`` reads ``"buttock and
+    worse_sitting == "`` and then ``yes"``."""
     for index, token in enumerate(tokens):
         inside = token.text[1:-1]
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         joined = following is not None and following.column == token.column + len(token.text)
-        if token.kind == "string" and inside.endswith((", ", ": ")) and joined:
+        if token.kind != "string" or not joined:
+            continue
+        ran_on = _RAN_ON.match(inside)
+        if inside.endswith((", ", ": ")):
             option = inside.rstrip(":, ")
-            at = token.column + 1 + len(option)
-            fixed = source[:at] + token.text[0] + source[at:]
+        elif ran_on is not None:
+            option = ran_on.group(1)
+        else:
+            continue
+        at = token.column + 1 + len(option)
+        fixed = source[:at] + token.text[0] + source[at:]
+        if ran_on is None or _parses(fixed):  # a run-on guessed from 'and' must be the fix
             return ConditionSyntaxError(
                 "This text in quotes is never closed.", token.column, f"Write: {fixed}"
             )
     return ConditionSyntaxError(
         "This text in quotes is never closed.", pos, f"Add a closing {char}."
     )
+
+
+def _parses(source: str) -> bool:
+    try:
+        parse_condition(source)
+    except ConditionSyntaxError:
+        return False
+    return True
 
 
 # --- parser ----------------------------------------------------------------------------------

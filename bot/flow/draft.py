@@ -189,6 +189,16 @@ class ConceptDraft:
     near: int
 
 
+@dataclass(frozen=True, slots=True)
+class Shipped:
+    """The shipped flow a practice's copy was made from (bot.flow.origin), as read, or the
+    reason it cannot be trusted."""
+
+    path: str  # the origin copy, <folder>/.origin/<flow>.yaml
+    draft: FlowDraft | None
+    problem: str | None = None  # e.g. "... was changed since flows init wrote it"
+
+
 @dataclass(eq=False, slots=True)
 class FlowDraft:
     file: str

@@ -5,7 +5,9 @@
     compiled = load_compiled("flows/sciatica.yaml")  # ready for bot.engine.Engine
 
 A flow's version is the therapist's ``version:`` plus a hash of the file's text, so any edit
-gives a new version even when the therapist forgets to raise the number.
+gives a new version even when the therapist forgets to raise the number. A practice's copy
+made by ``triage-bot flows init`` is also checked against the shipped flow it was made from,
+kept beside it in ``.origin/`` (safety rule S7, :mod:`bot.flow.origin`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.flow.compiler import CompiledFlow, compile_flow
 from bot.flow.draft import FlowDraft
 from bot.flow.errors import FlowError, Problem
 from bot.flow.model import Flow
+from bot.flow.origin import shipped_for
 from bot.flow.positions import Span
 from bot.flow.read import FlowReader
 from bot.flow.report import Report
@@ -67,7 +70,7 @@ def _check(path: PathArg, text: str | None) -> tuple[list[Problem], FlowDraft | 
         return report.sorted(), None, content
     draft = FlowReader(report, name, lines).read(root)
     if draft.root is not None:
-        validate(draft, report)
+        validate(draft, report, shipped_for(Path(path)))
     return report.sorted(), draft, content
 
 

@@ -6,7 +6,9 @@ therapist, the admins told about a refused reload and docs/flow-language.md ("Sa
 all name it the same way:
 
 * S1 no-booking-on-urgent: an urgent outcome never offers booking (nor, with it, the lead and
-  the check-in buttons that only come with booking).
+  the check-in buttons that only come with booking), and no text it shows (its text,
+  paragraphs, reasons, the warning signs of the safety net and its disclaimer) holds the
+  booking link ``{booking_url}``.
 * S2 emergency-only-to-urgent: every answer that contains an option marked ``emergency: true``
   goes straight to an urgent outcome. Proven with the rule analysis: every combination of
   the answers the rules read is tried (:mod:`bot.flow.cover`).
@@ -17,22 +19,38 @@ all name it the same way:
   text; ``{emergency_number}`` and ``{urgent_advice}`` follow the country in the settings.
 * S6 reasons-when-promised (a warning): an outcome whose text speaks of reasons ("because",
   "why we suggest") can be reached with no reason to show.
+* S7 shipped-safety-kept: a practice's copy made by ``triage-bot flows init`` keeps what the
+  shipped flow it was made from (its origin, :mod:`bot.flow.origin`) does for safety: every
+  option that flow marks ``emergency: true`` is still there and still marked (so S2 holds it
+  to an urgent outcome), the question asking them stays on every way to advice when it was
+  so in the shipped flow, and its safety net stays (so S3 holds its target). S2 and S3 trust
+  the marks and the net the file itself has; this rule is why deleting them is no way round.
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
-from bot.flow.analysis import AnswerSet, Graph
+from bot.flow.analysis import AnswerSet, Graph, search
 from bot.flow.conditions import compile_condition, parse_condition
 from bot.flow.cover import MAX_COMBINATIONS, answer_space, combinations, describe_answers
-from bot.flow.draft import ConditionDraft, FlowDraft, RuleDraft, StepDraft, text_span
+from bot.flow.draft import (
+    ConditionDraft,
+    FlowDraft,
+    RuleDraft,
+    Shipped,
+    StepDraft,
+    TextUse,
+    text_span,
+)
 from bot.flow.model import Condition, StepKind
 from bot.flow.report import Report
-from bot.flow.source import YMap, YScalar
+from bot.flow.source import YMap, YNode, YScalar
 from bot.flow.walks import Walks
 
 GUIDE = "docs/flow-language.md, section 11 (Safety rules)"
@@ -87,6 +105,13 @@ REASONS_WHEN_PROMISED = SafetyRule(
     "a text that says 'because' or 'why we suggest this' and then shows no reason leaves "
     "the person guessing what they said that mattered",
 )
+SHIPPED_SAFETY_KEPT = SafetyRule(
+    "S7",
+    "shipped-safety-kept",
+    "the emergency signs, the question that asks them and the safety net of the shipped flow "
+    "are what the other rules guard; a copy that unmarks a sign, goes round the question or "
+    "drops the net would switch those rules off without a single error",
+)
 RULES = (
     NO_BOOKING_ON_URGENT,
     EMERGENCY_ONLY_TO_URGENT,
@@ -94,6 +119,7 @@ RULES = (
     DISCLAIMER_ON_EVERY_OUTCOME,
     NO_HARD_CODED_NUMBERS,
     REASONS_WHEN_PROMISED,
+    SHIPPED_SAFETY_KEPT,
 )
 
 
@@ -102,13 +128,22 @@ def broken_rules(messages: Sequence[str]) -> list[SafetyRule]:
     return [rule for rule in RULES if any(m.startswith(rule.label + ":") for m in messages)]
 
 
-def check_safety_rules(draft: FlowDraft, report: Report, graph: Graph, skip: set[int]) -> None:
+def check_safety_rules(
+    draft: FlowDraft,
+    report: Report,
+    graph: Graph,
+    skip: set[int],
+    shipped: Shipped | None = None,
+) -> None:
+    """Every safety rule; ``shipped`` is the flow a practice's copy was made from (S7)."""
     no_booking_on_urgent(draft, report)
     emergency_only_to_urgent(draft, report, graph, skip)
     safety_net_to_urgent(draft, report)
     disclaimer_on_every_outcome(draft, report)
     no_hard_coded_numbers(draft, report)
     reasons_when_promised(draft, report, graph, skip)
+    if shipped is not None:
+        shipped_safety_kept(draft, report, graph, shipped)
 
 
 # --- S1 ------------------------------------------------------------------------------------------
@@ -140,6 +175,61 @@ def no_booking_on_urgent(draft: FlowDraft, report: Report) -> None:
                 "booking: true (the buttons to send their answers and to check in later only "
                 f"come with booking, so they go too). See {GUIDE}.",
             )
+    _booking_link_in_urgent_texts(draft, report)
+
+
+def _booking_link_in_urgent_texts(draft: FlowDraft, report: Report) -> None:
+    """``{booking_url}`` in a text shown under an urgent outcome: the booking link would stand
+    under the emergency advice, whatever ``offers:`` says."""
+    urgent = _urgent_outcomes(draft)
+    if not urgent:
+        return
+    for use in draft.texts:
+        shown = _shown_under(draft, use, urgent)
+        if shown is None:
+            continue
+        step_id, where = shown
+        for node in use.nodes.values():
+            found = _BOOKING_LINK.search(node.text)
+            if found is None:
+                continue
+            own = " (or give urgent outcomes their own, urgent_disclaimer:)"
+            report.error(
+                text_span(node, draft.lines, found.start(), found.group(0)),
+                NO_BOOKING_ON_URGENT.say(
+                    f"'{step_id}' is urgent, but {where} holds {{booking_url}}: the booking "
+                    "link would be shown under the emergency advice."
+                ),
+                "Someone at an urgent outcome needs medical help now, not a massage: take "
+                f"{{booking_url}} out of this text{own if use.role == 'disclaimer' else ''}. "
+                f"See {GUIDE}.",
+            )
+
+
+_BOOKING_LINK = re.compile(r"\{booking_url\}")
+
+
+def _shown_under(draft: FlowDraft, use: TextUse, urgent: list[str]) -> tuple[str, str] | None:
+    """(the urgent outcome, where in it) for a text that an urgent outcome shows, else None."""
+    if use.step in urgent and use.role in ("step", "paragraph"):
+        return use.step, "its text" if use.role == "step" else "a paragraph of its more:"
+    if use.role == "reason":
+        names = [name for name, text in draft.reasons.items() if text is use.text]
+        for step_id in urgent:
+            given = {rule.reason for rule in draft.steps[step_id].reasons}
+            if names and names[0] in given:
+                return step_id, f"the reason '{names[0]}' it gives"
+        return None
+    net = draft.safety_net
+    if use.role == "sign" and net is not None and net.target in urgent:
+        names = [c.id for c in net.concepts if c.sign is use.text]
+        sign = f" '{names[0]}'" if names else ""
+        return net.target, f"the safety net's sign{sign}, shown as its reason,"
+    if use.role in ("disclaimer", "urgent_disclaimer") and use.text is draft.disclaimer_for(
+        urgent=True
+    ):
+        return urgent[0], f"the {use.role}: that closes it"
+    return None
 
 
 # --- S2 ------------------------------------------------------------------------------------------
@@ -463,3 +553,168 @@ def _reason_rules(draft: FlowDraft, step: StepDraft, skip: set[int]) -> list[Rul
                 return None
             rules.append(RuleDraft("reason", None, reason.condition, reason.node))
     return rules
+
+
+# --- S7 ------------------------------------------------------------------------------------------
+
+_ORIGIN_HINT = (
+    "The files in .origin/ beside the copy are the shipped flow as it was, kept by triage-bot "
+    "flows init for this check and for flows diff: never edit them. Make a fresh copy with "
+    "triage-bot flows init --to another folder and carry your edits over to it."
+)
+
+
+def shipped_safety_kept(draft: FlowDraft, report: Report, graph: Graph, shipped: Shipped) -> None:
+    root = draft.root
+    assert root is not None  # validated only when the file is a group of keys
+    top = root.key("flow") or root
+    if shipped.draft is None:
+        report.error(
+            top,
+            SHIPPED_SAFETY_KEPT.say(
+                f"This is a practice's copy of a shipped flow, but {shipped.problem}, so the "
+                "copy cannot be held to the emergency signs and the safety net it shipped with."
+            ),
+            _ORIGIN_HINT,
+        )
+        return
+    origin = shipped.draft
+    for question in origin.steps.values():
+        signs = [o.id for o in question.options if o.emergency]
+        if signs and question.is_question:
+            _signs_kept(draft, report, shipped.path, question, signs)
+            _asked_on_every_way(draft, report, graph, origin, question.id)
+    if origin.safety_net is not None and draft.safety_net is None:
+        report.error(
+            top,
+            SHIPPED_SAFETY_KEPT.say(
+                "The shipped flow this copy was made from has a safety net (safety_net:), and "
+                "this copy has none: warning signs typed in people's own words would go "
+                "unnoticed."
+            ),
+            "Copy the safety_net: section back (S3 then makes sure it leads to the emergency "
+            f"advice) from the shipped flow: {shipped.path}",
+        )
+
+
+def _signs_kept(
+    draft: FlowDraft, report: Report, origin: str, question: StepDraft, signs: list[str]
+) -> None:
+    """Each shipped sign is still an option (of the same question, or of another one) and
+    still marked ``emergency: true``."""
+    copy = draft.steps.get(question.id)
+    if copy is not None and (copy.kind is None or not copy.options):
+        return  # its type or its options could not be read: that mistake is reported
+    language = draft.default_language
+    missing: list[str] = []
+    for sign in signs:
+        holder = copy if copy is not None and copy.option(sign) else None
+        holder = holder or next((s for s in draft.questions.values() if s.option(sign)), None)
+        option = holder.option(sign) if holder is not None else None
+        if holder is None or option is None:
+            missing.append(sign)
+            continue
+        if option.emergency:
+            continue
+        flag = _option_entry(holder, sign, "emergency")
+        if flag is not None and not (isinstance(flag, YScalar) and flag.value is False):
+            continue  # 'emergency: yes please' is reported as not true or false already
+        label = option.label.get(language, language)
+        report.error(
+            flag or holder.option_keys[sign],
+            SHIPPED_SAFETY_KEPT.say(
+                f"The shipped flow marks '{sign}' ({label}) as an emergency sign, and this copy "
+                "no longer does."
+            ),
+            "Mark it again with  emergency: true  (every answer with it must then go straight "
+            f"to an urgent outcome: S2 makes sure of that), as in the shipped flow: {origin}",
+        )
+    if not missing:
+        return
+    labels = {o.id: o.label.get(language, language) for o in question.options}
+    names = ", ".join(f"'{sign}' ({labels[sign]})" for sign in missing)
+    signs_word = "the emergency sign" if len(missing) == 1 else "the emergency signs"
+    if copy is not None:
+        message = (
+            f"'{question.id}' does not ask about {signs_word} {names}, as the shipped flow does."
+        )
+    else:
+        message = (
+            f"The shipped flow asks about {signs_word} {names} in '{question.id}', and this "
+            "copy has no such question."
+        )
+    root = draft.root
+    assert root is not None
+    report.error(
+        copy.key if copy is not None else (root.key("steps") or root),
+        SHIPPED_SAFETY_KEPT.say(message),
+        f"Copy {'them' if len(missing) > 1 else 'it'} back, marked emergency: true, with the "
+        "rule that sends every answer with an emergency sign to the urgent outcome, from the "
+        f"shipped flow: {origin}",
+    )
+
+
+def _option_entry(step: StepDraft, option: str, key: str) -> YNode | None:
+    options = step.node.get("options") if isinstance(step.node, YMap) else None
+    value = options.get(option) if isinstance(options, YMap) else None
+    return value.get(key) if isinstance(value, YMap) else None
+
+
+def _asked_on_every_way(
+    draft: FlowDraft, report: Report, graph: Graph, origin: FlowDraft, question: str
+) -> None:
+    """When every way to advice (an outcome that is not urgent) passes the question with the
+    emergency signs in the shipped flow, it does so in the copy too."""
+    if question not in draft.steps or graph.start is None or origin.start is None:
+        return
+    shipped_edges = {s.id: [r.target for r in s.rules if r.target] for s in origin.steps.values()}
+    shipped_edges.pop(question, None)  # a way that reaches the question stops there
+    passed_by = search([origin.start], shipped_edges) if origin.start != question else set()
+    if not _advice(origin) or _advice(origin) & passed_by:
+        return  # the shipped flow gives advice without asking it too: nothing to keep
+    edges = {step: targets for step, targets in graph.edges.items() if step != question}
+    path = _way_to(graph.start, _advice(draft), edges) if graph.start != question else None
+    if path is None:
+        return
+    new_way = next(
+        ((a, b) for a, b in pairwise(path) if b not in shipped_edges.get(a, [])),
+        None,
+    )
+    at: YNode | None = draft.start_node
+    if new_way is not None:
+        step = draft.steps[new_way[0]]
+        rule = next((r for r in step.rules if r.target == new_way[1]), None)
+        at = rule.target_node if rule is not None else step.key
+    report.error(
+        at or draft.steps[path[-1]].key,
+        SHIPPED_SAFETY_KEPT.say(
+            f"In the shipped flow every way to advice passes '{question}', the question with "
+            f"the emergency signs; in this copy '{path[-1]}' can be reached without it: "
+            f"{' → '.join(path)}."
+        ),
+        f"Let every way to advice pass '{question}', as it does in the shipped flow: someone "
+        f"who is never asked about the emergency signs is never sent to the emergency advice. "
+        f"See {GUIDE}.",
+    )
+
+
+def _advice(draft: FlowDraft) -> set[str]:
+    return {s.id for s in draft.steps.values() if s.kind is StepKind.OUTCOME and not s.urgent}
+
+
+def _way_to(start: str, ends: set[str], edges: dict[str, list[str]]) -> list[str] | None:
+    """The shortest way from ``start`` to one of ``ends`` along ``edges``, or None."""
+    before: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        step = queue.popleft()
+        if step in ends:
+            path = [step]
+            while (previous := before[path[-1]]) is not None:
+                path.append(previous)
+            return path[::-1]
+        for target in edges.get(step, ()):
+            if target not in before:
+                before[target] = step
+                queue.append(target)
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.flow.analysis import analyse_graph
 from bot.flow.cover import analyse_rules
-from bot.flow.draft import FlowDraft
+from bot.flow.draft import FlowDraft, Shipped
 from bot.flow.errors import did_you_mean
 from bot.flow.limits import check_limits
 from bot.flow.model import StepKind
@@ -22,12 +22,14 @@ from bot.flow.source import YMap, YNode
 from bot.flow.texts import check_texts
 
 
-def validate(draft: FlowDraft, report: Report) -> None:
+def validate(draft: FlowDraft, report: Report, shipped: Shipped | None = None) -> None:
+    """Every check; ``shipped`` is the flow a practice's copy was made from (bot.flow.origin),
+    which the copy must keep safe (safety rule S7)."""
     check_references(draft, report)
     graph = analyse_graph(draft, report)
     checked = check_conditions(draft, report, graph)
     analyse_rules(draft, report, graph, checked)
-    check_safety_rules(draft, report, graph, checked)
+    check_safety_rules(draft, report, graph, checked, shipped)
     check_reasons(draft, report)
     check_safety_net(draft, report)
     check_texts(draft, report, graph)

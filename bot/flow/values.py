@@ -16,11 +16,14 @@ from bot.flow.keys import ALL_STEP_KEYS
 from bot.flow.model import Condition, LocalText
 from bot.flow.positions import Span
 from bot.flow.report import Report
+from bot.flow.safety_rules import DISCLAIMER_ON_EVERY_OUTCOME
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
-from bot.flow.yaml_errors import CURLY
+from bot.flow.yaml_errors import CURLY, straight
 
 ID = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+# The texts that close an outcome (safety rule S4): empty, they are as good as missing.
+_CLOSING = ("disclaimer", "urgent_disclaimer")
 
 
 def suggest_id(text: str) -> str:
@@ -134,9 +137,12 @@ class ValueReader:
         languages = self.draft.languages
         if isinstance(node, YScalar):
             if node.value is None or node.text.strip() == "":
-                self.report.error(
-                    node, "This text is empty.", 'Write the text after the colon: "..."'
-                )
+                if role in _CLOSING:
+                    self.empty_disclaimer(node, role)
+                else:
+                    self.report.error(
+                        node, "This text is empty.", 'Write the text after the colon: "..."'
+                    )
                 return None
             self.curly_around(node)
             language = self.draft.default_language
@@ -188,7 +194,9 @@ class ValueReader:
             by_language[language] = value.text
             nodes[language] = value
         if not by_language:
-            if not node.entries:
+            if role in _CLOSING and complete:
+                self.empty_disclaimer(node, role)  # every language empty: none to fall back on
+            elif not node.entries:
                 self.report.error(node, "This text is empty.")
             return None
         text = LocalText(by_language)
@@ -196,6 +204,23 @@ class ValueReader:
             TextUse(text, node, nodes, role, step, ui_key=ui_key, complete=complete, option=option)
         )
         return text
+
+    def empty_disclaimer(self, node: YNode, role: str) -> None:
+        """An empty disclaimer breaks safety rule S4 as surely as a missing one."""
+        which, outcomes = (
+            ("disclaimer", "the outcomes")
+            if role == "disclaimer"
+            else ("urgent disclaimer", "the urgent outcomes")
+        )
+        self.report.error(
+            node,
+            DISCLAIMER_ON_EVERY_OUTCOME.say(
+                f"The {which} is empty, so {outcomes} would end without saying that a massage "
+                "therapist cannot diagnose."
+            ),
+            f"Write it after the colon, for example:  {role}: "
+            '"We are massage therapists, not doctors: this check cannot diagnose anything."',
+        )
 
     def curly_around(self, node: YScalar) -> None:
         """A text wrapped in curly quotes: meant as quotes, shown to people as they are."""
@@ -238,6 +263,18 @@ class ValueReader:
         if id(cut) in told:
             return True
         told.add(id(cut))
+        if whole[0] in CURLY:
+            # “No, not really” is meant as quotes: straight ones are the fix, not more quotes.
+            if id(node) not in told:  # once for the line, which the hint puts right whole
+                told.add(id(node))
+                self.report.error(
+                    Span(cut.span.line, start + 1, start + 2),
+                    f"{whole[0]} is a curly quote, as a word processor types it: YAML only "
+                    "understands the straight quotes \" and ' around a text.",
+                    "Type the quotes again in this editor (straight quotes):\n    "
+                    + straight(line.strip()),
+                )
+            return True
         comma = start + len(cut.text)
         language = next(name for name, (_, v) in node.entries.items() if v is cut)
         self.report.error(

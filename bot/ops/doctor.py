@@ -83,7 +83,8 @@ def check_flow_file(settings: Settings) -> Check:
         return failed(
             name,
             f"there is no flow file at {path}",
-            "copy the practice's flow there, or set FLOW_FILE",
+            "make the practice's copy with `triage-bot flows init` (it goes into practice/), "
+            "or set FLOW_FILE to where it is",
         )
     problems = check_flow(path)
     errors = [p for p in problems if p.is_error]

@@ -61,9 +61,14 @@ def test_the_corpus_covers_the_typical_mistakes() -> None:
         "missing_translation", "unknown_placeholder", "condition_syntax_error",
         "several_mistakes",
         # the safety rules, one file each (S3: safety_net_not_urgent, safety_net_to_question)
-        "safety_booking_on_urgent", "safety_emergency_option_not_urgent",
-        "safety_net_not_urgent", "safety_no_disclaimer", "safety_hard_coded_number",
+        "safety_booking_on_urgent", "safety_booking_link_on_urgent",
+        "safety_emergency_option_not_urgent",
+        "safety_net_not_urgent", "safety_no_disclaimer", "safety_empty_disclaimer",
+        "safety_hard_coded_number",
         "safety_reasons_promised",
+        # S7: a practice's copy against the shipped flow it was made from (in broken/.origin/)
+        "safety_shipped_sign_unmarked", "safety_shipped_net_deleted",
+        "safety_shipped_question_bypassed",
         # what a phone shows
         "duplicate_button_label", "label_over_limit", "label_over_phone_line",
         "too_long_outcome_with_paragraphs",
@@ -71,7 +76,9 @@ def test_the_corpus_covers_the_typical_mistakes() -> None:
         "text_with_comma_in_braces", "apostrophe_in_single_quotes", "rule_without_dash",
         "rule_without_dash_in_line_with_its_keys", "option_without_quotes_of_another_yes_question",
         "has_any_of_without_brackets", "unclosed_quote_in_braces", "unclosed_quote_in_condition",
+        "unclosed_quote_in_comparison",
         "curly_quotes_in_condition", "curly_quotes_around_text",
+        "curly_quotes_in_braces_with_comma",
     }  # fmt: skip
     assert typical <= names
     for path in FILES:

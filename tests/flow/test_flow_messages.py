@@ -59,6 +59,22 @@ def test_a_text_wrapped_in_curly_quotes_is_a_warning() -> None:
     ]
 
 
+def test_curly_quotes_around_texts_with_commas_in_braces_are_one_mistake_made_straight() -> None:
+    line = "      hip: { en: “Hip, or the side”, es: “Cadera, o el lado” }"
+    text = FLOW.replace('      hip: { en: "Hip", es: "Cadera" }', line)
+    (problem,) = check_flow("f.yaml", text=text)
+    assert (problem.line, problem.column) == (12, 18)
+    assert problem.message.startswith("“ is a curly quote, as a word processor types it")
+    assert problem.hint == (
+        "Type the quotes again in this editor (straight quotes):\n"
+        '    hip: { en: "Hip, or the side", es: "Cadera, o el lado" }'
+    )
+    # A curly quote inside the text is part of it: the text only needs quotes around it.
+    inside = FLOW.replace('en: "Where?"', "en: Say “hip”, or where")
+    (problem,) = check_flow("f.yaml", text=inside)
+    assert problem.hint == 'Put the text in double quotes:  en: "Say “hip”, or where"'
+
+
 def test_a_step_id_in_curly_quotes_is_one_mistake() -> None:
     found = problems(FLOW.replace("next: done", "next: “done”"))
     assert found == [
@@ -104,6 +120,21 @@ def test_the_quote_really_left_open_on_a_line(line: str, column: int | None) -> 
             'where in ["back: "hip"]',
             "This text in quotes is never closed.",
             'Write: where in ["back": "hip"]',
+        ),
+        (
+            'where == "back and hurts == "yes"',
+            "This text in quotes is never closed.",
+            'Write: where == "back" and hurts == "yes"',
+        ),
+        (
+            'not (where == "back) or hurts == "yes"',
+            "This text in quotes is never closed.",
+            'Write: not (where == "back") or hurts == "yes"',
+        ),
+        (
+            'where == "back and hurts',  # no way to tell what was meant: close the last one
+            "This text in quotes is never closed.",
+            'Add a closing ".',
         ),
     ],
 )

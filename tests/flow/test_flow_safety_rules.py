@@ -208,6 +208,11 @@ steps:
         "S4 disclaimer-on-every-outcome: This flow has no disclaimer:, so its outcomes "
         "('emergency') would end without saying that a massage therapist cannot diagnose."
     ]
+    emptied = text.replace('urgent_disclaimer: "We cannot diagnose."', 'urgent_disclaimer: ""')
+    assert messages(emptied) == [
+        "S4 disclaimer-on-every-outcome: The urgent disclaimer is empty, so the urgent outcomes "
+        "would end without saying that a massage therapist cannot diagnose."
+    ]
 
 
 def test_a_reason_without_if_keeps_its_promise() -> None:
@@ -226,10 +231,38 @@ def test_a_reason_without_if_keeps_its_promise() -> None:
     assert warning.hint.startswith("For example: 'severity' is 0.")
 
 
+def test_the_booking_link_is_refused_wherever_an_urgent_outcome_would_show_it() -> None:
+    routed = ('- if: flags has any of ["numb", "pee"]', "  goto: emergency", "- goto: book")
+    text = flow(*routed).replace("Book a massage.", "Book a massage: {booking_url}")
+    assert messages(text, "S1") == []  # the booking outcome may show it
+
+    closing = text.replace('disclaimer: "We cannot diagnose."', 'disclaimer: "Or {booking_url}"')
+    (problem,) = [p for p in check_flow("f.yaml", text=closing) if p.message.startswith("S1")]
+    assert problem.message == (
+        "S1 no-booking-on-urgent: 'emergency' is urgent, but the disclaimer: that closes it "
+        "holds {booking_url}: the booking link would be shown under the emergency advice."
+    )
+    assert (problem.line, problem.column) == (4, 17)
+    assert "urgent_disclaimer:" in problem.hint
+    # Urgent outcomes that close with their own text no longer show the disclaimer.
+    own = closing.replace("steps:\n", 'urgent_disclaimer: "We cannot diagnose."\nsteps:\n', 1)
+    assert messages(own, "S1") == []
+
+    paragraph = text.replace(
+        '    text: "Call {emergency_number} now."\n',
+        '    text: "Call {emergency_number} now."\n'
+        '    more:\n      - text: "When you are better: {booking_url}"\n',
+    )
+    assert messages(paragraph, "S1") == [
+        "S1 no-booking-on-urgent: 'emergency' is urgent, but a paragraph of its more: holds "
+        "{booking_url}: the booking link would be shown under the emergency advice."
+    ]
+
+
 def test_the_admins_are_told_which_rules_a_message_names() -> None:
     found = broken_rules(["S5 no-hard-coded-numbers: '999' ...", "S1 no-booking-on-urgent: ..."])
     assert [rule.code for rule in found] == ["S1", "S5"]
-    assert [rule.code for rule in RULES] == ["S1", "S2", "S3", "S4", "S5", "S6"]
+    assert [rule.code for rule in RULES] == ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
 
 
 def test_the_default_flow_marks_every_emergency_sign_and_proves_them() -> None:
@@ -239,3 +272,22 @@ def test_the_default_flow_marks_every_emergency_sign_and_proves_them() -> None:
     assert marked == [o.id for o in flags.options if not o.exclusive]
     assert len(marked) == 9
     assert not any(o.emergency for s in sciatica.questions if s.id != flags.id for o in s.options)
+
+
+def test_s7_says_nothing_more_about_a_question_whose_options_cannot_be_read() -> None:
+    # The origin beside the copy is what makes it a practice's copy (bot.flow.origin); the
+    # options written as a list are the one mistake to tell.
+    broken = ROOT / "tests" / "flow" / "broken"
+    copy = (broken / ".origin" / "safety_shipped_sign_unmarked.yaml").read_text("utf-8")
+    listed = copy.replace(
+        '      numb: { label: "Numb between the legs", emergency: true }\n'
+        '      pee: { label: "New trouble peeing", emergency: true }\n'
+        '      none: { label: "None of these", exclusive: true }\n',
+        "      - numb\n      - pee\n      - none\n",
+    )
+    assert listed != copy
+    found = [
+        p.message for p in check_flow(broken / "safety_shipped_sign_unmarked.yaml", text=listed)
+    ]
+    assert found and not [m for m in found if m.startswith("S7")]
+    assert found[0] == "options: should list the buttons, one per line."

@@ -12,8 +12,8 @@ from telegram import Chat, Message, Update
 
 from bot.storage import StorageUnavailable
 from bot.telegram.locks import ChatLocks
-from bot.telegram.polling import MAX_TRIES, Poller
-from bot.telegram.runtime import Applied
+from bot.telegram.polling import Poller
+from bot.telegram.runtime import MAX_TRIES, Applied
 
 
 def update(update_id: int, chat_id: int) -> Update:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,14 +37,13 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.storage import StorageError
 from bot.telegram.handlers import ALLOWED_UPDATES
-from bot.telegram.runtime import AnyApplication, Applied, Runtime
+from bot.telegram.runtime import AnyApplication, Applied, Runtime, Tries
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
 BUSY_POLL_S = 0.25  # while chats are busy, fetch at least this often for newcomers
 MAX_BACKLOG = 20  # updates one chat may have waiting; more are dropped with a note
-MAX_TRIES = 5
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
 # Tries of a database that cannot be written: soon at first, then every 30 s at most.
@@ -96,7 +95,7 @@ class Poller:
         self.timeout = timeout
         self.backlog = backlog
         self.retry_start = retry_start  # first wait before a failed update is tried again
-        self.tries: Counter[int] = Counter()
+        self.tries = Tries(runtime.give_up)
         self.polls = 0  # getUpdates calls answered (for tests and startup timing)
         self._chats: dict[ChatKey, _Chat] = {}
         self._pending: set[int] = set()  # fetched and not done: queued, running or dropping
@@ -248,7 +247,7 @@ class Poller:
         for update_id in update_ids:
             self._pending.discard(update_id)
             self._finished.add(update_id)
-            self.tries.pop(update_id, None)
+            self.tries.forget(update_id)
         offset = self.offset
         if offset is not None:
             self._finished = {u for u in self._finished if u >= offset}
@@ -257,15 +256,7 @@ class Poller:
     async def _count_failure(self, update_id: int) -> Applied:
         """FAILED until the update has failed :data:`MAX_TRIES` times; then it is given up:
         recorded as processed (DONE), or UNAVAILABLE when even that cannot be written."""
-        self.tries[update_id] += 1
-        if self.tries[update_id] < MAX_TRIES:
-            return Applied.FAILED
-        try:
-            await self.runtime.give_up([update_id])
-        except StorageError:
-            return Applied.UNAVAILABLE
-        log.error("update %d failed %d times; given up", update_id, MAX_TRIES)
-        return Applied.DONE
+        return await self.tries.failed(update_id)
 
     # -- fetching -----------------------------------------------------------------------------
 

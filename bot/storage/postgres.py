@@ -109,6 +109,10 @@ class PostgresStorage:
         self._opened = False
         self._serving: asyncpg.Connection | None = None  # holds the serving lock
 
+    def file_problem(self) -> str | None:
+        """Always None: the database is the server's, with no file of the bot's to lose."""
+        return None
+
     # --- opening and closing ------------------------------------------------------------------
 
     @classmethod

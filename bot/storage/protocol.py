@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from bot.storage.outage import Outage
 from bot.storage.records import (
     ChatState,
     Followup,
@@ -46,12 +47,21 @@ from bot.storage.records import (
 class Store(Protocol):
     """Sessions, exactly-once updates, the outbox, leads, follow-ups and anonymous events."""
 
+    # Whether the store's writes fail now, and why (``outage.reason``): a full disk still
+    # lets a probe take the write lock, so /healthz asks the bot's own writes too.
+    outage: Outage
+
     async def close(self) -> None:
         """Finish: every commit is durable before it returns; a second call does nothing."""
 
     async def writable(self) -> bool:
         """Can the database take writes again? One write given back; False while it cannot
         (the outage is reported by the store, once a minute, not by each caller)."""
+
+    def file_problem(self) -> str | None:
+        """One sentence when the database's file was deleted or replaced under the running
+        bot (it would write on to the file it opened, lost at the next start); None when all
+        is well, and always for a database on a server. Cheap: no query."""
 
     # --- updates: the hot path -------------------------------------------------------------
 

@@ -197,6 +197,7 @@ class Runtime:
             sqlite = await Storage.open(settings.database_path, exclusive=True, verify=True)
             group = sqlite.group
             self.metrics.watch_commits(lambda: (group.transactions, group.writes))
+            self.jobs["database-file"] = sqlite.watch_file  # deleted or replaced under us?
             return sqlite
         shared = await PostgresStorage.open(
             settings.database_url,

@@ -10,9 +10,18 @@ worker (its updates in order, one at a time; chats at once), so one person's bur
 hold up anyone else. Telegram's offset confirms everything below it, so the offset stays at the
 oldest update not yet done, and a fetch while busy hands out the unfinished ones again (they
 are recognised by id and skipped); it is made when something finished, or every
-:data:`BUSY_POLL_S` at most, so that newcomers are seen soon. A chat's backlog is bounded
-(:data:`MAX_BACKLOG`): taps beyond it are dropped, recorded as processed, with one polite note
-per burst, so a person hammering a button cannot pin the offset or the bot.
+:data:`BUSY_POLL_S` at most, so that newcomers are seen soon.
+
+**Bursts.** A chat's backlog is bounded per burst (:data:`MAX_BACKLOG`): a burst's updates
+beyond it are dropped, recorded as processed, with one polite note per burst, so a person
+hammering a button cannot pin the offset or the bot. Telegram hands out at most :data:`BATCH`
+updates a time, from the offset on, and the offset waits for the burst's oldest unfinished
+tap: a burst longer than a batch arrives batch after batch, and its later taps must not refill
+the backlog as it drains (the offset, and everyone behind it, would wait for each). So a burst
+ends only when its chat had nothing left to do after a fetch that held everything Telegram had
+(fewer than a batch), or a fetch that held all Telegram had brought nothing more from it:
+until then, the chat's updates count against the same bound. A person who waits for each
+answer starts a new burst with each message.
 
 **Failures.** An update whose handler failed is tried again, in place (its chat waits, keeping
 its order), with backoff; after :data:`MAX_TRIES` it is given up, recorded as processed first.
@@ -42,6 +51,7 @@ from bot.telegram.runtime import AnyApplication, Applied, Runtime, Tries
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
+BATCH = 100  # updates a getUpdates returns at most (Telegram's limit)
 BUSY_POLL_S = 0.25  # while chats are busy, fetch at least this often for newcomers
 MAX_BACKLOG = 20  # updates one chat may have waiting; more are dropped with a note
 BACKOFF_START = 1.0
@@ -70,12 +80,21 @@ class Backoff:
 
 
 @dataclass(eq=False)
+class _Burst:
+    """One chat's burst: what counts against its bound, until the burst ends."""
+
+    taken: int = 0  # updates queued to be applied in this burst
+    noted: bool = False  # the person was told once, this burst, that taps were dropped
+    over: bool = False  # the chat had nothing left to do, and Telegram nothing hidden
+
+
+@dataclass(eq=False)
 class _Chat:
     """One chat's updates waiting to be applied, in order, and those to drop."""
 
+    burst: _Burst
     queue: deque[Update] = field(default_factory=deque)  # the head is applied first
     dropped: list[Update] = field(default_factory=list)  # over the backlog, to record
-    noted: bool = False  # the person was told once, this burst, that taps were dropped
     served: bool = False  # an update was applied: a note now follows a reply, never leads
     worker: asyncio.Task[None] | None = None
 
@@ -97,7 +116,9 @@ class Poller:
         self.retry_start = retry_start  # first wait before a failed update is tried again
         self.tries = Tries(runtime.give_up)
         self.polls = 0  # getUpdates calls answered (for tests and startup timing)
-        self._chats: dict[ChatKey, _Chat] = {}
+        self._chats: dict[ChatKey, _Chat] = {}  # chats with a worker
+        self._bursts: dict[ChatKey, _Burst] = {}  # chats in a burst (with a worker, or not)
+        self._whole = True  # the last fetch held all Telegram had (fewer than a batch)
         self._pending: set[int] = set()  # fetched and not done: queued, running or dropping
         self._finished: set[int] = set()  # done, but an older one is pending: not confirmed
         self._highest: int | None = None  # the newest update id fetched
@@ -156,8 +177,11 @@ class Poller:
 
     def take(self, updates: Sequence[Update]) -> None:
         """Queue newly fetched updates on their chats (older or known ones are skipped) and
-        set each chat's worker going."""
+        set each chat's worker going; a chat's updates beyond its burst's bound are to drop."""
         offset = self.offset
+        for key in [k for k, burst in self._bursts.items() if burst.over]:
+            del self._bursts[key]  # what this fetch brings from the chat is a new burst
+        fresh: set[ChatKey] = set()
         for update in updates:
             update_id = update.update_id
             if offset is not None and update_id < offset:
@@ -166,14 +190,21 @@ class Poller:
                 continue  # handed out again because it is not confirmed yet
             self._highest = max(update_id, self._highest or update_id)
             self._pending.add(update_id)
-            chat = self._chats.setdefault(_chat_key(update), _Chat())
-            if len(chat.queue) >= self.backlog:
+            key = _chat_key(update)
+            fresh.add(key)
+            burst = self._bursts.setdefault(key, _Burst())
+            chat = self._chats.setdefault(key, _Chat(burst))
+            if burst.taken >= self.backlog:
                 chat.dropped.append(update)
             else:
+                burst.taken += 1
                 chat.queue.append(update)
             if chat.worker is None:
-                key = _chat_key(update)
                 chat.worker = asyncio.create_task(self._work(key, chat), name=f"chat-{key}")
+        self._whole = len(updates) < BATCH
+        if self._whole:  # Telegram had nothing more: a chat with nothing to do is done
+            for key in [k for k in self._bursts if k not in self._chats and k not in fresh]:
+                del self._bursts[key]
 
     async def finish(self) -> None:
         """Let each chat finish the update in hand, then end its worker; what is left stays
@@ -206,6 +237,10 @@ class Poller:
                     backoff.reset()
         finally:
             del self._chats[key]
+            # Nothing left to do, and the last fetch held all Telegram had: the burst is over
+            # (the next fetch's updates from the chat came after). After a full batch, more of
+            # it may wait behind the offset: it still counts against the same bound.
+            chat.burst.over = self._whole
             self._progress.set()
 
     async def _step(self, chat: _Chat) -> Applied:
@@ -230,9 +265,9 @@ class Poller:
         carries the polite note."""
         dropped = list(chat.dropped)
         try:
-            if not chat.noted:
+            if not chat.burst.noted:
                 await self.runtime.drop(dropped[:1], note=True)
-                chat.noted = True
+                chat.burst.noted = True
                 self._finish([dropped[0].update_id])
                 chat.dropped.pop(0)
                 dropped = dropped[1:]
@@ -266,6 +301,7 @@ class Poller:
         self._progress.clear()
         fetch = self.app.bot.get_updates(
             offset=self.offset,
+            limit=BATCH,
             timeout=0 if self.busy else self.timeout,
             allowed_updates=ALLOWED_UPDATES,
         )

@@ -340,6 +340,9 @@ class PostgresStorage:
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
         return await self._delete("processed_updates", "at", _now(now) - keep_seconds)
 
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        return await self._delete("events", "at", _now(now) - keep_seconds)
+
     async def _delete(self, table: str, column: str, cutoff: float) -> int:
         async with self._conn() as conn:
             status = await conn.execute(f"DELETE FROM {table} WHERE {column} < $1", cutoff)

@@ -92,6 +92,10 @@ class Store(Protocol):
         """Forget update ids recorded more than ``keep_seconds`` ago; returns how many. Keep
         them longer than Telegram may redeliver an update (24 hours)."""
 
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        """Forget anonymous events older than ``keep_seconds``; returns how many. Keep them
+        at least as long as statistics look back (/stats: 90 days)."""
+
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocked the bot (403): mark the chat and drop what is queued for it."""
 
@@ -118,7 +122,8 @@ class Store(Protocol):
     async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
         """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
         (a session counts from when it last changed); returns counts by table. Anonymous
-        events stay. No copy of what was deleted may stay readable in the store's files."""
+        events are :meth:`prune_events`'. No copy of what was deleted may stay readable in the
+        store's files."""
 
     # --- leads and follow-ups --------------------------------------------------------------
 

@@ -484,6 +484,11 @@ class Storage:
         keeps two days: Telegram redelivers an update for 24 hours at most)."""
         return await self._write(conversations.prune_processed, _now(now) - keep_seconds)
 
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        """Forget anonymous events older than ``keep_seconds``; returns how many (the retention
+        job keeps them as long as /stats looks back, or RETENTION_DAYS when that is longer)."""
+        return await self._write(conversations.prune_events, _now(now) - keep_seconds)
+
     # --- chats ----------------------------------------------------------------------------------
 
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:

@@ -37,6 +37,7 @@ class Applier:
         self.dropped: list[tuple[int, bool]] = []  # (update id, with the note)
         self.gates: dict[int, asyncio.Event] = {}  # update id -> wait for this before applying
         self.begun: dict[int, asyncio.Event] = {}
+        self.idles: list[list[int]] = []  # what was applied each time nothing was left
         self.storage = self
 
     async def apply(self, app: Any, update: Update) -> Applied:
@@ -68,6 +69,9 @@ class Applier:
     async def writable(self) -> bool:  # the storage's
         return not self.cannot_record and not self.unavailable
 
+    def idle(self) -> None:
+        self.idles.append(list(self.applied))
+
 
 def poller(applier: Applier, **options: Any) -> Poller:
     return Poller(app=None, runtime=applier, retry_start=0.001, **options)  # type: ignore[arg-type]
@@ -90,6 +94,16 @@ async def test_a_batch_is_applied_in_order_per_chat_then_confirmed() -> None:
     assert [u for u in applier.applied if u in (10, 12, 14)] == [10, 12, 14]
     assert [u for u in applier.applied if u in (11, 13)] == [11, 13]
     assert polling.offset == 15 and not polling.busy
+
+
+async def test_the_runtime_is_told_when_nothing_is_left_to_apply() -> None:
+    """Then the outbox records the replies sent at once (a kill -9 resends nothing): only
+    when the last update fetched is done, never between the updates of a backlog."""
+    applier = Applier()
+    polling = poller(applier)
+    polling.take([update(70, 1), update(71, 1), update(72, 2), update(73, 1)])
+    await polling.idle()
+    assert len(applier.idles) == 1 and sorted(applier.idles[0]) == [70, 71, 72, 73]
 
 
 async def test_chats_are_applied_concurrently() -> None:

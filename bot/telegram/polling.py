@@ -286,6 +286,8 @@ class Poller:
         offset = self.offset
         if offset is not None:
             self._finished = {u for u in self._finished if u >= offset}
+        if not self._pending:
+            self.runtime.idle()  # nothing waits: the replies sent are recorded at once
         self._progress.set()
 
     async def _count_failure(self, update_id: int) -> Applied:

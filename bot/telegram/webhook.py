@@ -55,6 +55,7 @@ class Reports:
         self.refused = Throttle()  # no or a wrong secret
         self.unreadable = Throttle()  # the right secret, but not an update
         self.tries = tries  # failures per update id, across Telegram's deliveries
+        self.applying = 0  # updates being applied now, by all requests
 
 
 @tornado.web.stream_request_body
@@ -100,11 +101,17 @@ class UpdateEndpoint(tornado.web.RequestHandler):
         if update is None or tries.given_up(update.update_id):
             self.set_status(200)  # nothing to apply, and nothing Telegram should send again
             return
-        applied = await self.runtime.apply(self.app, update)
+        self.reports.applying += 1
+        try:
+            applied = await self.runtime.apply(self.app, update)
+        finally:
+            self.reports.applying -= 1
         if applied is Applied.FAILED:
             applied = await tries.failed(update.update_id)
         elif applied is Applied.DONE:
             tries.forget(update.update_id)
+        if not self.reports.applying:
+            self.runtime.idle()  # no other update under way: the replies sent are recorded now
         self.set_status(STATUS[applied])
 
     def _update(self) -> Update | None:

@@ -12,23 +12,16 @@ oldest update not yet done, and a fetch while busy hands out the unfinished ones
 are recognised by id and skipped); it is made when something finished, or every
 :data:`BUSY_POLL_S` at most, so that newcomers are seen soon.
 
-**Bursts.** A chat's backlog is bounded per burst (:data:`MAX_BACKLOG`): a burst's updates
-beyond it are dropped, recorded as processed, with one polite note per burst, so a person
-hammering a button cannot pin the offset or the bot. Telegram hands out at most :data:`BATCH`
-updates a time, from the offset on, and the offset waits for the burst's oldest unfinished
-tap: a burst longer than a batch arrives batch after batch, and its later taps must not refill
-the backlog as it drains (the offset, and everyone behind it, would wait for each). So a burst
-ends only when its chat had nothing left to do after a fetch that held everything Telegram had
-(fewer than a batch), or a fetch that held all Telegram had brought nothing more from it:
-until then, the chat's updates count against the same bound. A person who waits for each
-answer starts a new burst with each message.
-
-**Failures.** An update whose handler failed is tried again, in place (its chat waits, keeping
-its order), with backoff; after :data:`MAX_TRIES` it is given up, recorded as processed first.
-A database that cannot be written (disk full, I/O error, read-only) is not the update's fault:
-such an update is never given up. Fetching stops, the database is tried again with backoff
-(:meth:`Store.writable`; the storage reports the outage once a minute), and everything
-carries on when it can: Telegram still holds every update not confirmed, and nothing is lost.
+**Bursts.** A chat's backlog is bounded (:data:`MAX_BACKLOG` waiting): once it is full, the
+chat's updates are dropped, recorded as processed, with one polite note, so a person hammering
+a button cannot pin the offset or the bot. Telegram hands out at most :data:`BATCH` updates a
+time, from the offset on, and the offset waits for the oldest unfinished tap: a burst longer
+than a batch arrives batch after batch, and its later taps must not refill the backlog as it
+drains (the offset, and everyone behind it, would wait for each). So once a chat's backlog
+overflowed, every later update of the chat is dropped too, until the burst is over: the chat
+had nothing left to do after a fetch that held everything Telegram had (fewer than a batch),
+or such a fetch brought nothing more from it. A person who waits for each answer never has a
+backlog, however long the conversation.
 """
 
 from __future__ import annotations
@@ -81,9 +74,8 @@ class Backoff:
 
 @dataclass(eq=False)
 class _Burst:
-    """One chat's burst: what counts against its bound, until the burst ends."""
+    """A chat whose backlog overflowed: its updates are dropped until the burst is over."""
 
-    taken: int = 0  # updates queued to be applied in this burst
     noted: bool = False  # the person was told once, this burst, that taps were dropped
     over: bool = False  # the chat had nothing left to do, and Telegram nothing hidden
 
@@ -92,7 +84,7 @@ class _Burst:
 class _Chat:
     """One chat's updates waiting to be applied, in order, and those to drop."""
 
-    burst: _Burst
+    burst: _Burst | None = None  # while its backlog overflowed
     queue: deque[Update] = field(default_factory=deque)  # the head is applied first
     dropped: list[Update] = field(default_factory=list)  # over the backlog, to record
     served: bool = False  # an update was applied: a note now follows a reply, never leads
@@ -117,7 +109,7 @@ class Poller:
         self.tries = Tries(runtime.give_up)
         self.polls = 0  # getUpdates calls answered (for tests and startup timing)
         self._chats: dict[ChatKey, _Chat] = {}  # chats with a worker
-        self._bursts: dict[ChatKey, _Burst] = {}  # chats in a burst (with a worker, or not)
+        self._bursts: dict[ChatKey, _Burst] = {}  # chats that overflowed (worker or not)
         self._whole = True  # the last fetch held all Telegram had (fewer than a batch)
         self._pending: set[int] = set()  # fetched and not done: queued, running or dropping
         self._finished: set[int] = set()  # done, but an older one is pending: not confirmed
@@ -177,10 +169,10 @@ class Poller:
 
     def take(self, updates: Sequence[Update]) -> None:
         """Queue newly fetched updates on their chats (older or known ones are skipped) and
-        set each chat's worker going; a chat's updates beyond its burst's bound are to drop."""
+        set each chat's worker going; a chat's updates over its backlog are to drop."""
         offset = self.offset
         for key in [k for k, burst in self._bursts.items() if burst.over]:
-            del self._bursts[key]  # what this fetch brings from the chat is a new burst
+            del self._bursts[key]  # what this fetch brings from the chat came after it
         fresh: set[ChatKey] = set()
         for update in updates:
             update_id = update.update_id
@@ -192,12 +184,12 @@ class Poller:
             self._pending.add(update_id)
             key = _chat_key(update)
             fresh.add(key)
-            burst = self._bursts.setdefault(key, _Burst())
-            chat = self._chats.setdefault(key, _Chat(burst))
-            if burst.taken >= self.backlog:
+            chat = self._chats.setdefault(key, _Chat(self._bursts.get(key)))
+            if chat.burst is None and len(chat.queue) >= self.backlog:
+                chat.burst = self._bursts[key] = _Burst()  # overflowed: a burst
+            if chat.burst is not None:
                 chat.dropped.append(update)
             else:
-                burst.taken += 1
                 chat.queue.append(update)
             if chat.worker is None:
                 chat.worker = asyncio.create_task(self._work(key, chat), name=f"chat-{key}")
@@ -239,8 +231,9 @@ class Poller:
             del self._chats[key]
             # Nothing left to do, and the last fetch held all Telegram had: the burst is over
             # (the next fetch's updates from the chat came after). After a full batch, more of
-            # it may wait behind the offset: it still counts against the same bound.
-            chat.burst.over = self._whole
+            # it may wait behind the offset, and is dropped as the rest of the burst.
+            if chat.burst is not None:
+                chat.burst.over = self._whole
             self._progress.set()
 
     async def _step(self, chat: _Chat) -> Applied:
@@ -265,7 +258,7 @@ class Poller:
         carries the polite note."""
         dropped = list(chat.dropped)
         try:
-            if not chat.burst.noted:
+            if chat.burst is not None and not chat.burst.noted:
                 await self.runtime.drop(dropped[:1], note=True)
                 chat.burst.noted = True
                 self._finish([dropped[0].update_id])

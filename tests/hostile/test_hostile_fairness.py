@@ -91,10 +91,10 @@ async def test_a_burst_longer_than_a_batch_is_bounded_and_delays_nobody_long(
 ) -> None:
     """Telegram hands out 100 updates a time, from the oldest not confirmed, and the offset
     stays at the tapper's oldest unfinished tap: each new batch used to refill their backlog
-    (60 replies for 300 taps), and the other person waited behind all of them. A chat's
-    backlog is now bounded for the whole burst, across batches: the tapper gets at most
-    MAX_BACKLOG replies and one note, and the other person is answered as soon as the tapper's
-    bounded backlog (all the offset waits for) is done."""
+    (42-60 replies for 300 taps), and the other person waited behind all of them. Once the
+    backlog overflowed, the rest of the burst is dropped, across batches: the tapper gets at
+    most MAX_BACKLOG replies and one note, and the other person is answered as soon as the
+    tapper's bounded backlog (all the offset waits for) is done."""
     with FakeBotApi() as fake:
         tapper, other = fake.user(6301), fake.user(6302)
         async with running_bot(tmp_path, fake=fake) as bot:
@@ -123,8 +123,8 @@ async def test_a_burst_longer_than_a_batch_is_bounded_and_delays_nobody_long(
 
 
 async def test_a_person_typing_at_an_ordinary_pace_is_never_dropped(tmp_path: Path) -> None:
-    """The bound is per burst: more than MAX_BACKLOG messages over a conversation, each
-    answered before the next, are all answered."""
+    """The bound is on what waits: more than MAX_BACKLOG messages over a conversation, each
+    sent as soon as the answer to the one before arrives, are all answered."""
     with FakeBotApi() as fake:
         person = fake.user(6401)
         async with running_bot(tmp_path, fake=fake) as bot:

@@ -262,6 +262,14 @@ _YES = frozenset({"yes", "y", "yeah", "yep", "yup", "si", "s", "sip", "claro", "
 _NO = frozenset({"no", "n", "nope", "nah", "not really", "para nada", "nop"})
 
 
+def typed_number(text: str) -> int | None:
+    """The whole number a person typed ("7", " 7/10 ", "-3.", "7 !"), or None when the text
+    is anything else; read in linear time, whatever the text (the check-in reads scores with
+    it too)."""
+    match = _DIGITS.match(text)
+    return None if match is None else int(match.group(1))
+
+
 def normalise_phrase(text: str) -> str:
     """Lower case, no accents, plain apostrophes, punctuation to spaces, single spaces.
 
@@ -494,10 +502,10 @@ class Engine:
         if len(text) > 1000:
             return self._stay(session, self._notice("too_long", session))
         if step.kind is StepKind.NUMBER:
-            match = _DIGITS.match(text)
-            if match is None:
+            number = typed_number(text)
+            if number is None:
                 return self._stay(session, self._range_notice(session, step))
-            return self._number(session, step, int(match.group(1)))
+            return self._number(session, step, number)
         typed = self._typed_option(session, step, text)
         if step.kind is StepKind.CHOICE:
             if typed is not None:

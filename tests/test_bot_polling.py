@@ -12,8 +12,8 @@ from telegram import Chat, Message, Update
 
 from bot.storage import StorageUnavailable
 from bot.telegram.locks import ChatLocks
-from bot.telegram.polling import MAX_TRIES, Poller
-from bot.telegram.runtime import Applied
+from bot.telegram.polling import BATCH, Poller
+from bot.telegram.runtime import MAX_TRIES, Applied
 
 
 def update(update_id: int, chat_id: int) -> Update:
@@ -37,6 +37,7 @@ class Applier:
         self.dropped: list[tuple[int, bool]] = []  # (update id, with the note)
         self.gates: dict[int, asyncio.Event] = {}  # update id -> wait for this before applying
         self.begun: dict[int, asyncio.Event] = {}
+        self.idles: list[list[int]] = []  # what was applied each time nothing was left
         self.storage = self
 
     async def apply(self, app: Any, update: Update) -> Applied:
@@ -68,6 +69,9 @@ class Applier:
     async def writable(self) -> bool:  # the storage's
         return not self.cannot_record and not self.unavailable
 
+    def idle(self) -> None:
+        self.idles.append(list(self.applied))
+
 
 def poller(applier: Applier, **options: Any) -> Poller:
     return Poller(app=None, runtime=applier, retry_start=0.001, **options)  # type: ignore[arg-type]
@@ -90,6 +94,34 @@ async def test_a_batch_is_applied_in_order_per_chat_then_confirmed() -> None:
     assert [u for u in applier.applied if u in (10, 12, 14)] == [10, 12, 14]
     assert [u for u in applier.applied if u in (11, 13)] == [11, 13]
     assert polling.offset == 15 and not polling.busy
+
+
+async def test_the_runtime_is_told_when_nothing_is_left_to_apply() -> None:
+    """Then the outbox records the replies sent at once (a kill -9 resends nothing): only
+    when the last update fetched is done, never between the updates of a backlog."""
+    applier = Applier()
+    polling = poller(applier)
+    polling.take([update(70, 1), update(71, 1), update(72, 2), update(73, 1)])
+    await polling.idle()
+    assert len(applier.idles) == 1 and sorted(applier.idles[0]) == [70, 71, 72, 73]
+
+
+async def test_a_burst_longer_than_a_batch_does_not_refill_the_backlog() -> None:
+    """A full batch may hide more of the burst behind it: once the backlog overflowed, the
+    chat's later updates are dropped too, until it is done and a fetch showed all there was;
+    other chats are served as ever, and a later message starts afresh."""
+    applier = Applier()
+    polling = poller(applier, backlog=3)
+    polling.take([update(1000 + n, 1) for n in range(BATCH)])  # full: more may be waiting
+    await polling.idle()
+    polling.take([*(update(1100 + n, 1) for n in range(10)), update(1110, 2)])  # the rest
+    await polling.idle()
+    assert applier.applied == [1000, 1001, 1002, 1110]
+    assert len(applier.dropped) == BATCH - 3 + 10
+    assert [uid for uid, note in applier.dropped if note] == [1003]  # one note per burst
+    polling.take([update(1200, 1)])  # after a fetch that held all: a new message, answered
+    await polling.idle()
+    assert applier.applied[-1] == 1200 and polling.offset == 1201
 
 
 async def test_chats_are_applied_concurrently() -> None:

@@ -560,6 +560,15 @@ async def test_prune_processed_forgets_only_old_update_ids(storage: Storage) -> 
     assert is_processed(storage, 2)
 
 
+async def test_prune_events_forgets_only_events_older_than_kept(storage: Storage) -> None:
+    """The anonymous events are bounded too, and what /stats still shows stays."""
+    await commit(storage, update_id=1, chat_id=1, events=[Event.reached("old")], now=NOW - 95 * DAY)
+    await commit(storage, update_id=2, chat_id=1, events=[Event.reached("new")], now=NOW - 85 * DAY)
+    assert await storage.prune_events(keep_seconds=90 * DAY, now=NOW) == 1
+    assert (await storage.stats(since=0, now=NOW)).steps == {"new": 1}
+    assert await storage.prune_events(keep_seconds=90 * DAY, now=NOW) == 0
+
+
 # --- the hot path stays flat ----------------------------------------------------------------------
 
 

@@ -33,9 +33,13 @@ FLOW_NAMES = TOP_KEYS | ALL_STEP_KEYS | OPTION_KEYS | RULE_KEYS | REASON_RULE_KE
 _QUOTED_START = re.compile(r"""^\s*(?:-\s+)?[^\s:#'"][^:#]*:\s+(["'])(?:(?!\1).)*\1\s*[^\s#]""")
 
 # `type number`: a name, a space and a value, with no ':' between them (not a list item, a
-# comment or a text in quotes). Group 1 is the name, group 2 the value.
+# comment or a text in quotes). Group 1 is the name, group 2 the value, without the spaces
+# after it. The value is words, each after a possessive run of spaces (``\s*+``), so a run
+# is read once: linear in the line's length. Written as ``[^:#]*?\s*`` the value and the
+# spaces after it could split a long run of spaces in every way before a ':' refused the
+# line, and one 8,000-character line took seconds to explain.
 _NAME_WITHOUT_COLON = re.compile(
-    r"""^\s*([A-Za-z_][A-Za-z0-9_]*)[ ]+([^\s:#][^:#]*?)\s*(?:#.*)?$"""
+    r"""^\s*+([A-Za-z_][A-Za-z0-9_]*+)[ ]++([^\s:#](?:\s*+[^\s:#])*+)\s*+(?:#.*)?$"""
 )
 
 _NAME_ALONE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:#.*)?$")

@@ -57,6 +57,24 @@ def in_use(database: Path) -> bool:
         return True
 
 
+def held(database: Path) -> bool:
+    """:func:`in_use`, looking only: nothing is created (no lock file, no folder), for
+    ``doctor``. No lock file, or one nobody holds, is no bot running."""
+    try:
+        fd = os.open(lock_path(database), os.O_RDONLY)  # flock needs no write access
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def _own_like_folder(path: Path) -> None:
     """A lock file root created (``sudo triage-bot restore``) must stay usable by the bot's
     own user, who owns the data folder."""

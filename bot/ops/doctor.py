@@ -35,6 +35,7 @@ from bot.ops.database import (
     integrity_problems,
     schema_version_of,
 )
+from bot.ops.dblock import held, lock_path
 from bot.ops.doctor_checks import Check, failed, passed
 from bot.ops.postgres_checks import check_postgres
 from bot.storage import SCHEMA_VERSION
@@ -103,6 +104,18 @@ def check_flow_file(settings: Settings) -> Check:
 def check_database(path: Path) -> list[Check]:
     """Writable, schema version, integrity: three lines, from one look at the file."""
     writable, schema, intact = "database writable", "migrations", "integrity"
+    if not path.exists() and held(path):
+        return [
+            failed(
+                writable,
+                f"{path} is missing, but a bot is running on it (it holds {lock_path(path)}): "
+                "its database was deleted under it, and what it writes now is lost when it "
+                "stops",
+                "stop the bot and `triage-bot restore` the newest backup",
+            ),
+            failed(schema, "no database", "fix the line above"),
+            failed(intact, "no database", "fix the line above"),
+        ]
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("."))
         if folder.is_dir() and _can_write(folder):

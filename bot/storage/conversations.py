@@ -185,6 +185,11 @@ def prune_processed(conn: sqlite3.Connection, cutoff: float) -> int:
         return conn.execute("DELETE FROM processed_updates WHERE at < ?", (cutoff,)).rowcount
 
 
+def prune_events(conn: sqlite3.Connection, cutoff: float) -> int:
+    with immediate(conn):
+        return conn.execute("DELETE FROM events WHERE at < ?", (cutoff,)).rowcount
+
+
 # --- chats ------------------------------------------------------------------------------------
 
 

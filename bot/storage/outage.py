@@ -36,14 +36,21 @@ class Outage:
         self._since: float | None = None  # when the first failed write of this outage was
         self._throttle = Throttle(every, clock=clock)  # across outages: a flapping disk too
         self._warned = False  # this outage was reported: its end is worth a line too
+        self._reason: str | None = None  # the last failed write's error
 
     @property
     def down(self) -> bool:
         """The last write failed because the database could not take it."""
         return self._since is not None
 
+    @property
+    def reason(self) -> str | None:
+        """Why the last write failed, while :attr:`down` (for /healthz): one sentence."""
+        return self._reason if self._since is not None else None
+
     def failed(self, error: StorageUnavailable) -> None:
         now = self.clock()
+        self._reason = str(error)
         if self._since is None:
             self._since = now
         if self._throttle.hit() is None:
@@ -62,6 +69,7 @@ class Outage:
             return
         down_for = self.clock() - self._since
         self._since = None
+        self._reason = None
         if self._warned:
             self._warned = False
             log.info("The database at %s can be written again after %d s", self.name, down_for)

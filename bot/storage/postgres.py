@@ -109,6 +109,10 @@ class PostgresStorage:
         self._opened = False
         self._serving: asyncpg.Connection | None = None  # holds the serving lock
 
+    def file_problem(self) -> str | None:
+        """Always None: the database is the server's, with no file of the bot's to lose."""
+        return None
+
     # --- opening and closing ------------------------------------------------------------------
 
     @classmethod
@@ -335,6 +339,9 @@ class PostgresStorage:
 
     async def prune_processed(self, *, keep_seconds: float, now: float | None = None) -> int:
         return await self._delete("processed_updates", "at", _now(now) - keep_seconds)
+
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        return await self._delete("events", "at", _now(now) - keep_seconds)
 
     async def _delete(self, table: str, column: str, cutoff: float) -> int:
         async with self._conn() as conn:

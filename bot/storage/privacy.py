@@ -1,7 +1,8 @@
 """A person's data: deleting it (/forget), copying it out (/mydata), expiring it (retention).
 
 The anonymous ``events`` table is left alone by all three: it holds no chat id, so it says
-nothing about anyone, and the practice keeps its counts.
+nothing about anyone, and the practice keeps its counts. It is bounded by the retention job
+on its own terms (``Store.prune_events``: as long as /stats looks back).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from bot.storage.outage import Outage
 from bot.storage.records import (
     ChatState,
     Followup,
@@ -46,12 +47,21 @@ from bot.storage.records import (
 class Store(Protocol):
     """Sessions, exactly-once updates, the outbox, leads, follow-ups and anonymous events."""
 
+    # Whether the store's writes fail now, and why (``outage.reason``): a full disk still
+    # lets a probe take the write lock, so /healthz asks the bot's own writes too.
+    outage: Outage
+
     async def close(self) -> None:
         """Finish: every commit is durable before it returns; a second call does nothing."""
 
     async def writable(self) -> bool:
         """Can the database take writes again? One write given back; False while it cannot
         (the outage is reported by the store, once a minute, not by each caller)."""
+
+    def file_problem(self) -> str | None:
+        """One sentence when the database's file was deleted or replaced under the running
+        bot (it would write on to the file it opened, lost at the next start); None when all
+        is well, and always for a database on a server. Cheap: no query."""
 
     # --- updates: the hot path -------------------------------------------------------------
 
@@ -82,6 +92,10 @@ class Store(Protocol):
         """Forget update ids recorded more than ``keep_seconds`` ago; returns how many. Keep
         them longer than Telegram may redeliver an update (24 hours)."""
 
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        """Forget anonymous events older than ``keep_seconds``; returns how many. Keep them
+        at least as long as statistics look back (/stats: 90 days)."""
+
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """The person blocked the bot (403): mark the chat and drop what is queued for it."""
 
@@ -108,7 +122,8 @@ class Store(Protocol):
     async def purge_older_than(self, seconds: float, now: float | None = None) -> dict[str, int]:
         """Retention: delete sessions, leads, follow-ups and messages older than ``seconds``
         (a session counts from when it last changed); returns counts by table. Anonymous
-        events stay. No copy of what was deleted may stay readable in the store's files."""
+        events are :meth:`prune_events`'. No copy of what was deleted may stay readable in the
+        store's files."""
 
     # --- leads and follow-ups --------------------------------------------------------------
 

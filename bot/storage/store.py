@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -65,6 +66,7 @@ from bot.storage.records import (
     UpdateWrite,
 )
 from bot.storage.schema import migrate
+from bot.throttle import Throttle
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -84,6 +86,9 @@ CHECKPOINT_IDLE_S: Final = 0.5
 CHECKPOINT_AFTER_WRITES: Final = 2000
 JOURNAL_SIZE_LIMIT: Final = 64 * 1024 * 1024  # bytes the WAL file is cut back to once rewound
 MIN_SQLITE: Final = (3, 35, 0)  # RETURNING
+# How often the running bot looks whether the file at its database's path is still the one it
+# opened (see Storage.watch_file): a stat, microseconds.
+FILE_CHECK_S: Final = 10.0
 # What :meth:`Storage.writable` writes (and gives back) to see whether the database can grow
 # again: room for a few updates, not just for the one small row that happens to fit.
 PROBE_BYTES: Final = 64 * 1024
@@ -135,6 +140,7 @@ class Storage:
         self._lock: DatabaseLock | None = None  # held by the bot's own storage (exclusive=True)
         self.outage = Outage(name)  # reported from the first write after opening
         self._opened = False
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file opened
         # Updates' writes, batched; ``group.transactions`` and ``group.writes`` count them.
         self.group = GroupCommit(self._commit_batch)
 
@@ -202,6 +208,7 @@ class Storage:
             await db.close()
             raise
         storage._opened = True
+        storage._file = _identity(name)
         return storage
 
     async def close(self) -> None:
@@ -326,6 +333,45 @@ class Storage:
             return False
         return True
 
+    def file_problem(self) -> str | None:
+        """Is the file at the database's path still the one this storage opened? SQLite
+        writes on to the file it has open, so a database deleted (or replaced, by a careless
+        restore) under the running bot would silently lose everything written from then on.
+        One sentence when it is not; None when it is (or for an in-memory database)."""
+        if self._file is None:
+            return None
+        try:
+            found = os.stat(self.name)
+        except FileNotFoundError:
+            return (
+                f"the database file {self.name} was deleted while the bot runs: the bot writes "
+                "on to the deleted file, and all it holds is lost when the bot stops (stop it "
+                "and `triage-bot restore` the newest backup)"
+            )
+        except OSError as error:
+            return f"cannot look at the database file {self.name}: {error.strerror}"
+        if (found.st_dev, found.st_ino) != self._file:
+            return (
+                f"the database file {self.name} was replaced while the bot runs: the bot "
+                "writes on to the file it opened, not the one there now (restart it to use "
+                "the new file; what it wrote since stays in the old one)"
+            )
+        return None
+
+    async def watch_file(self) -> None:
+        """Look at the database's file every :data:`FILE_CHECK_S` until cancelled: a WARNING
+        when it was deleted or replaced, at most once a minute while it lasts."""
+        throttle = Throttle()
+        while True:
+            await asyncio.sleep(FILE_CHECK_S)
+            problem = self.file_problem()
+            if problem is None:
+                continue
+            if throttle.hit() is None:
+                log.debug("still: %s", problem)
+                continue
+            log.warning("%s", problem[:1].upper() + problem[1:])
+
     # --- checkpoints --------------------------------------------------------------------------
 
     async def _erase_traces(self) -> None:
@@ -438,6 +484,11 @@ class Storage:
         keeps two days: Telegram redelivers an update for 24 hours at most)."""
         return await self._write(conversations.prune_processed, _now(now) - keep_seconds)
 
+    async def prune_events(self, *, keep_seconds: float, now: float | None = None) -> int:
+        """Forget anonymous events older than ``keep_seconds``; returns how many (the retention
+        job keeps them as long as /stats looks back, or RETENTION_DAYS when that is longer)."""
+        return await self._write(conversations.prune_events, _now(now) - keep_seconds)
+
     # --- chats ----------------------------------------------------------------------------------
 
     async def mark_blocked(self, chat_id: int, blocked: bool = True) -> None:
@@ -529,6 +580,17 @@ class Storage:
 
 def _now(now: float | None) -> float:
     return time.time() if now is None else now
+
+
+def _identity(name: str) -> tuple[int, int] | None:
+    """(device, inode) of the database file, None for one in memory (or a path not there)."""
+    if name == ":memory:":
+        return None
+    try:
+        found = os.stat(name)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _prepare(conn: sqlite3.Connection, name: str, verify: bool = False) -> None:

@@ -6,9 +6,14 @@
   update was applied; in webhook mode, where an idle bot hears nothing, a ``getWebhookInfo``
   every :data:`WEBHOOK_PROBE_EVERY` seconds that shows the webhook registered and no recent
   delivery error counts too;
-* the database takes a write lock (a real ``BEGIN IMMEDIATE``, then ``ROLLBACK``): a full
-  disk, a read-only remount or a file swapped under the bot show here (PostgreSQL: a
-  connection of its own takes a row lock and gives it back).
+* the database takes a write lock (a real ``BEGIN IMMEDIATE``, then ``ROLLBACK``): a
+  read-only remount or a database locked by another program show here (PostgreSQL: a
+  connection of its own takes a row lock and gives it back);
+* the bot's own writes work: a full disk (or an I/O error) still lets a probe take the write
+  lock, so the bot's storage says whether its last write failed, and why, until one works
+  again (``Store.outage``);
+* the database's file is the one the bot opened: one deleted or replaced under the running
+  bot takes its writes into a file that is gone at the next start (``Store.file_problem``).
 
 Otherwise 503, with one reason per line in the body, for a person reading ``curl`` output or a
 container's health log. ``/metrics`` is the Prometheus text format of
@@ -103,9 +108,10 @@ async def probe_postgres(url: str, name: str) -> DatabaseState:
 class Monitor:
     """Answers the two endpoints for one running bot."""
 
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
-        self.settings = settings
-        self.metrics = metrics
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.metrics = runtime.metrics
 
     async def problems(self) -> list[str]:
         """Why the bot is not healthy now; empty when it is."""
@@ -115,9 +121,15 @@ class Monitor:
             found.append("no answer from Telegram yet since the start")
         elif since > HEALTH_WINDOW:
             found.append(f"no answer from Telegram for {since:.0f} s")
+        storage = self.runtime.storage if self.runtime.is_open else None  # open after we are
+        gone = storage.file_problem() if storage is not None else None
+        if gone is not None:  # the file at the path is not the bot's: nothing to probe there
+            return [*found, gone]
+        failing = storage.outage.reason if storage is not None else None
         state = await self._database()
-        if state.problem is not None:
-            found.append(f"database not writable: {state.problem}")
+        problem = failing or state.problem  # the bot's own writes say more than the probe
+        if problem is not None:
+            found.append(f"database not writable: {problem}")
         self._note_outbox(state)
         return found
 
@@ -171,14 +183,23 @@ class MetricsEndpoint(_Endpoint):
         self.write(self.monitor.metrics.exposition())
 
 
+def _log_request(handler: tornado.web.RequestHandler) -> None:
+    """Instead of tornado's access log, which writes every 503 as an ERROR: a health check
+    polled every few seconds during an outage would bury the lines that say what is wrong
+    (the bot's own, once a minute)."""
+    request = handler.request
+    log.debug("%s %s %d", request.method, request.path, handler.get_status())
+
+
 class HealthServer:
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
         assert settings.health_port is not None
         self.listen = settings.health_listen
         self.port = settings.health_port
-        args = {"monitor": Monitor(settings, metrics)}
+        args = {"monitor": Monitor(runtime)}
         routes = [("/healthz", HealthEndpoint, args), ("/metrics", MetricsEndpoint, args)]
-        self._server = HTTPServer(tornado.web.Application(routes))
+        self._server = HTTPServer(tornado.web.Application(routes, log_function=_log_request))
 
     def start(self) -> None:
         try:
@@ -199,7 +220,7 @@ def start_health(runtime: Runtime) -> HealthServer | None:
     """Listen now, when HEALTH_PORT is set; None when it is not."""
     if runtime.settings.health_port is None:
         return None
-    server = HealthServer(runtime.settings, runtime.metrics)
+    server = HealthServer(runtime)
     server.start()
     return server
 

@@ -189,14 +189,30 @@ class Outbox:
         busy bot spends no transaction, and no second database round trip, on removals (a
         transaction of their own, running on the database thread beside the next update,
         cost more than the update's commit). When no update follows within
-        :data:`FLUSH_IDLE_S`, they are removed on their own. A crash before the removal sends
-        the reply again at start, as a crash between send and removal would with a
-        synchronous removal; the window is the next commit or the idle delay.
+        :data:`FLUSH_IDLE_S`, they are removed on their own, and at once when nothing else
+        is waiting to be applied (:meth:`record_now`). A crash before the removal sends the
+        reply again at start, as a crash between send and removal would with a synchronous
+        removal; the window is the next commit or the idle delay while other updates are
+        under way, milliseconds when none is.
         """
         while self._flushing is not None and not self._flushing.done():
             await asyncio.shield(self._flushing)
         if self._sent:
             await self._flush_now()
+
+    def record_now(self) -> None:
+        """Nothing else is waiting to be applied: remove the sent rows now rather than after
+        :data:`FLUSH_IDLE_S`, in a task of its own (the caller does not wait). No update's
+        commit would take them soon, and the database is idle, so this costs no update
+        anything, and a reply Telegram accepted is recorded within milliseconds: a kill -9
+        of an idle bot then resends nothing. While removals fail, their backoff rules."""
+        if self.shared or not self._sent or self._flush_delay > FLUSH_IDLE_S:
+            return
+        if self._idle_flush is not None:
+            self._idle_flush.cancel()
+            self._idle_flush = None
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_soon(), name="outbox-flush")
 
     # -- the hot path: called by the handler with the chat's lock held --------------------------
 

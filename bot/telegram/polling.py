@@ -10,16 +10,18 @@ worker (its updates in order, one at a time; chats at once), so one person's bur
 hold up anyone else. Telegram's offset confirms everything below it, so the offset stays at the
 oldest update not yet done, and a fetch while busy hands out the unfinished ones again (they
 are recognised by id and skipped); it is made when something finished, or every
-:data:`BUSY_POLL_S` at most, so that newcomers are seen soon. A chat's backlog is bounded
-(:data:`MAX_BACKLOG`): taps beyond it are dropped, recorded as processed, with one polite note
-per burst, so a person hammering a button cannot pin the offset or the bot.
+:data:`BUSY_POLL_S` at most, so that newcomers are seen soon.
 
-**Failures.** An update whose handler failed is tried again, in place (its chat waits, keeping
-its order), with backoff; after :data:`MAX_TRIES` it is given up, recorded as processed first.
-A database that cannot be written (disk full, I/O error, read-only) is not the update's fault:
-such an update is never given up. Fetching stops, the database is tried again with backoff
-(:meth:`Store.writable`; the storage reports the outage once a minute), and everything
-carries on when it can: Telegram still holds every update not confirmed, and nothing is lost.
+**Bursts.** A chat's backlog is bounded (:data:`MAX_BACKLOG` waiting): once it is full, the
+chat's updates are dropped, recorded as processed, with one polite note, so a person hammering
+a button cannot pin the offset or the bot. Telegram hands out at most :data:`BATCH` updates a
+time, from the offset on, and the offset waits for the oldest unfinished tap: a burst longer
+than a batch arrives batch after batch, and its later taps must not refill the backlog as it
+drains (the offset, and everyone behind it, would wait for each). So once a chat's backlog
+overflowed, every later update of the chat is dropped too, until the burst is over: the chat
+had nothing left to do after a fetch that held everything Telegram had (fewer than a batch),
+or such a fetch brought nothing more from it. A person who waits for each answer never has a
+backlog, however long the conversation.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,14 +39,14 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.storage import StorageError
 from bot.telegram.handlers import ALLOWED_UPDATES
-from bot.telegram.runtime import AnyApplication, Applied, Runtime
+from bot.telegram.runtime import AnyApplication, Applied, Runtime, Tries
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open when there is nothing new
+BATCH = 100  # updates a getUpdates returns at most (Telegram's limit)
 BUSY_POLL_S = 0.25  # while chats are busy, fetch at least this often for newcomers
 MAX_BACKLOG = 20  # updates one chat may have waiting; more are dropped with a note
-MAX_TRIES = 5
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
 # Tries of a database that cannot be written: soon at first, then every 30 s at most.
@@ -71,12 +73,20 @@ class Backoff:
 
 
 @dataclass(eq=False)
+class _Burst:
+    """A chat whose backlog overflowed: its updates are dropped until the burst is over."""
+
+    noted: bool = False  # the person was told once, this burst, that taps were dropped
+    over: bool = False  # the chat had nothing left to do, and Telegram nothing hidden
+
+
+@dataclass(eq=False)
 class _Chat:
     """One chat's updates waiting to be applied, in order, and those to drop."""
 
+    burst: _Burst | None = None  # while its backlog overflowed
     queue: deque[Update] = field(default_factory=deque)  # the head is applied first
     dropped: list[Update] = field(default_factory=list)  # over the backlog, to record
-    noted: bool = False  # the person was told once, this burst, that taps were dropped
     served: bool = False  # an update was applied: a note now follows a reply, never leads
     worker: asyncio.Task[None] | None = None
 
@@ -96,9 +106,11 @@ class Poller:
         self.timeout = timeout
         self.backlog = backlog
         self.retry_start = retry_start  # first wait before a failed update is tried again
-        self.tries: Counter[int] = Counter()
+        self.tries = Tries(runtime.give_up)
         self.polls = 0  # getUpdates calls answered (for tests and startup timing)
-        self._chats: dict[ChatKey, _Chat] = {}
+        self._chats: dict[ChatKey, _Chat] = {}  # chats with a worker
+        self._bursts: dict[ChatKey, _Burst] = {}  # chats that overflowed (worker or not)
+        self._whole = True  # the last fetch held all Telegram had (fewer than a batch)
         self._pending: set[int] = set()  # fetched and not done: queued, running or dropping
         self._finished: set[int] = set()  # done, but an older one is pending: not confirmed
         self._highest: int | None = None  # the newest update id fetched
@@ -157,8 +169,11 @@ class Poller:
 
     def take(self, updates: Sequence[Update]) -> None:
         """Queue newly fetched updates on their chats (older or known ones are skipped) and
-        set each chat's worker going."""
+        set each chat's worker going; a chat's updates over its backlog are to drop."""
         offset = self.offset
+        for key in [k for k, burst in self._bursts.items() if burst.over]:
+            del self._bursts[key]  # what this fetch brings from the chat came after it
+        fresh: set[ChatKey] = set()
         for update in updates:
             update_id = update.update_id
             if offset is not None and update_id < offset:
@@ -167,14 +182,21 @@ class Poller:
                 continue  # handed out again because it is not confirmed yet
             self._highest = max(update_id, self._highest or update_id)
             self._pending.add(update_id)
-            chat = self._chats.setdefault(_chat_key(update), _Chat())
-            if len(chat.queue) >= self.backlog:
+            key = _chat_key(update)
+            fresh.add(key)
+            chat = self._chats.setdefault(key, _Chat(self._bursts.get(key)))
+            if chat.burst is None and len(chat.queue) >= self.backlog:
+                chat.burst = self._bursts[key] = _Burst()  # overflowed: a burst
+            if chat.burst is not None:
                 chat.dropped.append(update)
             else:
                 chat.queue.append(update)
             if chat.worker is None:
-                key = _chat_key(update)
                 chat.worker = asyncio.create_task(self._work(key, chat), name=f"chat-{key}")
+        self._whole = len(updates) < BATCH
+        if self._whole:  # Telegram had nothing more: a chat with nothing to do is done
+            for key in [k for k in self._bursts if k not in self._chats and k not in fresh]:
+                del self._bursts[key]
 
     async def finish(self) -> None:
         """Let each chat finish the update in hand, then end its worker; what is left stays
@@ -207,6 +229,11 @@ class Poller:
                     backoff.reset()
         finally:
             del self._chats[key]
+            # Nothing left to do, and the last fetch held all Telegram had: the burst is over
+            # (the next fetch's updates from the chat came after). After a full batch, more of
+            # it may wait behind the offset, and is dropped as the rest of the burst.
+            if chat.burst is not None:
+                chat.burst.over = self._whole
             self._progress.set()
 
     async def _step(self, chat: _Chat) -> Applied:
@@ -231,9 +258,9 @@ class Poller:
         carries the polite note."""
         dropped = list(chat.dropped)
         try:
-            if not chat.noted:
+            if chat.burst is not None and not chat.burst.noted:
                 await self.runtime.drop(dropped[:1], note=True)
-                chat.noted = True
+                chat.burst.noted = True
                 self._finish([dropped[0].update_id])
                 chat.dropped.pop(0)
                 dropped = dropped[1:]
@@ -248,24 +275,18 @@ class Poller:
         for update_id in update_ids:
             self._pending.discard(update_id)
             self._finished.add(update_id)
-            self.tries.pop(update_id, None)
+            self.tries.forget(update_id)
         offset = self.offset
         if offset is not None:
             self._finished = {u for u in self._finished if u >= offset}
+        if not self._pending:
+            self.runtime.idle()  # nothing waits: the replies sent are recorded at once
         self._progress.set()
 
     async def _count_failure(self, update_id: int) -> Applied:
         """FAILED until the update has failed :data:`MAX_TRIES` times; then it is given up:
         recorded as processed (DONE), or UNAVAILABLE when even that cannot be written."""
-        self.tries[update_id] += 1
-        if self.tries[update_id] < MAX_TRIES:
-            return Applied.FAILED
-        try:
-            await self.runtime.give_up([update_id])
-        except StorageError:
-            return Applied.UNAVAILABLE
-        log.error("update %d failed %d times; given up", update_id, MAX_TRIES)
-        return Applied.DONE
+        return await self.tries.failed(update_id)
 
     # -- fetching -----------------------------------------------------------------------------
 
@@ -275,6 +296,7 @@ class Poller:
         self._progress.clear()
         fetch = self.app.bot.get_updates(
             offset=self.offset,
+            limit=BATCH,
             timeout=0 if self.busy else self.timeout,
             allowed_updates=ALLOWED_UPDATES,
         )

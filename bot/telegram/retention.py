@@ -1,11 +1,13 @@
 """Retention: personal data older than ``RETENTION_DAYS`` is deleted, once a day.
 
 What goes: sessions (counted from when they last changed), leads, follow-ups and queued
-messages older than that (:meth:`bot.storage.Store.purge_older_than`); the anonymous events
-for statistics stay. The same run forgets the ids of updates processed more than
-:data:`PROCESSED_KEEP_S` ago: they are kept only to recognise a redelivered update, and
-Telegram redelivers for at most 24 hours (after a week of silence it may even start again
-from a random id, which an old stored id could otherwise shadow).
+messages older than that (:meth:`bot.storage.Store.purge_older_than`). The same run forgets
+the ids of updates processed more than :data:`PROCESSED_KEEP_S` ago: they are kept only to
+recognise a redelivered update, and Telegram redelivers for at most 24 hours (after a week of
+silence it may even start again from a random id, which an old stored id could otherwise
+shadow). And it forgets the anonymous events for statistics older than :data:`STATS_DAYS`
+(the longest period /stats shows), or than ``RETENTION_DAYS`` when that is longer: they name
+no one, but a row per answer for ever is a table without end. So every table is bounded.
 
 The time of the last run is kept in the database (``meta``), so a restart neither skips a day
 nor runs twice in one: at start the job runs if a day has passed since then, and afterwards
@@ -31,6 +33,7 @@ DAY = 24 * 3600.0
 LAST_RUN_KEY = "retention_last_run"
 RETRY_AFTER_FAILURE = 3600.0  # a failed run (database busy, disk full) is tried again in an hour
 PROCESSED_KEEP_S = 2 * DAY  # twice Telegram's 24 hours of redelivery
+STATS_DAYS = 90  # the longest period /stats shows (bot.telegram.practice.admin.PERIODS)
 
 Clock = Callable[[], float]
 
@@ -46,6 +49,12 @@ class Retention:
     @property
     def keep_seconds(self) -> float:
         return self.days * DAY
+
+    @property
+    def events_keep_seconds(self) -> float:
+        """The anonymous events stay as long as statistics look back, or as personal data
+        stays when that is longer."""
+        return max(self.days, STATS_DAYS) * DAY
 
     async def last_run(self) -> float | None:
         """When the job last ran (epoch seconds), by any run of the bot on this database."""
@@ -72,8 +81,10 @@ class Retention:
     async def run(self) -> dict[str, int]:
         now = self.clock()
         pruned = await self.storage.prune_processed(keep_seconds=PROCESSED_KEEP_S, now=now)
+        events = await self.storage.prune_events(keep_seconds=self.events_keep_seconds, now=now)
         counts = await self.storage.purge_older_than(self.keep_seconds, now=now)
         counts["processed_updates"] = pruned
+        counts["events"] = events
         await self.storage.set_meta(LAST_RUN_KEY, repr(now))
         deleted = ", ".join(f"{count} {table}" for table, count in counts.items())
         log.info("Retention (%d days): deleted %s", self.days, deleted)

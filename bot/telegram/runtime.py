@@ -12,7 +12,7 @@ import asyncio
 import enum
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
 from telegram import Bot, BotCommand, Update
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.errors import TransportError
 from bot.flow import load_compiled
-from bot.storage import Storage, StorageUnavailable, Store
+from bot.storage import Storage, StorageError, StorageUnavailable, Store
 from bot.storage.postgres import PostgresStorage
 from bot.telegram import render
 from bot.telegram.conversation import Change, ChatView, Conversations, RunningFlow
@@ -40,6 +40,9 @@ RUNTIME_KEY = "runtime"
 # check-in or copy the database once for all.
 LEADER_JOBS = ("retention", "follow-ups", "backup")
 SWEEP_EVERY_S = 5.0  # how often each process looks for replies a dead process left unsent
+MAX_TRIES = 5  # an update whose handler fails this many times is given up (polling, webhook)
+REMEMBERED_TRIES = 10_000  # update ids whose failures are counted at most; the oldest go
+_GIVEN_UP = -1  # the count of an update given up (recorded as processed)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -57,6 +60,50 @@ class Applied(enum.Enum):
     # The database cannot be written now: not committed, and not the update's fault, so it is
     # tried again once the database can take it, however long that takes.
     UNAVAILABLE = "unavailable"
+
+
+class Tries:
+    """How many times each update's handler failed, so that one that keeps failing (a bug,
+    never a database outage) is given up after :data:`MAX_TRIES`: recorded as processed
+    first, so that polling may confirm it and the webhook answer it 200 (Telegram would
+    otherwise send it again for a day). At most ``remember`` ids are counted, the oldest
+    forgotten first: a failing update Telegram stopped sending does not stay forever."""
+
+    def __init__(
+        self, give_up: Callable[[list[int]], Awaitable[None]], remember: int = REMEMBERED_TRIES
+    ) -> None:
+        self._give_up = give_up
+        self._remember = remember
+        self._counts: dict[int, int] = {}  # oldest first
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def forget(self, update_id: int) -> None:
+        """The update is done (applied, or given up and confirmed)."""
+        self._counts.pop(update_id, None)
+
+    def given_up(self, update_id: int) -> bool:
+        """Was it given up (and recorded as processed) here, and not forgotten since?"""
+        return self._counts.get(update_id) == _GIVEN_UP
+
+    async def failed(self, update_id: int) -> Applied:
+        """Count a failure: FAILED (try it again) until the update has failed
+        :data:`MAX_TRIES` times; then it is recorded as processed and DONE, or UNAVAILABLE
+        when even that cannot be written (the next failure tries to record it again)."""
+        count = max(self._counts.pop(update_id, 0), 0) + 1
+        self._counts[update_id] = count
+        while len(self._counts) > self._remember:
+            del self._counts[next(iter(self._counts))]
+        if count < MAX_TRIES:
+            return Applied.FAILED
+        try:
+            await self._give_up([update_id])
+        except StorageError:
+            return Applied.UNAVAILABLE
+        self._counts[update_id] = _GIVEN_UP
+        log.error("update %d failed %d times; given up", update_id, count)
+        return Applied.DONE
 
 
 class Runtime:
@@ -150,6 +197,7 @@ class Runtime:
             sqlite = await Storage.open(settings.database_path, exclusive=True, verify=True)
             group = sqlite.group
             self.metrics.watch_commits(lambda: (group.transactions, group.writes))
+            self.jobs["database-file"] = sqlite.watch_file  # deleted or replaced under us?
             return sqlite
         shared = await PostgresStorage.open(
             settings.database_url,
@@ -212,6 +260,13 @@ class Runtime:
             self.failed_updates.discard(update_id)
             return Applied.FAILED
         return Applied.DONE
+
+    def idle(self) -> None:
+        """Every update handed over is done and none is waiting (polling: nothing fetched is
+        unfinished; webhook: no other request in flight): the replies sent are recorded as
+        sent now (:meth:`Outbox.record_now`), which narrows a kill -9's resend window."""
+        if self.is_open:
+            self.outbox.record_now()
 
     async def give_up(self, update_ids: Iterable[int]) -> None:
         """Record updates as processed without applying them, so the offset may pass them.

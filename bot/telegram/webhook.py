@@ -10,8 +10,14 @@ database cannot be written, so Telegram retries exactly what was not applied.
 Strangers can reach this port, so: the secret is checked on the headers, before the body is
 read (the body is streamed in only for a request that carries it), and a refused request's
 connection is closed with its body unread; refusals are logged once a minute, not each time;
-any method but POST gets 405. A body with the right secret that is not a readable update is
-answered 200 and logged (once a minute): Telegram would otherwise retry it for a day.
+any method but POST gets 405. A body with the right secret that is not a readable update (not
+JSON, no update id, or a field the bot reads of another type than the Bot API's: a number for
+a text, a word for a chat id) is answered 200 and logged once a minute, without a traceback:
+Telegram would otherwise retry it for a day.
+
+An update whose handler fails is answered 500, so Telegram sends it again, as polling tries
+it again; after :data:`~bot.telegram.runtime.MAX_TRIES` failures it is given up (recorded as
+processed, one ERROR line) and answered 200, then and at any later delivery.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from telegram.error import BadRequest
 from tornado.httpserver import HTTPServer
 
 from bot.telegram.handlers import ALLOWED_UPDATES
-from bot.telegram.runtime import AnyApplication, Applied, Runtime, StartupError
+from bot.telegram.runtime import AnyApplication, Applied, Runtime, StartupError, Tries
 from bot.throttle import Throttle
 
 log = logging.getLogger(__name__)
@@ -42,11 +48,14 @@ STATUS = {Applied.DONE: 200, Applied.FAILED: 500, Applied.UNAVAILABLE: 503}
 
 
 class Reports:
-    """What the endpoint logs once a minute, shared by all its requests."""
+    """What the endpoint logs once a minute, and the failures it counts, shared by all its
+    requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, tries: Tries) -> None:
         self.refused = Throttle()  # no or a wrong secret
         self.unreadable = Throttle()  # the right secret, but not an update
+        self.tries = tries  # failures per update id, across Telegram's deliveries
+        self.applying = 0  # updates being applied now, by all requests
 
 
 @tornado.web.stream_request_body
@@ -88,16 +97,28 @@ class UpdateEndpoint(tornado.web.RequestHandler):
 
     async def post(self) -> None:
         update = self._update()
-        if update is None:
+        tries = self.reports.tries
+        if update is None or tries.given_up(update.update_id):
             self.set_status(200)  # nothing to apply, and nothing Telegram should send again
             return
-        self.set_status(STATUS[await self.runtime.apply(self.app, update)])
+        self.reports.applying += 1
+        try:
+            applied = await self.runtime.apply(self.app, update)
+        finally:
+            self.reports.applying -= 1
+        if applied is Applied.FAILED:
+            applied = await tries.failed(update.update_id)
+        elif applied is Applied.DONE:
+            tries.forget(update.update_id)
+        if not self.reports.applying:
+            self.runtime.idle()  # no other update under way: the replies sent are recorded now
+        self.set_status(STATUS[applied])
 
     def _update(self) -> Update | None:
         """The update in the body, or None (reported once a minute) when it is not one."""
         try:
             data = json.loads(bytes(self.body))
-            update = Update.de_json(data, self.app.bot) if isinstance(data, dict) else None
+            update = Update.de_json(data, self.app.bot) if readable(data) else None
         except Exception:  # whatever python-telegram-bot makes of a malformed object
             update = None
         if update is not None and isinstance(update.update_id, int):
@@ -119,6 +140,86 @@ class UpdateEndpoint(tornado.web.RequestHandler):
         if isinstance(value, tornado.web.HTTPError):
             return  # a refused method or body: answered with its status, nothing went wrong
         log.error("webhook request failed: %s", getattr(typ, "__name__", typ), exc_info=value)
+
+
+# --- what a readable update is -----------------------------------------------------------------
+# python-telegram-bot builds an update from any JSON object without checking the types of its
+# fields, so a number where the Bot API sends a text would fail the update's handler, at every
+# delivery. Each field the bot reads is checked here, before the update is built; a field left
+# out is python-telegram-bot's to require (it refuses an object without a required field).
+
+_INT64 = range(-(2**63), 2**63)  # what the database stores; Telegram's ids fit in 52 bits
+_MESSAGES = ("message", "edited_message", "channel_post")  # the kinds of ALLOWED_UPDATES
+_STRINGS_OF_USER = ("first_name", "last_name", "username", "language_code")
+_STRINGS_OF_MESSAGE = ("text", "caption")
+
+
+def readable(data: object) -> bool:
+    """Is ``data`` an update whose fields the bot reads have the types the Bot API gives
+    them: ids whole numbers (not true or false), texts strings, objects objects?"""
+    if not isinstance(data, dict) or not _whole(data.get("update_id")):
+        return False
+    if not all(_message(data[kind]) for kind in _MESSAGES if kind in data):
+        return False
+    return "callback_query" not in data or _query(data["callback_query"])
+
+
+def _whole(value: object) -> bool:
+    return type(value) is int and value in _INT64
+
+
+def _optional(data: dict[str, Any], key: str, kind: type) -> bool:
+    value = data.get(key)
+    return value is None or (type(value) is kind)
+
+
+def _user(data: object) -> bool:
+    return (
+        isinstance(data, dict)
+        and _whole(data.get("id"))
+        and all(_optional(data, key, str) for key in _STRINGS_OF_USER)
+        and _optional(data, "is_bot", bool)
+    )
+
+
+def _message(data: object) -> bool:
+    if not isinstance(data, dict) or not _whole(data.get("message_id")):
+        return False
+    chat = data.get("chat")
+    if not (isinstance(chat, dict) and _whole(chat.get("id")) and type(chat.get("type")) is str):
+        return False
+    if "from" in data and not _user(data["from"]):
+        return False
+    if not all(_optional(data, key, str) for key in _STRINGS_OF_MESSAGE):
+        return False
+    if not all(data.get(key) is None or _whole(data[key]) for key in ("date", "edit_date")):
+        return False
+    return all(_entities(data.get(key)) for key in ("entities", "caption_entities"))
+
+
+def _entities(value: object) -> bool:
+    """Command entities tell python-telegram-bot where a /command is."""
+    if value is None:
+        return True
+    return isinstance(value, list) and all(
+        isinstance(entity, dict)
+        and type(entity.get("type")) is str
+        and _whole(entity.get("offset"))
+        and _whole(entity.get("length"))
+        for entity in value
+    )
+
+
+def _query(data: object) -> bool:
+    """A button press: who pressed, its data, and the message it was under (if still there)."""
+    return (
+        isinstance(data, dict)
+        and type(data.get("id")) is str
+        and _user(data.get("from"))
+        and _optional(data, "data", str)
+        and _optional(data, "chat_instance", str)
+        and ("message" not in data or _message(data["message"]))
+    )
 
 
 def _log_request(handler: tornado.web.RequestHandler) -> None:
@@ -144,7 +245,7 @@ class WebhookServer:
             "app": app,
             "runtime": runtime,
             "secret": self.secret,
-            "reports": Reports(),
+            "reports": Reports(Tries(runtime.give_up)),
         }
         routes = [(self.path, UpdateEndpoint, handler_args)]
         self._server = HTTPServer(

@@ -1,10 +1,11 @@
 """Deleted data is gone from the disk, not only from the tables.
 
 SQLite leaves deleted rows in free pages and the write-ahead log keeps old copies of every
-page it wrote, so a person's name could still be read out of ``triage.db`` or
-``triage.db-wal`` long after /forget or the retention job deleted it. With ``secure_delete``
-on and the WAL checkpointed and truncated after each, the raw bytes of both files no longer
-hold it. The real bot, its real database file, read byte by byte.
+page it wrote, so a person's name, or an answer they typed, could still be read out of
+``triage.db`` or ``triage.db-wal`` long after /forget or the retention job deleted it. With
+``secure_delete`` on and the WAL checkpointed and truncated after each, the raw bytes of the
+files (``-shm`` too) no longer hold them. The real bot, its real database file, read byte by
+byte.
 """
 
 from __future__ import annotations
@@ -14,10 +15,20 @@ from pathlib import Path
 
 from bot.telegram.retention import DAY
 from tests.bot_inprocess import RunningBot, running_bot
-from tests.practice_bot import ADMINS, CONSENT, CONSENT_SENT, at_booking_outcome
+from tests.practice_bot import (
+    ADMINS,
+    BOOKING_OUTCOME,
+    CONSENT,
+    CONSENT_SENT,
+    at_booking_outcome,
+)
+from tests.support.conversation import PATHS
 
 NAME = "Zebulonia Quartermaine"
 USERNAME = "zq_unique_handle"
+AGE = 35  # typed by the person (the paths of tests.support.conversation type it)
+# The typed age as the bot keeps it: in the conversation's answers, and in words on the card.
+TYPED = (f'"age":{AGE}', f"Age: {AGE}")
 
 
 def raw_bytes(database: Path) -> bytes:
@@ -27,9 +38,10 @@ def raw_bytes(database: Path) -> bytes:
 
 
 def holds_the_person(database: Path) -> list[str]:
+    """Which of the person's name, username and typed answer the files hold, as bytes."""
     data = raw_bytes(database)
     found = []
-    for secret in (NAME, USERNAME):
+    for secret in (NAME, USERNAME, *TYPED):
         for encoding in ("utf-8", "utf-16-le"):
             if secret.encode(encoding) in data:
                 found.append(f"{secret} ({encoding})")
@@ -37,12 +49,16 @@ def holds_the_person(database: Path) -> list[str]:
 
 
 async def a_lead_from_the_person(bot: RunningBot, user_id: int) -> None:
-    """The person consents, so their name and username are stored, sent and rewritten."""
+    """The person types their age and consents, so their answers, name and username are
+    stored, sent and rewritten."""
+    assert ("age", AGE) in PATHS[BOOKING_OUTCOME]
     person, _ = await at_booking_outcome(bot, user_id, first_name=NAME, username=USERNAME)
     person.press(CONSENT)
     await person.wait_for_text(CONSENT_SENT)
     await bot.quiet()
-    assert holds_the_person(bot.settings.database_path), "the test needs the name on disk"
+    found = holds_the_person(bot.settings.database_path)
+    for secret in (NAME, USERNAME, TYPED[0]):  # the test needs them on disk first
+        assert f"{secret} (utf-8)" in found, found
 
 
 async def test_forget_leaves_no_trace_of_the_person_in_the_files(tmp_path: Path) -> None:

@@ -72,6 +72,71 @@ async def test_another_person_is_answered_without_waiting_for_a_burst(tmp_path: 
         assert tapper.keyboard(), "the person can carry on: the question is still on screen"
 
 
+LONG_BURST = 300  # three of Telegram's batches of 100
+
+
+def replies_before(fake: FakeBotApi, since: int, tapper: FakeUser, other: FakeUser) -> int:
+    """How many of the tapper's taps the bot had answered ("please choose", each followed by
+    the question again), from call ``since`` on, before its first message to the other."""
+    count = 0
+    for call in fake.calls("sendMessage")[since:]:
+        if call.chat_id == other.chat_id:
+            return count
+        count += call.chat_id == tapper.chat_id and CHOOSE in str(call.params.get("text"))
+    raise AssertionError("the other person got no message")
+
+
+async def test_a_burst_longer_than_a_batch_is_bounded_and_delays_nobody_long(
+    tmp_path: Path,
+) -> None:
+    """Telegram hands out 100 updates a time, from the oldest not confirmed, and the offset
+    stays at the tapper's oldest unfinished tap: each new batch used to refill their backlog
+    (42-60 replies for 300 taps), and the other person waited behind all of them. Once the
+    backlog overflowed, the rest of the burst is dropped, across batches: the tapper gets at
+    most MAX_BACKLOG replies and one note, and the other person is answered as soon as the
+    tapper's bounded backlog (all the offset waits for) is done."""
+    with FakeBotApi() as fake:
+        tapper, other = fake.user(6301), fake.user(6302)
+        async with running_bot(tmp_path, fake=fake) as bot:
+            for person in (tapper, other):
+                await begin(person)
+                await bot.question(person, "location")
+            await bot.quiet()
+            since = len(fake.calls("sendMessage"))
+            with fake.at_once():  # the first batch is a whole one: the burst's first 100
+                sent = [tapper.say("hello") for _ in range(LONG_BURST)]
+                sent.append(other.press_option("buttock", step="location"))
+            await bot.question(other, "radiation")
+            for _ in range(400):  # bounded: the burst is recorded in far fewer looks
+                confirmed_only_if_recorded(bot, sent)
+                if not fake.pending_updates():
+                    break
+                await asyncio.sleep(0.05)
+            await bot.quiet()
+            confirmed_only_if_recorded(bot, sent)
+
+        assert replies_before(fake, since, tapper, other) <= MAX_BACKLOG
+        assert answered(tapper, SLOW_DOWN) == 1, tapper.transcript()
+        assert MAX_BACKLOG - 1 <= answered(tapper, CHOOSE) <= MAX_BACKLOG, tapper.transcript()
+        assert {u["update_id"] for u in sent} <= processed_ids(bot.settings.database_path)
+        assert tapper.keyboard(), "the person can carry on: the question is still on screen"
+
+
+async def test_a_person_typing_at_an_ordinary_pace_is_never_dropped(tmp_path: Path) -> None:
+    """The bound is on what waits: more than MAX_BACKLOG messages over a conversation, each
+    sent as soon as the answer to the one before arrives, are all answered."""
+    with FakeBotApi() as fake:
+        person = fake.user(6401)
+        async with running_bot(tmp_path, fake=fake) as bot:
+            await begin(person)
+            await bot.question(person, "location")
+            for count in range(1, MAX_BACKLOG + 6):
+                person.say("hello")
+                await fake.wait_for(lambda: answered(person, CHOOSE) >= count, 10, "a reply")  # noqa: B023
+            await bot.quiet()
+        assert answered(person, CHOOSE) == MAX_BACKLOG + 5 and not answered(person, SLOW_DOWN)
+
+
 async def test_bursts_from_several_people_keep_each_persons_order(tmp_path: Path) -> None:
     """Five people each type a whole conversation in one burst, interleaved: each burst is
     applied in order (any other order would get "please choose" or "moved on" notices)."""

@@ -3,11 +3,14 @@
 The reader, the YAML error wording and the condition parser all recurse, so a file nested a
 few hundred levels deep (in YAML, or in a condition's brackets or 'not's) ended ``flows
 check`` and ``run`` in a RecursionError. Now nesting is bounded where it is read, and the
-therapist is told where: "nested too deeply", with the line.
+therapist is told where: "nested too deeply", with the line; also by the running bot, when
+such a file is saved over its flow (the watcher tells the admins, /reload answers), which
+goes on with the last good flow.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +18,10 @@ import pytest
 
 from bot.cli import main
 from bot.flow import FlowError, check_flow, load_compiled
+from bot.telegram.practice import flows
+from tests.bot_inprocess import RunningBot, running_bot
+from tests.practice_bot import ADMIN, editable_flow, messages_to
+from tests.support.conversation import begin
 
 HEAD = (
     "flow: deep\nversion: 1\ntitle: Deep\nlanguages: [en]\nstart: where\n"
@@ -97,3 +104,37 @@ def test_ordinary_nesting_is_still_fine(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert not [p for p in check_flow(path) if p.is_error]
+
+
+TO_SEVERITY = "    next: severity\n"
+DEEP = "nested too deeply"
+
+
+def told(bot: RunningBot, chat_id: int, needle: str) -> list[str]:
+    return [m.text or "" for m in messages_to(bot, chat_id) if needle in (m.text or "")]
+
+
+async def test_a_deep_flow_saved_while_the_bot_runs_is_a_plain_error_to_the_admins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(flows, "POLL_SECONDS", 0.05)
+    caplog.set_level(logging.INFO, logger="bot")
+    flow = editable_flow(tmp_path)
+    original = flow.read_text(encoding="utf-8")
+    assert original.count(TO_SEVERITY) == 1
+    async with running_bot(tmp_path, ADMIN_CHAT_IDS=str(ADMIN), FLOW_FILE=str(flow)) as bot:
+        person = bot.fake.user(6601)
+        await begin(person)
+        await bot.question(person, "location")
+
+        deep = original.replace(TO_SEVERITY, "    next: " + "[" * 2000 + "]" * 2000 + "\n")
+        flow.write_text(deep, encoding="utf-8")  # the watcher notices it
+        (notice,) = await bot.fake.wait_for(lambda: told(bot, ADMIN, DEEP), 10, "the notice")
+        assert f"{flow}:{line_of(deep, deep.index('[[['))}:" in notice, notice
+        bot.fake.user(ADMIN).command("reload")  # and /reload answers the same
+        await bot.fake.wait_for(lambda: len(told(bot, ADMIN, DEEP)) == 2, 10, "the answer")
+
+        person.press_option("buttock", step="location")  # on the last good flow
+        await bot.question(person, "radiation")
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not failures, failures

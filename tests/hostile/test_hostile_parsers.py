@@ -23,7 +23,14 @@ from bot.engine import Action, Button, Engine, Result, Session, Text, normalise_
 from bot.flow import load_compiled
 from bot.link import SourceError, validate_source
 from bot.telegram import render
+from bot.telegram.consent import ACTION as CONSENT
+from bot.telegram.consent import SIGN_ACTION
 from bot.telegram.conversation import SOURCE as START_PAYLOAD
+from bot.telegram.conversation import Change, ChatView
+from bot.telegram.handlers import FORGET, button_pattern
+from bot.telegram.language import ACTION as LANGUAGE
+from bot.telegram.practice import followups
+from bot.telegram.render import CHECKIN_ACTION, LEAD_ACTION
 from tests.support.budget import within_budget
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +38,8 @@ REPO = Path(__file__).resolve().parents[2]
 # The number rule as it was written before it was made linear: the reference for what a
 # typed number means, used only on short strings (its cost is cubic in the length).
 REFERENCE_NUMBER = re.compile(r"^\s*(-?\d{1,4})\s*(?:/\s*10)?\s*[.!]?\s*$")
+# The check-in's own rule as it was, the same way: 0-10 typed while a check-in is open.
+REFERENCE_CHECKIN = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10)?\s*[.!]?\s*$")
 
 NUMBER_FLOW = """\
 flow: numbers
@@ -205,3 +214,93 @@ def test_the_start_payload_rule_is_cheap_and_agrees_with_the_link_kit(typed: str
 def test_rendering_user_derived_text_is_cheap(text: str) -> None:
     html = within_budget(lambda: render.to_html(text))
     assert html.count("<b>") == html.count("</b>")
+
+
+# --- the check-in's typed answer, and the transport's own buttons ---------------------------------
+
+
+def checkin_view(engine: Engine) -> ChatView:
+    """A consented chat whose check-in has fallen due and is open (due at the epoch)."""
+    session = engine.start().session.copy()
+    session.marks[followups.CHECKIN] = 0.0
+    return ChatView(
+        chat_id=5,
+        state=None,
+        session=session,
+        engine=engine,
+        language="en",
+        prompt_message_id=None,
+        consented=True,
+        retention_days=90,
+    )
+
+
+def checkin_reply(text: str) -> Change | None:
+    view = checkin_view(default_engine())
+    return within_budget(lambda: followups.typed_answer(view, text), what=f"{text[:40]!r}...")
+
+
+def test_a_check_in_answer_padded_with_spaces_is_refused_in_microseconds() -> None:
+    """The check-in's own number rule froze the bot like the engine's once did: "1", 998
+    spaces and "x" is a reminder of how to answer, quickly; " 4 / 10 " is a score of 4."""
+    reminder = checkin_reply("1" + " " * 998 + "x")
+    assert reminder is not None and not reminder.events
+    answered = checkin_reply(" 4 / 10 ! ")
+    assert answered is not None and [e.outcome for e in answered.events] == ["4"]
+
+
+@HOSTILE
+@given(text=hostile_text)
+@example(text="1" + " " * 998 + "x")
+@example(text="7" + " " * 600 + "/" + " " * 390 + "10" + " " * 5 + "?")
+@example(text="1" + "\u00a0" * 4094 + "!")
+def test_hostile_text_as_a_check_in_answer_is_cheap_and_never_raises(text: str) -> None:
+    reply = checkin_reply(text)
+    assert reply is None or reply.outbox  # the safety net's turn, or an answer or a reminder
+
+
+@HOSTILE
+@given(text=st.text(st.sampled_from(" \t0123456789-/.!x\u00a0٣"), max_size=16))
+@example(text=" 7 / 10 ! ")
+@example(text="10")
+@example(text="11")
+@example(text="-3")
+def test_a_check_in_reads_a_typed_number_as_any_number_question_does(text: str) -> None:
+    """One meaning of a typed number: what the number rule reads, counted when it is 0-10."""
+    expected = REFERENCE_NUMBER.match(text)
+    reply = checkin_reply(text)
+    assert reply is not None
+    scores = [event.outcome for event in reply.events]
+    if expected is None or int(expected.group(1)) not in followups.SCALE:
+        assert scores == [], text
+    else:
+        assert scores == [str(int(expected.group(1)))], text
+
+
+# Every button of the transport's own that python-telegram-bot matches a press's data against.
+TRANSPORT_BUTTONS = (
+    FORGET,
+    LANGUAGE,
+    CONSENT,
+    SIGN_ACTION,
+    followups.PAIN_ACTION,
+    LEAD_ACTION,
+    CHECKIN_ACTION,
+)
+
+
+@HOSTILE
+@given(data=hostile_text)
+@example(data="x|forget|" + " " * 4096 + "x")
+@example(data="x|pain|" + "|" * 4096)
+@example(data="x|" * 2048)
+@example(data="x|consent|\n" * 512)
+def test_the_transports_button_patterns_match_cheaply(data: str) -> None:
+    """python-telegram-bot tries each button's pattern on every press's data in turn."""
+    for action in TRANSPORT_BUTTONS:
+        pattern = button_pattern(action)
+        match = within_budget(lambda: pattern.match(data))  # noqa: B023 (called at once)
+        prefix = f"x|{action}|"
+        assert (match is not None) == data.startswith(prefix)
+        if match is not None:
+            assert match.group("argument") == data[len(prefix) :]

@@ -10,6 +10,7 @@ connection (tests/support/disk.py), in the real bot polling the fake Bot API ove
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.bot_inprocess import RunningBot, running_bot
 from tests.support import FakeBotApi
 from tests.support.conversation import begin
 from tests.support.disk import fill_disk, free_disk, make_read_only, make_writable
+from tests.support.health import healthz, healthz_until
 from tests.support.records import JSON
 from tests.support.storage import commit, is_processed
 
@@ -151,6 +153,42 @@ async def test_stopping_while_the_database_cannot_be_written_ends_cleanly(
         async with running_bot(tmp_path, fake=fake) as again:  # the update comes again
             await fake.wait_for(lambda: person.has_text("choose one"), 10, "the answer")
             await again.quiet()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_healthz_says_the_disk_is_full_while_it_is_and_ok_when_it_is_not(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk still lets a connection take SQLite's write lock, so /healthz once said
+    "ok" while no update could be committed. Now it reports the bot's own failing writes,
+    with their reason, until a write works again."""
+    caplog.set_level(logging.DEBUG, logger="bot")
+    port = free_port()
+    async with running_bot(tmp_path, HEALTH_PORT=str(port)) as bot:
+        people = [bot.fake.user(5500 + n) for n in range(PEOPLE)]
+        for person in people:
+            await begin(person)
+        for person in people:
+            await bot.question(person, "location")
+        await bot.quiet()
+        await healthz_until(port, lambda status, _: status == 200, "ok before the disk fills")
+        assert await fill_disk(bot.runtime.storage) > 0
+        for _ in range(RESTARTS):  # the last free bytes of the database's pages go first
+            for person in people:
+                person.command("restart")
+        await bot.fake.wait_for(lambda: records(caplog, logging.WARNING, OUTAGE), 30, "outage")
+        status, body = await healthz(port)
+        assert status == 503, body
+        assert "database not writable" in body and "database or disk is full" in body, body
+        await free_disk(bot.runtime.storage)
+        await healthz_until(port, lambda status, _: status == 200, "ok once the disk has room")
+        await bot.fake.wait_for(lambda: not bot.fake.pending_updates(), 40, "all confirmed")
+    assert not errors(caplog), errors(caplog)
 
 
 def only_a_failed_reply_queued(database: Path) -> bool:

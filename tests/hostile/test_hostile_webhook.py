@@ -4,7 +4,11 @@
   a stranger cannot make the bot hold half-sent bodies in memory.
 * Refusals are logged once a minute, not once a request.
 * A malformed update, or a lone surrogate in callback data, with the right secret, is
-  answered 200 (Telegram would retry anything else forever) without a traceback.
+  answered 200 (Telegram would retry anything else forever) without a traceback. So is valid
+  JSON whose fields have the wrong types (a number for a text, a word for a chat id), which
+  used to fail its handler with a traceback and a 500 at every delivery.
+* An update whose handler keeps failing (a bug) is given up after as many tries as polling
+  gives it: recorded as processed and answered 200, so Telegram stops sending it.
 * A GET or any other method is answered 405 without a traceback.
 
 The real bot in webhook mode (in-process, tornado on 127.0.0.1), real HTTP and raw sockets.
@@ -28,6 +32,9 @@ import pytest
 from bot.app import build_application
 from bot.config import load_settings
 from bot.run import serve
+from bot.telegram import practice
+from bot.telegram.conversation import Change, ChatView
+from bot.telegram.runtime import MAX_TRIES
 from tests.support import FAKE_TOKEN, SECRET_HEADER, FakeBotApi, FakeUser, post_update, updates
 from tests.support.conversation import wait_for_question
 
@@ -71,6 +78,7 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def webhook_bot(tmp_path: Path) -> AsyncIterator[WebhookBot]:
+    """The real bot in webhook mode on a free port, against the fake Bot API."""
     port = free_port()
     with FakeBotApi() as fake:
         settings = load_settings(
@@ -214,3 +222,101 @@ async def test_other_methods_get_405_and_no_traceback(
         status, _ = await asyncio.to_thread(bot.request, method, body, None)  # no secret
         assert status == 405
     assert not tracebacks(caplog), tracebacks(caplog)
+
+
+def type_invalid(bot: WebhookBot, person: FakeUser) -> dict[str, bytes]:
+    """Valid JSON, shaped like an update, with one field of the wrong type each."""
+    sender, chat = person.person, person.chat
+    question = bot.fake.message_json(person.chat_id, person.bot_messages()[-1].message_id)
+    bodies = {
+        "a number for a text": updates.text_message(chat, sender, 900, "hello"),
+        "a number for button data": updates.callback_query("q-7", sender, question, "x"),
+        "a word for a chat id": updates.text_message(chat, sender, 901, "hello"),
+        "a chat id beyond 64 bits": updates.text_message(chat, sender, 902, "hello"),
+        "a number for a language": updates.text_message(chat, sender, 903, "hello"),
+        "a word for a command's offset": updates.text_message(chat, sender, 904, "/start"),
+        "a list for an edited text": updates.edited_message(chat, sender, 905, "hello"),
+    }
+    bodies["a number for a text"]["message"]["text"] = 123
+    bodies["a number for button data"]["callback_query"]["data"] = 7
+    bodies["a word for a chat id"]["message"]["chat"]["id"] = "five"
+    bodies["a chat id beyond 64 bits"]["message"]["chat"]["id"] = 2**70
+    bodies["a number for a language"]["message"]["from"]["language_code"] = 5
+    bodies["a word for a command's offset"]["message"]["entities"][0]["offset"] = "0"
+    bodies["a list for an edited text"]["edited_message"]["text"] = ["hello"]
+    return {name: json.dumps(bot.fake.stamp(body)).encode() for name, body in bodies.items()}
+
+
+def deliver(bot: WebhookBot, body: bytes) -> list[int]:
+    """Post an update the way Telegram does: again after anything but 200, a bounded number
+    of times. Returns the statuses, one per delivery."""
+    statuses: list[int] = []
+    for _ in range(2 * MAX_TRIES):
+        status, _ = bot.request("POST", body)
+        statuses.append(status)
+        if status == 200:
+            break
+    return statuses
+
+
+async def at_first_question(bot: WebhookBot, person: FakeUser) -> None:
+    await asyncio.to_thread(person.start)
+    agree = "agree and start"
+    await bot.fake.wait_for(lambda: person.has_button(agree), 10, "the consent question")
+    await asyncio.to_thread(person.press, agree)
+    await wait_for_question(person, "location")
+
+
+async def test_updates_with_fields_of_the_wrong_type_get_200_at_once_and_no_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with webhook_bot(tmp_path) as bot:
+        sender, other = bot.person(7301), bot.person(7302)
+        await at_first_question(bot, sender)
+        await asyncio.to_thread(other.start)  # another chat, in the middle of it all
+        for name, body in type_invalid(bot, sender).items():
+            statuses = await asyncio.to_thread(deliver, bot, body)
+            assert statuses == [200], name  # answered at once: Telegram does not send it again
+        # The sender's and the other person's conversations carry on.
+        await asyncio.to_thread(sender.press, "Deep in one buttock")
+        await wait_for_question(sender, "radiation")
+        agree = "agree and start"
+        await bot.fake.wait_for(lambda: other.has_button(agree), 10, "the other consent")
+        await asyncio.to_thread(other.press, agree)
+        await wait_for_question(other, "location")
+    assert not tracebacks(caplog), tracebacks(caplog)
+    ignored = [w for w in warnings(caplog) if "could not be read" in w]
+    assert len(ignored) == 1, warnings(caplog)  # one line a minute, whatever the number
+
+
+BUG = "this message trips a bug"
+
+
+async def test_an_update_whose_handler_keeps_failing_is_given_up_after_the_limit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stand-in for a bug: the check-in's reader (which reads typed words before the
+    engine) raises for one message. Telegram is answered 500 (it sends it again) until the
+    update has failed as often as polling allows, then 200, with one line saying so; the
+    update is recorded as processed, so a later delivery is answered 200 as well."""
+    read_checkin = practice.typed_answer
+
+    def buggy(chat: ChatView, text: str) -> Change | None:
+        if text == BUG:
+            raise RuntimeError("a bug")
+        return read_checkin(chat, text)
+
+    monkeypatch.setattr(practice, "typed_answer", buggy)
+    async with webhook_bot(tmp_path) as bot:
+        person, other = bot.person(7401), bot.person(7402)
+        await at_first_question(bot, person)
+        body = updates.text_message(person.chat, person.person, 950, BUG)
+        update = json.dumps(bot.fake.stamp(body)).encode()
+        statuses = await asyncio.to_thread(deliver, bot, update)
+        assert statuses == [500] * (MAX_TRIES - 1) + [200]
+        assert await asyncio.to_thread(deliver, bot, update) == [200]  # a late redelivery
+        await at_first_question(bot, other)  # another chat is served all along
+        await asyncio.to_thread(person.press, "Deep in one buttock")  # and this one too
+        await wait_for_question(person, "radiation")
+    given_up = [r for r in caplog.records if "given up" in r.getMessage()]
+    assert len(given_up) == 1 and not given_up[0].exc_info, given_up

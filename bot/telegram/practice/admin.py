@@ -37,6 +37,7 @@ from bot.telegram.outbox import upload
 from bot.telegram.practice.export import leads_csv, leads_html
 from bot.telegram.practice.flows import FlowKeeper, describe
 from bot.telegram.practice.notify import html_message
+from bot.telegram.retention import STATS_DAYS
 from bot.telegram.texts import COMMANDS, FALLBACK
 from bot.text import fill
 
@@ -50,7 +51,7 @@ Command = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 ADMIN_GROUP = -1  # before the public handlers (group 0)
 DAY = 86400.0
-PERIODS = (7, 30, 90)
+PERIODS = (7, 30, STATS_DAYS)  # the longest is how long retention keeps the events
 RECENT_LEADS = 10
 ADMIN_COMMANDS = (
     ("stats", "Statistics for 7, 30 or 90 days"),

@@ -22,7 +22,7 @@ import html
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,11 +203,15 @@ def _digest(text: str | None, problems: Sequence[Problem]) -> str:
 
 
 def _problems_html(problems: Sequence[Problem], limit: int) -> str:
-    """The problems rendered as the CLI shows them, escaped, cut at a problem to fit."""
+    """The problems rendered as the CLI shows them, escaped, cut at a problem to fit. A
+    problem whose source line alone would not fit (a line thousands of characters long) is
+    shown without it: its place, what is wrong and the fix still say all that matters."""
     shown: list[str] = []
     used = 0
     for index, problem in enumerate(problems):
         block = html.escape(problem.render(), quote=False)
+        if used + len(block) + 2 > limit - 40:
+            block = html.escape(replace(problem, excerpt=None).render(), quote=False)
         rest = len(problems) - index
         if used + len(block) + 2 > limit - 40:
             shown.append(f"… and {rest} more: run triage-bot flows check to see all.")

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from typing import TYPE_CHECKING
 
-from bot.engine import Answered, Engine, Link, Repeat, Session
+from bot.engine import Answered, Engine, Link, Repeat, Session, typed_number
 from bot.flow.model import StepKind
 from bot.storage import (
     PAIN_EVENT,
@@ -59,7 +58,6 @@ COLUMNS = 6
 CHECKIN = "checkin"
 PAIN = "pain"
 TYPED = "typed"
-_NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*10)?\s*[.!]?\s*$")
 
 
 def now() -> float:
@@ -152,13 +150,13 @@ def typed_answer(chat: ChatView, text: str) -> Change | None:
         return None
     if chat.engine.screen(text).alarming:
         return None
-    match = _NUMBER.match(text)
-    if match is None or int(match.group(1)) not in SCALE:
+    score = typed_number(text)  # the engine's rule: linear, and one meaning of a number
+    if score is None or score not in SCALE:
         language = session.language
         reminder = _with_safety_line(chat.engine, say("checkin_numbers", language), language)
         return Change(outbox=[render.text_message(chat.chat_id, reminder)])
     baseline = first_score(chat.engine, session)
-    return _answer(chat, int(match.group(1)), baseline, TYPED, None)
+    return _answer(chat, score, baseline, TYPED, None)
 
 
 def checkin_open(session: Session) -> bool:

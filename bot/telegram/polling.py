@@ -22,6 +22,14 @@ overflowed, every later update of the chat is dropped too, until the burst is ov
 had nothing left to do after a fetch that held everything Telegram had (fewer than a batch),
 or such a fetch brought nothing more from it. A person who waits for each answer never has a
 backlog, however long the conversation.
+
+**Failures.** An update whose handler failed is tried again, in place (its chat waits, keeping
+its order), with backoff; after :data:`~bot.telegram.runtime.MAX_TRIES` it is given up,
+recorded as processed first (:class:`Tries` counts, shared with the webhook). A database that
+cannot be written (disk full, I/O error, read-only) is not the update's fault: such an update
+is never given up. Fetching stops, the database is tried again with backoff
+(:meth:`Store.writable`; the storage reports the outage once a minute), and everything carries
+on when it can: Telegram still holds every update not confirmed, and nothing is lost.
 """
 
 from __future__ import annotations

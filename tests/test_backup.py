@@ -24,8 +24,9 @@ from bot.ops.backup import (
     restore,
     take_backup,
 )
-from bot.ops.dblock import DatabaseInUse, holding_lock, lock_path
+from bot.ops.dblock import DatabaseInUse, holding_lock
 from bot.storage import SCHEMA_VERSION, Storage
+from bot.storage.lock import lock_path
 from bot.telegram.backups import DAY, LAST_RUN_KEY, BackupJob
 from tests.bot_inprocess import running_bot
 from tests.support.storage import commit, count_chats

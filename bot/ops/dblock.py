@@ -16,14 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.errors import StorageError
+from bot.storage.lock import lock_path
 
 
 class DatabaseInUse(StorageError):
     """Another process (a running bot) holds the database's lock."""
-
-
-def lock_path(database: Path) -> Path:
-    return database.with_name(database.name + ".lock")
 
 
 @contextlib.contextmanager
@@ -49,17 +46,8 @@ def holding_lock(database: Path) -> Iterator[Path]:
 
 
 def in_use(database: Path) -> bool:
-    """Is a bot running on ``database`` right now?"""
-    try:
-        with holding_lock(database):
-            return False
-    except DatabaseInUse:
-        return True
-
-
-def held(database: Path) -> bool:
-    """:func:`in_use`, looking only: nothing is created (no lock file, no folder), for
-    ``doctor``. No lock file, or one nobody holds, is no bot running."""
+    """Is a bot running on ``database`` right now? Looking only: nothing is created (no lock
+    file, no folder), so ``doctor`` may ask. No lock file, or one nobody holds, is no bot."""
     try:
         fd = os.open(lock_path(database), os.O_RDONLY)  # flock needs no write access
     except OSError:

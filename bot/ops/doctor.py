@@ -35,10 +35,11 @@ from bot.ops.database import (
     integrity_problems,
     schema_version_of,
 )
-from bot.ops.dblock import held, lock_path
+from bot.ops.dblock import in_use
 from bot.ops.doctor_checks import Check, failed, passed
 from bot.ops.postgres_checks import check_postgres
 from bot.storage import SCHEMA_VERSION
+from bot.storage.lock import lock_path
 
 MIN_FREE_BYTES = 200 * 1024 * 1024  # below this a busy day's WAL and a backup may not fit
 BACKUP_MAX_AGE = 26 * 3600.0  # daily, with two hours' slack for a slow or late run
@@ -104,7 +105,7 @@ def check_flow_file(settings: Settings) -> Check:
 def check_database(path: Path) -> list[Check]:
     """Writable, schema version, integrity: three lines, from one look at the file."""
     writable, schema, intact = "database writable", "migrations", "integrity"
-    if not path.exists() and held(path):
+    if not path.exists() and in_use(path):
         return [
             failed(
                 writable,

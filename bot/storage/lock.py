@@ -20,6 +20,12 @@ from bot.storage.records import StorageError
 SUFFIX = ".lock"
 
 
+def lock_path(database: Path) -> Path:
+    """The lock file beside ``database``: the running bot holds it; backups, restores and
+    ``doctor`` look at it."""
+    return database.with_name(database.name + SUFFIX)
+
+
 class DatabaseLock:
     """The held lock; :meth:`release` lets the next bot start."""
 
@@ -30,7 +36,7 @@ class DatabaseLock:
     @classmethod
     def acquire(cls, database: Path) -> DatabaseLock:
         """Take the lock beside ``database`` (whose folder exists) or raise StorageError."""
-        path = database.with_name(database.name + SUFFIX)
+        path = lock_path(database)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as exc:

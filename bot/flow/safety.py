@@ -624,7 +624,11 @@ class Screener:
         # A negation or doubt made only of words of one phrase of the net ("no puedo", "no
         # feeling") is part of that phrase, wherever the phrase stands; one that spans two
         # ("nothing numb": "nothing" is a loss, "numb" a feeling) still denies.
-        phrased = {frozenset(f.words) for items in by_group.values() for f in items}
+        phrased = (
+            {frozenset(f.words) for items in by_group.values() for f in items}
+            if negations or doubts
+            else set()  # nothing to weigh them against
+        )
         if any(tokens[cue.start].word == "ni" for cue in negations):
             negations = _without_carried_on(tokens, negations, by_group)
         clear: tuple[tuple[int, int], Screening] | None = None  # the most specific clear one

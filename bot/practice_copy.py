@@ -31,16 +31,15 @@ from bot.errors import SetupError
 from bot.flow.origin import ORIGIN, digest
 from bot.safety_examples import EXAMPLES_SUFFIX
 from bot.scenarios import SCENARIO_SUFFIX
+from bot.shipped import PROJECT, shipped, shipped_doc
 
-PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDER = Path("practice")
 DEFAULT_FLOW = "sciatica"
 # The defaults that come with the code. An installed package has them as package data
 # (bot/shipped_flows/, in the project a link to flows/, copied into the wheel); the project
 # folder has them in flows/ too.
-PLACES = (Path(__file__).resolve().parent / "shipped_flows", PROJECT / "flows")
-SHIPPED_FLOWS = next((p for p in PLACES if (p / f"{DEFAULT_FLOW}.yaml").is_file()), PLACES[0])
-SCHEMA = PROJECT / "docs" / "flow.schema.json"
+SHIPPED_FLOWS = shipped("shipped_flows", "flows", f"{DEFAULT_FLOW}.yaml").parent
+SCHEMA = shipped_doc("flow.schema.json")
 
 _VERSION = re.compile(r"^version:\s*(\d+)\s*(?:#.*)?$", re.MULTILINE)
 _SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)

@@ -26,9 +26,10 @@ from bot.scenarios import (
     run_scenarios,
     scenario_path_for,
 )
+from bot.shipped import shipped_doc
 
 # The project's list, beside the flow language guide.
-OPEN_QUESTIONS = Path(__file__).resolve().parents[1] / "docs" / "open-questions.md"
+OPEN_QUESTIONS = shipped_doc("open-questions.md")
 
 
 class ReviewFileError(SetupError):

@@ -341,7 +341,7 @@ def test_diff_accept_waits_until_the_copy_has_the_shipped_flows_new_emergency_si
 
 
 @pytest.mark.slow
-def test_init_and_diff_find_the_shipped_flows_in_a_package_installed_without_the_project(
+def test_the_tools_find_what_ships_with_the_code_in_a_package_installed_without_the_project(
     tmp_path: Path,
 ) -> None:
     # The code as pip installs it without -e (the container image's way): into a folder of
@@ -354,6 +354,7 @@ def test_init_and_diff_find_the_shipped_flows_in_a_package_installed_without_the
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(ROOT / "bot", source / "bot", symlinks=True, ignore=skip)
     shutil.copytree(SHIPPED, source / "flows")
+    shutil.copytree(ROOT / "docs", source / "docs")  # as the image's build has it
     site = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"]
     pip += ["--no-build-isolation", "--target", str(site), str(source)]
@@ -382,6 +383,17 @@ def test_init_and_diff_find_the_shipped_flows_in_a_package_installed_without_the
     assert (diff.returncode, diff.stderr) == (0, "")
     assert diff.stdout.startswith("Nothing changed in the shipped flow since practice/sciatica")
     assert "no longer shipped" not in diff.stdout
+    # The copy's editor line names the schema the package carries, and it is there to read.
+    first = (work / "practice" / "sciatica.yaml").read_text(encoding="utf-8").splitlines()[0]
+    schema = Path(first.removeprefix("# yaml-language-server: $schema="))
+    assert schema.is_absolute() and site in schema.parents, first
+    assert json.loads(schema.read_text(encoding="utf-8"))["title"]
+    # The review page carries the open questions for the clinician, from the package's copy.
+    review = triage_bot("flows", "review", "practice/sciatica.yaml", "--out", "review.html")
+    assert review.returncode == 0, review.stderr
+    page = (work / "review.html").read_text(encoding="utf-8")
+    assert "Sexual dysfunction alone as an emergency?" in page
+    assert "No open questions were given." not in page
 
     # A package without them says so plainly, rather than that nothing is shipped any more.
     shutil.rmtree(site / "bot" / "shipped_flows")

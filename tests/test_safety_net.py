@@ -263,6 +263,41 @@ def test_an_ask_clause_only_ever_asks() -> None:
     assert screener.screen("my buttock is numb").verdict is Verdict.CONFIRM
 
 
+def test_a_doubting_group_in_the_sentence_of_the_mention_makes_it_a_question() -> None:
+    screener = Screener(
+        {
+            "fall": {"en": ["fell off"]},
+            "height": {"en": ["ladder", "horse"]},
+            "long_ago": {"en": ["years ago", "as a kid"]},
+            "numb": {"en": ["numb"]},
+            "saddle": {"en": ["bum"]},
+        },
+        [
+            Concept("trauma", when=(("fall", "height"),), doubted_by=("long_ago",)),
+            Concept("saddle", when=(("numb", "saddle"),)),
+        ],
+    )
+
+    def read(text: str) -> tuple[Verdict, str | None]:
+        screening = screener.screen(text)
+        return screening.verdict, screening.concept
+
+    assert read("fell off a ladder this morning") == (Verdict.EMERGENCY, "trauma")
+    assert read("fell off a horse years ago, all healed") == (Verdict.CONFIRM, "trauma")
+    assert read("as a kid I fell off a horse") == (Verdict.CONFIRM, "trauma")
+    # another sentence (a comma, a "but") is another accident
+    assert read("fell off a ladder today, broke my arm as a kid") == (Verdict.EMERGENCY, "trauma")
+    assert read("years ago it was my arm but today I fell off a ladder") == (
+        Verdict.EMERGENCY,
+        "trauma",
+    )
+    # only the concept that names the group is doubted: a clear other sign still counts
+    assert read("fell off a horse years ago and now my bum is numb") == (
+        Verdict.EMERGENCY,
+        "saddle",
+    )
+
+
 def test_prefix_and_exact_words() -> None:
     screener = Screener(
         {"tingle": {"en": ["tingl*"]}, "legs": {"en": ["=legs"]}},

@@ -187,6 +187,7 @@ class ConceptDraft:
     when: tuple[ClauseDraft, ...]
     ask: tuple[ClauseDraft, ...]
     near: int
+    doubted_by: tuple[ClauseDraft, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +261,7 @@ class FlowDraft:
                         tuple(clause.groups for clause in c.when),
                         tuple(clause.groups for clause in c.ask),
                         c.near,
+                        tuple(group for clause in c.doubted_by for group in clause.groups),
                     ),
                     c.sign or LocalText.plain(c.id, self.default_language),
                     self.where(c.key),

@@ -50,7 +50,8 @@ RULE_KEYS = frozenset({"if", "goto"})  # a routing rule under `next:`
 REASON_RULE_KEYS = frozenset({"if", "reason", "each"})  # under an outcome's `reasons:`
 PARAGRAPH_KEYS = frozenset({"if", "text"})  # under an outcome's `more:`
 SAFETY_NET_KEYS = frozenset({"goto", "negations", "doubts", "ignore", "words", "concepts"})
-CONCEPT_KEYS = frozenset({"sign", "when", "ask", "near"})  # one warning sign of the net
+# one warning sign of the net
+CONCEPT_KEYS = frozenset({"sign", "when", "ask", "near", "doubted_by"})
 
 # Settings the engine fills into texts ({booking_url} ...), see bot.engine.Engine(settings).
 SETTING_NAMES = ("booking_url", "emergency_number", "urgent_advice", "doctor")

@@ -295,7 +295,28 @@ class FlowReader(StepReader):
                     self.report.error(near_node, "near: is a number of words from 2 to 30.")
                 elif number is not None:
                     near = number
-            net.concepts.append(ConceptDraft(concept_id, key, sign, tuple(when), tuple(ask), near))
+            doubted_by = self.read_groups(value.get("doubted_by"))
+            net.concepts.append(
+                ConceptDraft(concept_id, key, sign, tuple(when), tuple(ask), near, doubted_by)
+            )
+
+    def read_groups(self, node: YNode | None) -> tuple[ClauseDraft, ...]:
+        """``doubted_by: [long_ago]``: word groups, each on its own (no +)."""
+        if node is None:
+            return ()
+        items = node.items if isinstance(node, YSeq) else [node]
+        groups: list[ClauseDraft] = []
+        for item in items:
+            text = item.text.strip() if isinstance(item, YScalar) and item.value is not None else ""
+            if not text or "+" in text:
+                self.report.error(
+                    item,
+                    "doubted_by: lists word groups, one name each, like  doubted_by: [long_ago].",
+                    "A word of any of them in the same sentence as the sign makes it a question.",
+                )
+                continue
+            groups.append(ClauseDraft((text,), item))
+        return tuple(groups)
 
     def read_clauses(self, node: YNode | None, net: SafetyNetDraft) -> list[ClauseDraft]:
         """``[numb + saddle, cauda_equina]``: each clause names word groups joined by +."""

@@ -147,12 +147,15 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Concept:
     """A warning sign: ``when`` lists the clauses (groups that must appear near each other)
-    that mean it; ``ask`` the clauses that only ever lead to the yes/no question."""
+    that mean it; ``ask`` the clauses that only ever lead to the yes/no question;
+    ``doubted_by`` the groups whose words, in a sentence of the mention, make it a question
+    ("I fell off a horse years ago": an old accident is not the sign, a new one is)."""
 
     id: str
     when: tuple[tuple[str, ...], ...]
     ask: tuple[tuple[str, ...], ...] = ()
     near: int = DEFAULT_NEAR
+    doubted_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,7 +645,7 @@ class Screener:
                 continue
             verdict = (
                 Verdict.CONFIRM
-                if ask
+                if ask or _doubted(tokens, window, concept, by_group)
                 else self._clear_or_not(tokens, window, phrased, negations, doubts)
             )
             screening = Screening(verdict, concept.id, _evidence(cleaned, tokens, window))
@@ -717,6 +720,25 @@ class Screener:
         if any(negates(cue) for cue in negations) or any(doubts_it(cue) for cue in doubts):
             return Verdict.CONFIRM
         return Verdict.EMERGENCY
+
+
+def _doubted(
+    tokens: list[_Token],
+    window: Sequence[_Found],
+    concept: Concept,
+    by_group: Mapping[str, list[_Found]],
+) -> bool:
+    """A word of one of the concept's ``doubted_by`` groups in a sentence the mention stands
+    in: "had a car crash years ago" (one reading of "years ago" per sentence, not across a
+    comma or a "but": "crashed the car yesterday, broke my arm as a kid" is clear)."""
+    if not concept.doubted_by:
+        return False
+    sentences = {tokens[i].sentence for f in window for i in f.words}
+    return any(
+        tokens[cue.start].sentence in sentences and tokens[cue.end].sentence in sentences
+        for group in concept.doubted_by
+        for cue in by_group.get(group, ())
+    )
 
 
 def _without_carried_on(

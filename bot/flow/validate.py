@@ -116,7 +116,7 @@ def check_safety_net(draft: FlowDraft, report: Report) -> None:
     groups = sorted(net.words)
     used: set[str] = set()
     for concept in net.concepts:
-        for clause in (*concept.when, *concept.ask):
+        for clause in (*concept.when, *concept.ask, *concept.doubted_by):
             for group in clause.groups:
                 used.add(group)
                 if group not in net.words:

@@ -298,6 +298,28 @@ def test_a_doubting_group_in_the_sentence_of_the_mention_makes_it_a_question() -
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("had a car accident 15 years ago, fully healed", Verdict.CONFIRM),
+        ("fell off my bike as a kid and broke my wrist", Verdict.CONFIRM),
+        ("de joven tuve un accidente de moto, nada que ver", Verdict.CONFIRM),
+        ("hace 10 años me caí de un andamio, me recuperé del todo", Verdict.CONFIRM),
+        # "hace años que" is "for years": the fall itself is today's
+        ("hace años que tengo ciática y ayer me caí de una escalera alta", Verdict.EMERGENCY),
+        ("crashed my motorbike on tuesday", Verdict.EMERGENCY),
+        # "last week, years": no "last year" read across the comma
+        ("fell from scaffolding at work last week, years ago i had a disc op", Verdict.EMERGENCY),
+        ("me caí de la moto ayer, de joven también me caí", Verdict.EMERGENCY),
+    ],
+)
+def test_an_accident_long_ago_is_asked_about_not_sent_to_emergency(
+    text: str, expected: Verdict
+) -> None:
+    screening = SCREENER.screen(text)
+    assert (screening.verdict, screening.concept) == (expected, "major_trauma")
+
+
 def test_prefix_and_exact_words() -> None:
     screener = Screener(
         {"tingle": {"en": ["tingl*"]}, "legs": {"en": ["=legs"]}},

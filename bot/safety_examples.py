@@ -27,11 +27,11 @@ from pathlib import Path
 
 from bot.flow.errors import Problem, closest, did_you_mean
 from bot.flow.model import Flow
+from bot.flow.origin import EXAMPLES_SUFFIX
 from bot.flow.report import Report, read_tree
 from bot.flow.safety import Screener, Screening, Verdict
 from bot.flow.source import YMap, YNode, YScalar, YSeq, describe
 
-EXAMPLES_SUFFIX = ".safety.yaml"
 VERDICTS = tuple(v.value for v in Verdict)
 
 

@@ -178,6 +178,7 @@ def test_a_test_that_reads_the_practices_files_or_the_developers_settings_is_see
                 ".env",
                 "practice",
                 "practice/.origin/sciatica.json",
+                "practice/.origin/sciatica.safety.yaml",  # held to its hash
                 "practice/.origin/sciatica.yaml",
                 "practice/sciatica.yaml",
             )
@@ -271,6 +272,48 @@ def test_the_copy_cannot_drop_the_safety_net_nor_go_round_the_emergency_question
         "'emergency_flags', the question with the emergency signs; in this copy "
     )
     assert "severity → age → " in message
+
+
+def test_the_copy_cannot_weaken_what_its_safety_net_makes_of_the_shipped_examples(
+    shipped: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "flows", "init")[0] == 0
+    copy = Path("practice/sciatica.yaml")
+    text = copy.read_text(encoding="utf-8")
+    numb = '    numb:\n      en: [numb, tingl*, "pins and needles",'
+    saddle = "      when: [numb + saddle, numb + wipe, medical_saddle, as_if + sitting_on"
+    saddle += " + numb_image]\n"
+    assert numb in text and saddle in text
+
+    # A word of the practice's own added to a group: every shipped example still alarms.
+    copy.write_text(text.replace(numb, numb.replace("[numb,", '[numb, "gone to sleep",')))
+    assert s7_errors(str(copy)) == []
+
+    # "numb" hidden from every sign: warnings the shipped net catches get nothing now.
+    hidden = text.replace('  ignore:\n    en: ["chest of drawers",', "  ignore:\n    en: [numb,", 1)
+    copy.write_text(hidden, encoding="utf-8")
+    (message,) = s7_errors(str(copy))
+    assert message.startswith("S7 shipped-safety-kept: With this copy's safety net, ")
+    assert "of the shipped flow's warning examples no longer get the emergency advice" in message
+    assert "(now: nothing)" in message
+
+    # The sign doubted by its own body part: its clear warnings become a question.
+    doubted = text.replace(saddle, saddle + "      doubted_by: [saddle]\n")
+    copy.write_text(doubted, encoding="utf-8")
+    (message,) = s7_errors(str(copy))
+    assert "no longer get the emergency advice, such as " in message
+    assert "(now: the question)" in message
+    assert "doubtful mentions no longer get the question" not in message  # asked still
+
+    # The shipped examples are held to their hash like the shipped flow.
+    copy.write_text(text, encoding="utf-8")
+    examples = Path("practice/.origin/sciatica.safety.yaml")
+    examples.write_text(examples.read_text(encoding="utf-8") + "\n# mine\n", encoding="utf-8")
+    assert s7_errors(str(copy)) == [
+        "S7 shipped-safety-kept: This is a practice's copy of a shipped flow, but "
+        "practice/.origin/sciatica.safety.yaml was changed since flows init wrote it, so the "
+        "copy cannot be held to the emergency signs and the safety net it shipped with."
+    ]
 
 
 def test_the_shipped_flow_kept_beside_the_copy_cannot_be_changed_or_deleted(

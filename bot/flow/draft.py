@@ -26,7 +26,7 @@ from bot.flow.model import (
     Where,
 )
 from bot.flow.positions import Span
-from bot.flow.safety import Concept
+from bot.flow.safety import Concept, Screener
 from bot.flow.source import YMap, YNode, YScalar
 
 
@@ -172,6 +172,27 @@ class SafetyNetDraft:
     ignore: dict[str, tuple[str, ...]] = field(default_factory=dict)
     concepts: list[ConceptDraft] = field(default_factory=list)
 
+    def screener(self) -> Screener:
+        """The net as it reads messages (the compiled flow builds the same one)."""
+        return Screener(
+            self.words,
+            [concept.concept() for concept in self.concepts],
+            negations=self.negations,
+            doubts=self.doubts,
+            ignore=self.ignore,
+        )
+
+    def reading(self) -> tuple[object, ...]:
+        """Everything that decides what the net makes of a message, and nothing else (not
+        where it stands in the file, nor how a sign is named): equal readings, equal verdicts."""
+        return (
+            self.words,
+            self.negations,
+            self.doubts,
+            self.ignore,
+            [concept.concept() for concept in self.concepts],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ClauseDraft:
@@ -189,6 +210,15 @@ class ConceptDraft:
     near: int
     doubted_by: tuple[ClauseDraft, ...] = ()
 
+    def concept(self) -> Concept:
+        return Concept(
+            self.id,
+            tuple(clause.groups for clause in self.when),
+            tuple(clause.groups for clause in self.ask),
+            self.near,
+            tuple(group for clause in self.doubted_by for group in clause.groups),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Shipped:
@@ -198,6 +228,7 @@ class Shipped:
     path: str  # the origin copy, <folder>/.origin/<flow>.yaml
     draft: FlowDraft | None
     problem: str | None = None  # e.g. "... was changed since flows init wrote it"
+    examples: str | None = None  # its safety examples, <folder>/.origin/<flow>.safety.yaml
 
 
 @dataclass(eq=False, slots=True)
@@ -256,13 +287,7 @@ class FlowDraft:
             target = self.safety_net.target
             concepts = tuple(
                 SafetyConcept(
-                    Concept(
-                        c.id,
-                        tuple(clause.groups for clause in c.when),
-                        tuple(clause.groups for clause in c.ask),
-                        c.near,
-                        tuple(group for clause in c.doubted_by for group in clause.groups),
-                    ),
+                    c.concept(),
                     c.sign or LocalText.plain(c.id, self.default_language),
                     self.where(c.key),
                 )

@@ -21,6 +21,7 @@ from bot.flow.report import Report
 from bot.flow.source import Reader
 
 ORIGIN = ".origin"  # the folder beside the practice's copy
+EXAMPLES_SUFFIX = ".safety.yaml"  # a flow's safety examples: <flow>.safety.yaml beside it
 
 
 def digest(text: str) -> str:
@@ -44,14 +45,31 @@ def shipped_for(path: Path) -> Shipped | None:
         return Shipped(str(origin), None, f"{origin} cannot be read")
     if recorded is not None and recorded != digest(text):
         return Shipped(str(origin), None, f"{origin} was changed since flows init wrote it")
+    examples = folder / f"{path.stem}{EXAMPLES_SUFFIX}"
+    problem = _changed(examples, record)
+    if problem is not None:
+        return Shipped(str(origin), None, problem)
     lines = text.splitlines()
     root = Reader(text).read()
     if root is None:
         return Shipped(str(origin), None, f"{origin} cannot be read")
     # Its own mistakes, if any, are not the copy's: the reader's report is put aside.
-    return Shipped(
-        str(origin), FlowReader(Report(str(origin), lines), str(origin), lines).read(root)
-    )
+    draft = FlowReader(Report(str(origin), lines), str(origin), lines).read(root)
+    return Shipped(str(origin), draft, examples=str(examples) if examples.is_file() else None)
+
+
+def _changed(path: Path, record: dict[str, object] | None) -> str | None:
+    """Why an origin file beside the flow cannot be trusted, if it cannot."""
+    recorded = record.get(path.name) if record is not None else None
+    if recorded is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return f"{path} is missing"
+    except (OSError, UnicodeDecodeError):
+        return f"{path} cannot be read"
+    return f"{path} was changed since flows init wrote it" if recorded != digest(text) else None
 
 
 def _record(path: Path) -> dict[str, object] | None:

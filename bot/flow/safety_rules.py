@@ -23,18 +23,25 @@ all name it the same way:
   shipped flow it was made from (its origin, :mod:`bot.flow.origin`) does for safety: every
   option that flow marks ``emergency: true`` is still there and still marked (so S2 holds it
   to an urgent outcome), the question asking them stays on every way to advice when it was
-  so in the shipped flow, and its safety net stays (so S3 holds its target). S2 and S3 trust
-  the marks and the net the file itself has; this rule is why deleting them is no way round.
+  so in the shipped flow, and its safety net stays (so S3 holds its target) and still alarms
+  on every warning and doubtful mention of the shipped flow's safety examples that the
+  shipped net alarms on. S2 and S3 trust the marks and the net the file itself has; this rule
+  is why deleting them, or emptying the net's words, is no way round.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from bot.flow.analysis import AnswerSet, Graph, search
 from bot.flow.conditions import compile_condition, parse_condition
@@ -50,7 +57,8 @@ from bot.flow.draft import (
 )
 from bot.flow.model import Condition, StepKind
 from bot.flow.report import Report
-from bot.flow.source import YMap, YNode, YScalar
+from bot.flow.safety import Verdict
+from bot.flow.source import YMap, YNode, YScalar, load_yaml
 from bot.flow.walks import Walks
 
 GUIDE = "docs/flow-language.md, section 11 (Safety rules)"
@@ -109,8 +117,8 @@ SHIPPED_SAFETY_KEPT = SafetyRule(
     "S7",
     "shipped-safety-kept",
     "the emergency signs, the question that asks them and the safety net of the shipped flow "
-    "are what the other rules guard; a copy that unmarks a sign, goes round the question or "
-    "drops the net would switch those rules off without a single error",
+    "are what the other rules guard; a copy that unmarks a sign, goes round the question, "
+    "drops the net or empties its words would switch those rules off without a single error",
 )
 RULES = (
     NO_BOOKING_ON_URGENT,
@@ -595,6 +603,94 @@ def shipped_safety_kept(draft: FlowDraft, report: Report, graph: Graph, shipped:
             "Copy the safety_net: section back (S3 then makes sure it leads to the emergency "
             f"advice) from the shipped flow: {shipped.path}",
         )
+    elif origin.safety_net is not None and draft.safety_net is not None and shipped.examples:
+        _net_reads_as_shipped(draft, report, shipped, shipped.examples)
+
+
+# What a copy's safety net makes of the shipped examples, by (its reading, the examples file):
+# a reload checks the file, then loads it, and only the first pays (about 1.5 s for the
+# shipped flow's 7,000 warnings and doubtful mentions; nothing when the net is the shipped one).
+_LOST: dict[tuple[str, str, int], list[tuple[str, str, Verdict]]] = {}
+
+
+def _net_reads_as_shipped(
+    draft: FlowDraft, report: Report, shipped: Shipped, examples: str
+) -> None:
+    """Every warning the shipped flow's examples send to the emergency advice still goes
+    there, and every doubtful mention it asks about is still asked about (or sent there):
+    words taken out of a group, or put into negations:, doubts:, ignore: or a sign's
+    doubted_by:, must not cost a warning the shipped net catches."""
+    copy, origin = draft.safety_net, shipped.draft.safety_net if shipped.draft else None
+    assert copy is not None and origin is not None
+    reading = copy.reading()
+    if reading == origin.reading():
+        return
+    try:
+        changed = os.stat(examples).st_mtime_ns
+    except OSError:
+        return  # gone since the origin was read: S7 says so at the next check
+    key = (hashlib.sha256(repr(reading).encode("utf-8")).hexdigest(), examples, changed)
+    if key not in _LOST:
+        screener = copy.screener()
+        _LOST.clear()  # one copy at a time is checked; keep its last verdict only
+        _LOST[key] = [
+            (want, text, got)
+            for want, text in shipped_examples(examples)
+            if (got := screener.screen(text).verdict) is not Verdict.EMERGENCY
+            and (want == "emergency" or got is Verdict.NONE)
+        ]
+    lost = _LOST[key]
+    if not lost:
+        return
+    warnings = sum(want == "emergency" for want, _, _ in lost)
+    doubtful = len(lost) - warnings
+    parts = []
+    if warnings:
+        parts.append(
+            f"{warnings} of the shipped flow's warning example{'s' if warnings != 1 else ''} "
+            "no longer get the emergency advice"
+        )
+    if doubtful:
+        parts.append(
+            f"{doubtful} of its doubtful mention{'s' if doubtful != 1 else ''} no longer get "
+            "the question"
+        )
+    shown = ", ".join(f"“{text}” (now: {_NOW[got]})" for _, text, got in lost[:3])
+    root = draft.root
+    assert root is not None
+    report.error(
+        root.key("safety_net") or copy.node,
+        SHIPPED_SAFETY_KEPT.say(
+            f"With this copy's safety net, {' and '.join(parts)}, such as {shown}."
+        ),
+        "Put back the words taken out of its groups, or take out what was added to "
+        "negations:, doubts:, ignore: or a sign's doubted_by:, until these examples alarm "
+        f"again. The shipped net and its examples: {shipped.path}, {examples}",
+    )
+
+
+def shipped_examples(path: str) -> list[tuple[str, str]]:
+    """The origin's safety examples that must alarm: ``(verdict, text)`` for each one under
+    ``emergency:`` or ``confirm:``, in every language. The file is the shipped one, checked
+    against its hash in the record; anything in it that is not a list of texts is passed by."""
+    try:
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    languages = data.get("examples") if isinstance(data, dict) else None
+    found: list[tuple[str, str]] = []
+    for by_verdict in (languages or {}).values() if isinstance(languages, dict) else ():
+        if not isinstance(by_verdict, dict):
+            continue
+        for verdict in ("emergency", "confirm"):
+            by_concept = by_verdict.get(verdict)
+            for texts in by_concept.values() if isinstance(by_concept, dict) else ():
+                if isinstance(texts, list):
+                    found += [(verdict, text) for text in texts if isinstance(text, str)]
+    return found
+
+
+_NOW = {Verdict.NONE: "nothing", Verdict.CONFIRM: "the question", Verdict.EMERGENCY: "urgent"}
 
 
 def _signs_kept(

@@ -3,7 +3,7 @@
     python bench/safety_eval.py                  # prints the report
     python bench/safety_eval.py --out docs/safety-net-evaluation.md
 
-The messages are in ``bench/safety/eval14.yaml``, the latest set (earlier rounds' sets lie beside
+The messages are in ``bench/safety/eval15.yaml``, the latest set (earlier rounds' sets lie beside
 it; pass one with ``--cases``): written before the net was tuned, by someone who had not seen
 the matcher, and never used to tune it (tuning uses the therapist's safety examples beside the
 flow). Each message is screened as if typed at a question step, and the
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bot.flow.loader import load_compiled  # noqa: E402
 from bot.flow.safety import Screener, Screening, Verdict  # noqa: E402
 
-EVAL_FILE = ROOT / "bench" / "safety" / "eval14.yaml"
+EVAL_FILE = ROOT / "bench" / "safety" / "eval15.yaml"
 FLOW_FILE = ROOT / "flows" / "sciatica.yaml"
 
 TARGETS = {

@@ -320,6 +320,29 @@ def test_an_accident_long_ago_is_asked_about_not_sent_to_emergency(
     assert (screening.verdict, screening.concept) == (expected, "major_trauma")
 
 
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        # a doubt about the cause is no doubt about the sign
+        (
+            "sudden agony in my tummy and back, clammy and dizzy, not sure if it's the sciatica",
+            "tummy_pain_faint",
+        ),
+        (
+            "dolor súbito en la barriga y la espalda, sudando frío, no sé si es la ciática",
+            "tummy_pain_faint",
+        ),
+        # "like never before" holds a "never" that denies nothing
+        ("me duele la barriga como nunca y me da vueltas todo", "tummy_pain_faint"),
+    ],
+)
+def test_words_that_only_look_like_doubt_or_denial_leave_a_warning_clear(
+    text: str, sign: str
+) -> None:
+    screening = SCREENER.screen(text)
+    assert (screening.verdict, screening.concept) == (Verdict.EMERGENCY, sign)
+
+
 def test_prefix_and_exact_words() -> None:
     screener = Screener(
         {"tingle": {"en": ["tingl*"]}, "legs": {"en": ["=legs"]}},

@@ -608,8 +608,8 @@ def shipped_safety_kept(draft: FlowDraft, report: Report, graph: Graph, shipped:
 
 
 # What a copy's safety net makes of the shipped examples, by (its reading, the examples file):
-# a reload checks the file, then loads it, and only the first pays (about 1.5 s for the
-# shipped flow's 7,000 warnings and doubtful mentions; nothing when the net is the shipped one).
+# a reload checks the file, then loads it, and only the first pays (2-3 s for the
+# shipped flow's 7,700 warnings and doubtful mentions; nothing when the net is the shipped one).
 _LOST: dict[tuple[str, str, int], list[tuple[str, str, Verdict]]] = {}
 
 

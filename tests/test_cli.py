@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import practice_copy
 from bot.cli import main
 from tests.support.private import shipped_view
+from tests.support.shipped import copy_shipped_flows
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOW = ROOT / "flows" / "sciatica.yaml"
@@ -75,10 +77,12 @@ def test_check_passes_the_shipped_flows_by_default(capsys: pytest.CaptureFixture
 
 
 def test_the_tools_work_on_the_flow_the_bot_runs_when_given_none(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The practice's copy, named by FLOW_FILE in .env as `triage-bot run` reads it (no token):
     # check, test, screen, review and diff all work on it, not on the shipped flow.
+    shipped = copy_shipped_flows(tmp_path / "code" / "flows")  # with fewer safety examples
+    monkeypatch.setattr(practice_copy, "SHIPPED_FLOWS", shipped)
     assert run(capsys, "flows", "init", "--to", "mine")[0] == 0
     copy = Path("mine/sciatica.yaml")
     Path(".env").write_text(f"FLOW_FILE={copy}\n", encoding="utf-8")

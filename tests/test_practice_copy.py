@@ -22,6 +22,7 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.flow import check_flow
 from tests.support import private
+from tests.support.shipped import copy_shipped_flows
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "flows"
@@ -29,9 +30,9 @@ SHIPPED = ROOT / "flows"
 
 @pytest.fixture
 def shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped flows that a test may change, as a code update would."""
-    folder = tmp_path / "code" / "flows"
-    shutil.copytree(SHIPPED, folder)
+    """A copy of the shipped flows that a test may change, as a code update would (with fewer
+    safety examples: tests/support/shipped.py)."""
+    folder = copy_shipped_flows(tmp_path / "code" / "flows")
     monkeypatch.setattr(practice_copy, "SHIPPED_FLOWS", folder)
     work = tmp_path / "work"
     work.mkdir()

@@ -384,7 +384,7 @@ def test_diff_accept_waits_until_the_copy_has_the_shipped_flows_new_emergency_si
 # --- installed as a package (as the container image does) ---------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.long  # a package built and installed with pip: scripts/test-long, run by .ci/run
 def test_the_tools_find_what_ships_with_the_code_in_a_package_installed_without_the_project(
     tmp_path: Path,
 ) -> None:

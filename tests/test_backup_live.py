@@ -14,6 +14,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from bot.engine import Session
 from bot.ops.backup import backups_in, restore, take_backup
 from tests.bot_inprocess import USERNAME, running_bot
@@ -61,6 +63,7 @@ def path_of(number: int) -> str:
     return OUTCOMES[number % len(OUTCOMES)]
 
 
+@pytest.mark.long  # 14 s: scripts/test-long, run by .ci/run
 async def test_a_backup_mid_burst_then_a_restore_resumes_conversations(tmp_path: Path) -> None:
     database = tmp_path / "triage.db"
     backups = tmp_path / "backups"

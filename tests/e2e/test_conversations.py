@@ -62,6 +62,7 @@ async def test_every_outcome_in_its_own_chat_at_once(fake: FakeBotApi, bots: Bot
 
 
 @pytest.mark.slow
+@pytest.mark.long  # 10 s: scripts/test-long, run by .ci/run
 async def test_fifty_chats_at_once_keep_their_own_answers(
     fake: FakeBotApi, bots: BotProcesses
 ) -> None:

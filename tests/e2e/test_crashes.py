@@ -111,6 +111,7 @@ def commit_counts(health_port: int) -> tuple[float, float]:
     return float(found["transactions"]), float(found["writes"])
 
 
+@pytest.mark.long  # 14 s: scripts/test-long, run by .ci/run
 async def test_kill_9_between_a_shared_commit_and_its_sends_delivers_each_once(
     fake: FakeBotApi, bots: BotProcesses
 ) -> None:

@@ -42,6 +42,7 @@ FAULTS: list[tuple[str, Callable[[FakeBotApi], None]]] = [
 ]
 
 
+@pytest.mark.long  # 12 s of backoff: scripts/test-long, run by .ci/run
 async def test_rate_limits_and_network_errors_are_retried_until_the_outcome(
     fake: FakeBotApi, bots: BotProcesses
 ) -> None:

@@ -17,6 +17,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.storage import Storage
 from bot.telegram.retention import DAY, PROCESSED_KEEP_S, STATS_DAYS, Retention
 from tests.bot_inprocess import running_bot
@@ -74,6 +76,7 @@ def table_counts(database: Path) -> dict[str, int]:
         return {t: int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
 
 
+@pytest.mark.long  # 9 s: scripts/test-long, run by .ci/run
 async def test_every_table_is_emptied_in_its_time_after_real_conversations(
     tmp_path: Path,
 ) -> None:

@@ -46,6 +46,7 @@ def test_a_few_sources_are_listed_as_they_are() -> None:
     assert "other" not in format_stats_text(stats, 7)
 
 
+@pytest.mark.long  # 8 s: scripts/test-long, run by .ci/run
 async def test_eighty_invented_sources_still_give_the_therapist_their_stats(
     tmp_path: Path,
 ) -> None:

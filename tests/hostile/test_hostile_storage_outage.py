@@ -56,6 +56,7 @@ async def confirmed_only_if_committed(bot: RunningBot, sent: list[JSON]) -> None
                 assert is_processed(storage, update["update_id"]), update["update_id"]
 
 
+@pytest.mark.long  # 9 s: scripts/test-long, run by .ci/run
 async def test_a_full_disk_stops_fetching_then_every_update_is_answered_exactly_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -63,6 +63,30 @@ def in_use(database: Path) -> bool:
         os.close(fd)
 
 
+def holder(database: Path) -> int | None:
+    """The process id the running bot wrote into the lock file, if it can be read."""
+    try:
+        return int(lock_path(database).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def replaced_under(database: Path, pid: int) -> bool:
+    """Does process ``pid`` hold open a file of this name that is no longer the one there (it
+    was replaced by a rename, a careless restore)? Linux tells through /proc/<pid>/fd, where
+    such a file reads "<path> (deleted)"; elsewhere, or without the right to look, no."""
+    gone = f"{database.resolve()} (deleted)"
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for name in names:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{name}") == gone:
+                return True
+    return False
+
+
 def _own_like_folder(path: Path) -> None:
     """A lock file root created (``sudo triage-bot restore``) must stay usable by the bot's
     own user, who owns the data folder."""

@@ -35,7 +35,7 @@ from bot.ops.database import (
     integrity_problems,
     schema_version_of,
 )
-from bot.ops.dblock import in_use
+from bot.ops.dblock import holder, in_use, replaced_under
 from bot.ops.doctor_checks import Check, failed, passed
 from bot.ops.postgres_checks import check_postgres
 from bot.storage import SCHEMA_VERSION
@@ -116,6 +116,20 @@ def check_database(path: Path) -> list[Check]:
             ),
             failed(schema, "no database", "fix the line above"),
             failed(intact, "no database", "fix the line above"),
+        ]
+    pid = holder(path) if path.exists() and in_use(path) else None
+    if pid is not None and replaced_under(path, pid):
+        return [
+            failed(
+                writable,
+                f"{path} was replaced while a bot runs on it (process {pid} holds "
+                f"{lock_path(path)}): the bot still writes to the file it opened, which is no "
+                "longer there, and what it writes now is lost when it stops",
+                "stop the bot, make sure the file in place is the one you want (or "
+                "`triage-bot restore` the newest backup), then start it again",
+            ),
+            failed(schema, "not the bot's database", "fix the line above"),
+            failed(intact, "not the bot's database", "fix the line above"),
         ]
     if not path.exists():
         folder = next((p for p in path.parents if p.exists()), Path("."))

@@ -5,7 +5,8 @@ by a careless restore) carried on as if nothing happened, and everything it wrot
 on was gone at the next start: /healthz said "ok" (a replaced file takes the write lock) and
 `triage-bot doctor` said the database was "not created yet". Now /healthz answers 503 with
 the reason, the bot warns in its log (at most once a minute), and doctor fails its database
-line while a bot holds the lock of a database that is not there. The real bot polling the
+line while a bot holds the lock of a database that is not there, or that is not the file the
+bot has open. The real bot polling the
 fake Bot API over HTTP, on a real SQLite file.
 """
 
@@ -81,7 +82,7 @@ async def test_a_deleted_database_fails_healthz_doctor_and_is_warned_about(
     assert len(warnings(caplog, DELETED)) == 1  # at most once a minute: this was shorter
 
 
-async def test_a_database_replaced_under_the_bot_fails_healthz(
+async def test_a_database_replaced_under_the_bot_fails_healthz_and_doctor(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A copy put in the file's place (a restore while the bot runs) takes the write lock,
@@ -95,9 +96,16 @@ async def test_a_database_replaced_under_the_bot_fails_healthz(
         await bot.quiet()
         await healthz_until(port, lambda status, _: status == 200, "ok at first")
         database = bot.settings.database_path
+        assert all(check.ok for check in check_database(database))
         copy = tmp_path / "copy.db"
         shutil.copyfile(database, copy)
         os.replace(copy, database)
         status, body = await healthz(port)
         assert status == 503 and REPLACED in body, body
+        # doctor, another process in life, finds the bot by its lock and asks /proc what the
+        # bot has open: a file of that name that is no longer the one there
+        writable, schema, intact = check_database(database)
+        assert not writable.ok, writable.line()
+        assert f"was replaced while a bot runs on it (process {os.getpid()} holds" in writable.found
+        assert not schema.ok and not intact.ok
         await bot.fake.wait_for(lambda: warnings(caplog, REPLACED), 10, "the bot's warning")

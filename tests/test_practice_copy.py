@@ -200,6 +200,13 @@ def test_the_practice_folder_is_not_committed() -> None:
 E1 = '          emergency_flags has any of ["saddle_numbness", "bladder_change", "bowel_change",\n'
 
 
+def init_copy(capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    """``flows init`` in the current folder: the practice's copy and its text."""
+    assert run(capsys, "flows", "init")[0] == 0
+    copy = Path("practice/sciatica.yaml")
+    return copy, copy.read_text(encoding="utf-8")
+
+
 def s7_errors(path: str) -> list[str]:
     return [p.message for p in check_flow(path) if p.is_error]
 
@@ -207,9 +214,7 @@ def s7_errors(path: str) -> list[str]:
 def test_the_copy_cannot_unmark_an_emergency_sign_of_the_shipped_flow(
     shipped: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "flows", "init")[0] == 0
-    copy = Path("practice/sciatica.yaml")
-    text = copy.read_text(encoding="utf-8")
+    copy, text = init_copy(capsys)
     assert s7_errors(str(copy)) == []
     # The audit's edit: saddle numbness no longer an emergency sign, sent to ordinary advice
     # after every rule for the signs still marked (so that S2 alone finds nothing).
@@ -249,9 +254,7 @@ def test_the_copy_cannot_unmark_an_emergency_sign_of_the_shipped_flow(
 def test_the_copy_cannot_drop_the_safety_net_nor_go_round_the_emergency_question(
     shipped: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "flows", "init")[0] == 0
-    copy = Path("practice/sciatica.yaml")
-    text = copy.read_text(encoding="utf-8")
+    copy, text = init_copy(capsys)
     net, after = text.index("\nsafety_net:\n"), text.index("\nreasons:\n")
     copy.write_text(text[:net] + "\n" + text[after:], encoding="utf-8")
     assert s7_errors(str(copy)) == [
@@ -278,16 +281,15 @@ def test_the_copy_cannot_drop_the_safety_net_nor_go_round_the_emergency_question
 def test_the_copy_cannot_weaken_what_its_safety_net_makes_of_the_shipped_examples(
     shipped: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, "flows", "init")[0] == 0
-    copy = Path("practice/sciatica.yaml")
-    text = copy.read_text(encoding="utf-8")
+    copy, text = init_copy(capsys)
     numb = '    numb:\n      en: [numb, tingl*, "pins and needles",'
     saddle = "      when: [numb + saddle, numb + wipe, medical_saddle, as_if + sitting_on"
     saddle += " + numb_image]\n"
     assert numb in text and saddle in text
 
     # A word of the practice's own added to a group: every shipped example still alarms.
-    copy.write_text(text.replace(numb, numb.replace("[numb,", '[numb, "gone to sleep",')))
+    mine = text.replace(numb, numb.replace("[numb,", '[numb, "gone to sleep",'))
+    copy.write_text(mine, encoding="utf-8")
     assert s7_errors(str(copy)) == []
 
     # "numb" hidden from every sign: warnings the shipped net catches get nothing now.

@@ -28,6 +28,15 @@ def texts_to(bot: RunningBot, chat_id: int, needle: str) -> list[str]:
     return [m.raw_text or "" for m in messages_to(bot, chat_id) if needle in (m.text or "")]
 
 
+async def refused_reload(bot: RunningBot, admin: FakeUser) -> tuple[str, str, str]:
+    """/reload of a file with one error: the admin's answer (as shown, and as sent in HTML)
+    and what the other admin is told."""
+    admin.command("reload")
+    reply = await admin.wait_for_text("has 1 error")
+    (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
+    return reply.text or "", reply.raw_text or "", told
+
+
 async def at_radiation(bot: RunningBot, user_id: int) -> FakeUser:
     person = bot.fake.user(user_id)
     await converse(person, PATHS["non_specific"][:1])
@@ -94,13 +103,10 @@ async def test_reload_answers_with_the_validation_result(
         broken = original.replace("      - if: age < 16\n", "      - if: age <> 16\n", 1)
         line = line_of(broken, "if: age <> 16")
         flow.write_text(broken, encoding="utf-8")
-        admin.command("reload")
-        reply = await admin.wait_for_text("has 1 error")
-        raw = reply.raw_text or ""
-        assert f"{flow}:{line}:" in (reply.text or "")
+        text, raw, told = await refused_reload(bot, admin)
+        assert f"{flow}:{line}:" in text
         assert "<pre>" in raw and "age &lt;&gt; 16" in raw  # the source line, escaped
-        assert "keeps running the last good version" in (reply.text or "")
-        (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
+        assert "keeps running the last good version" in text
         assert f"{flow}:{line}:" in told
 
         person.press_option("none", step="radiation")
@@ -138,13 +144,10 @@ async def test_a_reload_that_breaks_a_safety_rule_is_refused_and_names_the_rule(
         broken = original.replace(urgent, "    urgent: true\n    booking: true\n")
         line = line_of(broken, "    booking: true")
         flow.write_text(broken, encoding="utf-8")
-        admin.command("reload")
-        reply = await admin.wait_for_text("has 1 error")
-        text = reply.text or ""
+        text, _, told = await refused_reload(bot, admin)
         assert f"{flow}:{line}:" in text
         assert "It breaks the safety rule S1 no-booking-on-urgent: someone who needs" in text
         assert "S1 no-booking-on-urgent: 'emergency' is urgent" in text
-        (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
         assert "S1 no-booking-on-urgent" in told
 
         # The running flow is the last good one: the person carries on as before.
@@ -164,13 +167,10 @@ async def test_a_reload_of_the_practices_copy_that_drops_the_shipped_safety_is_r
         # The whole safety net deleted: nothing else is wrong with the file.
         net, after = original.index("\nsafety_net:\n"), original.index("\nreasons:\n")
         flow.write_text(original[:net] + "\n" + original[after:], encoding="utf-8")
-        admin.command("reload")
-        reply = await admin.wait_for_text("has 1 error")
-        text = reply.text or ""
+        text, _, told = await refused_reload(bot, admin)
         assert f"{flow}:{line_of(original, 'flow: sciatica')}:" in text
         assert "It breaks the safety rule S7 shipped-safety-kept: the emergency signs" in text
         assert "S7 shipped-safety-kept: The shipped flow this copy was made from has a " in text
-        (told,) = await bot.fake.wait_for(lambda: texts_to(bot, OTHER_ADMIN, "has 1 error"))
         assert "S7 shipped-safety-kept" in told
 
         # An emergency sign unmarked: refused too, and the running flow still has the net.

@@ -41,6 +41,12 @@ def concept(text: str) -> str | None:
     return SCREENER.screen(text).concept
 
 
+def reading(text: str, screener: Screener = SCREENER) -> tuple[Verdict, str | None]:
+    """The verdict and the sign it is about."""
+    screening = screener.screen(text)
+    return screening.verdict, screening.concept
+
+
 @pytest.mark.parametrize(
     ("text", "sign"),
     [
@@ -279,8 +285,7 @@ def test_a_doubting_group_in_the_sentence_of_the_mention_makes_it_a_question() -
     )
 
     def read(text: str) -> tuple[Verdict, str | None]:
-        screening = screener.screen(text)
-        return screening.verdict, screening.concept
+        return reading(text, screener)
 
     assert read("fell off a ladder this morning") == (Verdict.EMERGENCY, "trauma")
     assert read("fell off a horse years ago, all healed") == (Verdict.CONFIRM, "trauma")
@@ -316,8 +321,7 @@ def test_a_doubting_group_in_the_sentence_of_the_mention_makes_it_a_question() -
 def test_an_accident_long_ago_is_asked_about_not_sent_to_emergency(
     text: str, expected: Verdict
 ) -> None:
-    screening = SCREENER.screen(text)
-    assert (screening.verdict, screening.concept) == (expected, "major_trauma")
+    assert reading(text) == (expected, "major_trauma")
 
 
 @pytest.mark.parametrize(
@@ -339,8 +343,7 @@ def test_an_accident_long_ago_is_asked_about_not_sent_to_emergency(
 def test_words_that_only_look_like_doubt_or_denial_leave_a_warning_clear(
     text: str, sign: str
 ) -> None:
-    screening = SCREENER.screen(text)
-    assert (screening.verdict, screening.concept) == (Verdict.EMERGENCY, sign)
+    assert reading(text) == (Verdict.EMERGENCY, sign)
 
 
 def test_prefix_and_exact_words() -> None:

@@ -76,13 +76,4 @@ def compile_flow(flow: Flow) -> CompiledFlow:
 
 def compile_screener(flow: Flow) -> Screener:
     """The flow's safety net as one :class:`~bot.flow.safety.Screener` (empty without one)."""
-    net = flow.safety_net
-    if net is None:
-        return Screener({}, ())
-    return Screener(
-        net.words,
-        [c.concept for c in net.concepts],
-        negations=net.negations,
-        doubts=net.doubts,
-        ignore=net.ignore,
-    )
+    return flow.safety_net.screener() if flow.safety_net is not None else Screener({}, ())

@@ -26,7 +26,7 @@ from bot.flow.model import (
     Where,
 )
 from bot.flow.positions import Span
-from bot.flow.safety import Concept, Screener
+from bot.flow.safety import Concept
 from bot.flow.source import YMap, YNode, YScalar
 
 
@@ -172,16 +172,6 @@ class SafetyNetDraft:
     ignore: dict[str, tuple[str, ...]] = field(default_factory=dict)
     concepts: list[ConceptDraft] = field(default_factory=list)
 
-    def screener(self) -> Screener:
-        """The net as it reads messages (the compiled flow builds the same one)."""
-        return Screener(
-            self.words,
-            [concept.concept() for concept in self.concepts],
-            negations=self.negations,
-            doubts=self.doubts,
-            ignore=self.ignore,
-        )
-
     def reading(self) -> tuple[object, ...]:
         """Everything that decides what the net makes of a message, and nothing else (not
         where it stands in the file, nor how a sign is named): equal readings, equal verdicts."""
@@ -281,26 +271,6 @@ class FlowDraft:
     def to_flow(self, version: str) -> Flow:
         """The immutable flow; call only when the draft has no errors."""
         steps = {step_id: self._step(step) for step_id, step in self.steps.items()}
-        safety_net = None
-        if self.safety_net is not None and self.safety_net.target is not None:
-            net = self.safety_net
-            target = self.safety_net.target
-            concepts = tuple(
-                SafetyConcept(
-                    c.concept(),
-                    c.sign or LocalText.plain(c.id, self.default_language),
-                    self.where(c.key),
-                )
-                for c in net.concepts
-            )
-            safety_net = SafetyNet(
-                target,
-                dict(net.words),
-                concepts,
-                dict(net.negations),
-                dict(net.doubts),
-                dict(net.ignore),
-            )
         return Flow(
             id=self.id,
             version=version,
@@ -312,10 +282,33 @@ class FlowDraft:
             disclaimer=self.disclaimer,
             urgent_disclaimer=self.urgent_disclaimer,
             safety_line=self.safety_line,
-            safety_net=safety_net,
+            safety_net=self.safety_net_model(),
             reasons=dict(self.reasons),
             ui=dict(self.ui),
             source=self.file,
+        )
+
+    def safety_net_model(self) -> SafetyNet | None:
+        """The safety net as the compiled flow has it (None without one, or without its
+        ``goto``, which the checker reports)."""
+        net = self.safety_net
+        if net is None or net.target is None:
+            return None
+        concepts = tuple(
+            SafetyConcept(
+                c.concept(),
+                c.sign or LocalText.plain(c.id, self.default_language),
+                self.where(c.key),
+            )
+            for c in net.concepts
+        )
+        return SafetyNet(
+            net.target,
+            dict(net.words),
+            concepts,
+            dict(net.negations),
+            dict(net.doubts),
+            dict(net.ignore),
         )
 
     def _step(self, step: StepDraft) -> Step:

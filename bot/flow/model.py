@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.flow.conditions import Node, Predicate
-from bot.flow.safety import Concept
+from bot.flow.safety import Concept, Screener
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +188,16 @@ class SafetyNet:
 
     def concept(self, concept_id: str) -> SafetyConcept | None:
         return next((c for c in self.concepts if c.id == concept_id), None)
+
+    def screener(self) -> Screener:
+        """The net compiled to read messages."""
+        return Screener(
+            self.words,
+            [c.concept for c in self.concepts],
+            negations=self.negations,
+            doubts=self.doubts,
+            ignore=self.ignore,
+        )
 
 
 @dataclass(frozen=True, slots=True)

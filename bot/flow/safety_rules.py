@@ -50,6 +50,7 @@ from bot.flow.draft import (
     ConditionDraft,
     FlowDraft,
     RuleDraft,
+    SafetyNetDraft,
     Shipped,
     StepDraft,
     TextUse,
@@ -604,7 +605,7 @@ def shipped_safety_kept(draft: FlowDraft, report: Report, graph: Graph, shipped:
             f"advice) from the shipped flow: {shipped.path}",
         )
     elif origin.safety_net is not None and draft.safety_net is not None and shipped.examples:
-        _net_reads_as_shipped(draft, report, shipped, shipped.examples)
+        _net_reads_as_shipped(draft, report, origin.safety_net, shipped.path, shipped.examples)
 
 
 # What a copy's safety net makes of the shipped examples, by (its reading, the examples file):
@@ -614,14 +615,16 @@ _LOST: dict[tuple[str, str, int], list[tuple[str, str, Verdict]]] = {}
 
 
 def _net_reads_as_shipped(
-    draft: FlowDraft, report: Report, shipped: Shipped, examples: str
+    draft: FlowDraft, report: Report, origin: SafetyNetDraft, flow: str, examples: str
 ) -> None:
     """Every warning the shipped flow's examples send to the emergency advice still goes
     there, and every doubtful mention it asks about is still asked about (or sent there):
     words taken out of a group, or put into negations:, doubts:, ignore: or a sign's
     doubted_by:, must not cost a warning the shipped net catches."""
-    copy, origin = draft.safety_net, shipped.draft.safety_net if shipped.draft else None
-    assert copy is not None and origin is not None
+    copy, model = draft.safety_net, draft.safety_net_model()
+    assert copy is not None
+    if model is None:
+        return  # no goto: the checker says so, and there is no net to read with
     reading = copy.reading()
     if reading == origin.reading():
         return
@@ -631,7 +634,7 @@ def _net_reads_as_shipped(
         return  # gone since the origin was read: S7 says so at the next check
     key = (hashlib.sha256(repr(reading).encode("utf-8")).hexdigest(), examples, changed)
     if key not in _LOST:
-        screener = copy.screener()
+        screener = model.screener()
         _LOST.clear()  # one copy at a time is checked; keep its last verdict only
         _LOST[key] = [
             (want, text, got)
@@ -665,14 +668,16 @@ def _net_reads_as_shipped(
         ),
         "Put back the words taken out of its groups, or take out what was added to "
         "negations:, doubts:, ignore: or a sign's doubted_by:, until these examples alarm "
-        f"again. The shipped net and its examples: {shipped.path}, {examples}",
+        f"again. The shipped net and its examples: {flow}, {examples}",
     )
 
 
 def shipped_examples(path: str) -> list[tuple[str, str]]:
     """The origin's safety examples that must alarm: ``(verdict, text)`` for each one under
     ``emergency:`` or ``confirm:``, in every language. The file is the shipped one, checked
-    against its hash in the record; anything in it that is not a list of texts is passed by."""
+    against its hash in the record; anything in it that is not a list of texts is passed by.
+    (bot.safety_examples reads the same format with positions and the therapist's mistakes
+    in mind; the flow layer cannot import it.)"""
     try:
         data = load_yaml(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
